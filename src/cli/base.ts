@@ -1,0 +1,117 @@
+/**
+ * BaseCommand owns what every command shares: the connection flags, the
+ * REDIS_* config, one connection opened on demand and always closed, `--json`,
+ * and one catch() that turns every failure into one line on stderr and a
+ * documented exit code (never a stack trace, never oclif's exit 1 for --json).
+ */
+import {Command, Errors, type Interfaces} from '@oclif/core'
+
+import {type LoadedConfig, loadConfig} from '../config/load.js'
+import {EXIT_CODE_TABLE, ExitCode, RedisConnectionError, RedismpError} from '../errors.js'
+import {closeRedis, connectRedis, endpointOf, type Redis} from '../redis/connect.js'
+import {mapRedisError} from '../redis/errors.js'
+import {withRetry} from '../redis/retry.js'
+import {paint} from './color.js'
+import {connectionFlags, flagInput} from './flags.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+export const EXIT_CODES_HELP = EXIT_CODE_TABLE.map(([code, what]) => `  ${String(code).padStart(3)}  ${what}`).join('\n')
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = connectionFlags
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  protected loaded!: LoadedConfig
+  private connection?: Redis
+  /** Colour for stderr messages (warnings, progress). */
+  protected readonly err = paint(process.stderr)
+
+  override async init(): Promise<void> {
+    await super.init()
+    process.once('SIGINT', () => this.interrupted())
+    const {args, flags} = await this.parse({
+      args: this.ctor.args,
+      baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      flags: this.ctor.flags,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.loaded = loadConfig(process.env, flagInput(this.flags))
+  }
+
+  /** The connection, opened on first use. Connection resets and LOADING are retried; refusals are not. */
+  protected async redis(): Promise<Redis> {
+    if (!this.connection) {
+      const {config} = this.loaded
+      this.connection = await withRetry(() => connectRedis(config), {
+        attempts: 2,
+        baseDelayMs: 200,
+        retryOn: (e) => e instanceof RedisConnectionError && /reset|cannot serve/.test(e.message),
+      })
+    }
+    return this.connection
+  }
+
+  /** A warning on stderr (data stays alone on stdout). */
+  protected note(message: string): void {
+    process.stderr.write(`${this.err.yellow('warning:')} ${message}\n`)
+  }
+
+  /**
+   * Fails after a command has produced its data: with --json the data is still
+   * printed (a health report, a prune summary), then the exit code says what went wrong.
+   */
+  protected failWithData(error: RedismpError, data: unknown): never {
+    if (this.jsonEnabled()) {
+      this.logJson(data)
+      this.dataPrinted = true
+    }
+    throw error
+  }
+
+  private dataPrinted = false
+
+  override async catch(error: Interfaces.CommandError): Promise<never> {
+    const {message, exitCode} = this.describeFailure(error)
+    if (this.jsonEnabled?.() && !this.dataPrinted) {
+      this.logJson({error: {message, exitCode, name: (error as Error).name}})
+    }
+    process.stderr.write(`${this.err.red('error:')} ${message}\n`)
+    process.exitCode = exitCode
+    throw new Errors.ExitError(exitCode)
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    if (this.connection) await closeRedis(this.connection)
+    await super.finally(error)
+  }
+
+  private describeFailure(error: unknown): {message: string; exitCode: number} {
+    if (error instanceof Errors.ExitError) return {message: error.message, exitCode: error.oclif.exit ?? 1}
+    const parseExit = (error as {oclif?: {exit?: number}})?.oclif?.exit
+    if (!(error instanceof RedismpError) && parseExit !== undefined) {
+      // oclif's parse and usage errors: keep the first line, the rest is help text.
+      const first = String((error as Error).message).split('\n')[0]
+      return {message: `${first} (see --help)`, exitCode: ExitCode.USAGE}
+    }
+    const mapped = this.loaded ? mapRedisError(error, endpointOf(this.loaded.config)) : error
+    if (mapped instanceof RedismpError) {
+      const exitCode = mapped.exitCode
+      const message = exitCode === ExitCode.UNEXPECTED ? `${mapped.message}` : mapped.message
+      return {message, exitCode}
+    }
+    return {message: `unexpected: ${String((error as Error)?.message ?? error)}`, exitCode: ExitCode.UNEXPECTED}
+  }
+
+  private interrupted(): void {
+    process.stderr.write(`${this.err.red('interrupted')}\n`)
+    this.connection?.disconnect()
+    process.exit(ExitCode.INTERRUPTED)
+  }
+}

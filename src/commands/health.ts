@@ -1,0 +1,60 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
+import {CheckFailedError} from '../errors.js'
+import {type HealthReport, health} from '../ops/health.js'
+import {formatBytes, renderFields} from '../render/table.js'
+
+export default class Health extends BaseCommand<typeof Health> {
+  static override summary = 'Check that the metrics store is reachable, writable and sane'
+  static override description = `Pings Redis (several samples), writes, reads and deletes a probe key under the prefix, reads the server version, role, memory and eviction policy, and summarises the keys under the prefix.
+
+Exit 0 when healthy; 6 with the reason when not (a replica, a failed write). Warnings (keys without TTL, an eviction policy that can drop metric keys, foreign keys) keep exit 0 unless --strict. Use it as a cron or Kubernetes probe.
+
+EXIT CODES
+${EXIT_CODES_HELP}`
+  static override examples = ['<%= config.bin %> health', '<%= config.bin %> health --strict --json', 'REDIS_URL=rediss://redis.internal:6380/0 <%= config.bin %> health']
+
+  static override flags = {
+    strict: Flags.boolean({description: 'treat warnings as failures (exit 6)'}),
+    pings: Flags.integer({description: 'PING samples for the round-trip figures', default: 5, min: 1, max: 1000}),
+  }
+
+  async run(): Promise<HealthReport> {
+    const {config} = this.loaded
+    const report = await health(await this.redis(), {
+      prefix: config.prefix,
+      endpoint: `${config.tls ? 'rediss' : 'redis'}://${config.host}:${config.port}/${config.db}`,
+      pingSamples: this.flags.pings,
+      ttlDisabled: config.ttlDisabled,
+    })
+    if (!this.jsonEnabled()) this.log(this.render(report))
+    for (const w of report.warnings) this.note(w)
+    if (!report.healthy) this.failWithData(new CheckFailedError(`unhealthy: ${report.problems.join('; ')}`), report)
+    if (this.flags.strict && report.warnings.length > 0) {
+      this.failWithData(new CheckFailedError(`${report.warnings.length} warning(s) and --strict: ${report.warnings[0]}`), report)
+    }
+    return report
+  }
+
+  private render(r: HealthReport): string {
+    const k = r.keyspace
+    const s = r.server
+    return renderFields([
+      ['status', r.healthy ? 'healthy' : 'UNHEALTHY'],
+      ['endpoint', r.endpoint],
+      ['server', `redis ${s.version ?? '?'} (${s.mode ?? '?'}, ${s.role ?? '?'})`],
+      ['ping', `min ${r.ping.minMs} ms, median ${r.ping.medianMs} ms, max ${r.ping.maxMs} ms (${r.ping.samples} samples)`],
+      ['write probe', r.probe.ok ? 'ok' : `FAILED: ${r.probe.error}`],
+      ['memory', `${formatBytes(s.usedMemory)} used of ${s.maxMemory ? formatBytes(s.maxMemory) : 'no limit'}, policy ${s.evictionPolicy ?? '?'}`],
+      ['prefix', r.prefix],
+      ['metric keys', k.metricKeys],
+      ['meta keys', k.metaKeys],
+      ['pids', k.pids],
+      ['without TTL', k.keysWithoutTtl],
+      ['artifacts', `${k.artifacts} (bare gauge init twins, never aggregated)`],
+      ['foreign keys', k.foreignKeys],
+      ['other prefixes', `${k.otherPrefixKeys} (another application's keys under ${r.prefix}:…, left alone)`],
+    ])
+  }
+}

@@ -1,0 +1,70 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
+import {modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
+import {colorEnabled} from '../cli/color.js'
+import {type KeysResult, listKeys} from '../ops/keys.js'
+import {renderTable} from '../render/table.js'
+
+export default class Keys extends BaseCommand<typeof Keys> {
+  static override summary = 'List the keys under the prefix with their parts'
+  static override description = `SCANs (never KEYS) the keys under the prefix and shows each one's type, gauge mode, pid, kind (metric or meta), hash and TTL. Keys under the prefix that are not exporter data are listed as "foreign"; other applications' keys under a nested prefix (e.g. gunicorn:shadow:…) are left out.
+
+PATTERN is a glob for the part after "{prefix}:" (the prefix is always matched literally).
+Output is a table on a terminal and one key per line when piped, so it composes with wc and xargs.
+
+EXIT CODES
+${EXIT_CODES_HELP}`
+  static override examples = [
+    '<%= config.bin %> keys',
+    "<%= config.bin %> keys 'counter:*'",
+    '<%= config.bin %> keys --pid 12345 --kind metric --resolve',
+    '<%= config.bin %> keys --type gauge --mode livesum | wc -l',
+  ]
+
+  static override args = {pattern: Args.string({description: 'glob after "{prefix}:"', required: false})}
+
+  static override flags = {
+    type: typeFlag(),
+    mode: modeFlag(),
+    pid: pidFlag,
+    kind: Flags.option({options: ['metric', 'meta'] as const, description: 'only metric or only meta keys'})(),
+    limit: Flags.integer({description: 'stop after this many keys', min: 1}),
+    resolve: Flags.boolean({description: 'add the metric and sample name from each meta key'}),
+    format: Flags.option({options: ['table', 'lines'] as const, description: 'table, or one key per line [default: table on a terminal, lines when piped]'})(),
+  }
+
+  async run(): Promise<KeysResult> {
+    const {flags} = this
+    const result = await listKeys(await this.redis(), {
+      prefix: this.loaded.config.prefix,
+      pattern: this.args.pattern,
+      type: flags.type,
+      mode: flags.mode,
+      pid: flags.pid,
+      kind: flags.kind,
+      limit: flags.limit,
+      resolve: flags.resolve,
+    })
+    if (!this.jsonEnabled()) {
+      const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'lines')
+      if (format === 'lines') {
+        if (result.keys.length > 0) this.log(result.keys.map((k) => k.key).join('\n'))
+      } else {
+        const head = ['key', 'type', 'mode', 'pid', 'kind', 'ttl', ...(flags.resolve ? ['metric', 'sample'] : [])]
+        const rows = result.keys.map((k) => [
+          k.key,
+          k.artifact ? 'gauge (artifact)' : k.type,
+          k.mode,
+          k.pid,
+          k.kind,
+          k.ttl === null ? 'none' : `${k.ttl}s`,
+          ...(flags.resolve ? [k.metric, k.sample] : []),
+        ])
+        this.log(renderTable(head, rows, {color: colorEnabled(process.stdout)}))
+      }
+      if (result.truncated) this.note(`stopped at --limit ${flags.limit}`)
+    }
+    return result
+  }
+}

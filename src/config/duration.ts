@@ -1,0 +1,27 @@
+/** Durations as people type them in cron lines and flags: `500ms`, `90s`, `10m`, `2h`, `1d`, or bare seconds. */
+const UNIT_MS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/
+
+/** Milliseconds, or undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim())
+  if (!m) return undefined
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's'])
+}
+
+/** `1h 2m 3s` style, for ages shown to people. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '-'
+  const sign = ms < 0 ? '-' : ''
+  let s = Math.round(Math.abs(ms) / 1000)
+  if (s < 60) return `${sign}${s}s`
+  const parts: string[] = []
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+    if (s >= size) {
+      parts.push(`${Math.floor(s / size)}${unit}`)
+      s %= size
+    }
+  }
+  if (s) parts.push(`${s}s`)
+  return sign + parts.slice(0, 2).join('')
+}

@@ -1,0 +1,130 @@
+/**
+ * The effective configuration: defaults, then REDIS_URL, then the other REDIS_*
+ * variables, then `--url`, then the other flags — each later layer wins. Every
+ * value remembers where it came from so `redismp config` can say so.
+ */
+import {ConfigError} from '../errors.js'
+import {ENV_VARS, EnvSchema, type FieldName, type FieldValues, field} from './schema.js'
+
+export interface RedisConfig {
+  host: string
+  port: number
+  db: number
+  username?: string
+  password?: string
+  tls: boolean
+  tlsCa?: string
+  tlsCert?: string
+  tlsKey?: string
+  tlsServername?: string
+  tlsInsecure: boolean
+  /** Key prefix without a trailing `:`. */
+  prefix: string
+  ttlSeconds: number
+  ttlDisabled: boolean
+  /** REDIS_ENABLED as the exporter reads it: reported, not required. */
+  enabled: boolean
+  connectTimeoutMs: number
+  commandTimeoutMs: number
+}
+
+export type Source = 'default' | 'env' | 'env:REDIS_URL' | 'flag' | 'flag:--url'
+export type ConfigField = keyof RedisConfig
+
+export interface LoadedConfig {
+  config: RedisConfig
+  sources: Record<ConfigField, Source>
+}
+
+export const DEFAULTS: RedisConfig = {
+  host: '127.0.0.1',
+  port: 6379,
+  db: 0,
+  tls: false,
+  tlsInsecure: false,
+  prefix: 'gunicorn',
+  ttlSeconds: 300,
+  ttlDisabled: false,
+  enabled: false,
+  connectTimeoutMs: 5000,
+  commandTimeoutMs: 10_000,
+}
+
+/** Raw flag values (strings as typed), keyed by field; the flag's name is for messages. */
+export type FlagInput = Partial<Record<FieldName, {value: string; flag: string}>>
+
+function urlParts(url: URL): Partial<RedisConfig> {
+  const parts: Partial<RedisConfig> = {tls: url.protocol === 'rediss:'}
+  if (url.hostname) parts.host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  if (url.port) parts.port = Number(url.port)
+  const db = url.pathname.replace(/^\//, '')
+  if (db) parts.db = Number(db)
+  if (url.username) parts.username = decodeURIComponent(url.username)
+  if (url.password) parts.password = decodeURIComponent(url.password)
+  return parts
+}
+
+function describeValue(f: FieldName, raw: string): string {
+  return f === 'password' || f === 'url' ? '' : `, got "${raw}"`
+}
+
+function parseField<F extends FieldName>(f: F, raw: string, origin: string): FieldValues[F] {
+  const result = field[f].safeParse(raw)
+  if (!result.success) {
+    throw new ConfigError(`${origin}: ${result.error.issues[0].message}${describeValue(f, raw)}`)
+  }
+  return result.data as FieldValues[F]
+}
+
+/** Reads and checks the environment. Throws ConfigError naming the variable on a bad value. */
+export function readEnv(env: NodeJS.ProcessEnv): Partial<FieldValues> {
+  const subset = Object.fromEntries(Object.values(ENV_VARS).map((name) => [name, env[name]]))
+  const result = EnvSchema.safeParse(subset)
+  if (!result.success) {
+    const issue = result.error.issues[0]
+    const name = String(issue.path[0]) as (typeof ENV_VARS)[FieldName]
+    const f = (Object.keys(ENV_VARS) as FieldName[]).find((k) => ENV_VARS[k] === name)!
+    throw new ConfigError(`${name}: ${issue.message}${describeValue(f, String(env[name]))}`)
+  }
+  const byField: Partial<FieldValues> = {}
+  for (const f of Object.keys(ENV_VARS) as FieldName[]) {
+    const v = (result.data as Record<string, unknown>)[ENV_VARS[f]]
+    if (v !== undefined) (byField as Record<string, unknown>)[f] = v
+  }
+  return byField
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: FlagInput = {}): LoadedConfig {
+  const config: RedisConfig = {...DEFAULTS}
+  const sources = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, 'default'])) as Record<ConfigField, Source>
+  const apply = (values: Partial<RedisConfig>, source: Source) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue
+      ;(config as unknown as Record<string, unknown>)[k] = v
+      sources[k as ConfigField] = source
+    }
+  }
+
+  const {url: envUrl, ...envFields} = readEnv(env)
+  if (envUrl) apply(urlParts(envUrl), 'env:REDIS_URL')
+  apply(envFields, 'env')
+
+  const {url: urlFlag, ...fieldFlags} = flags
+  if (urlFlag) apply(urlParts(parseField('url', urlFlag.value, urlFlag.flag)), 'flag:--url')
+  for (const [f, input] of Object.entries(fieldFlags) as [FieldName, {value: string; flag: string}][]) {
+    apply({[f]: parseField(f, input.value, input.flag)} as Partial<RedisConfig>, 'flag')
+  }
+
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError(`${ENV_VARS.tlsCert} and ${ENV_VARS.tlsKey}: expected both a client certificate and its key, got only one`)
+  }
+  return {config, sources}
+}
+
+/** Where a value came from, for people: `env REDIS_PORT`, `flag`, `default`. */
+export function describeSource(f: ConfigField, source: Source): string {
+  if (source === 'env') return `env ${ENV_VARS[f as FieldName]}`
+  if (source === 'env:REDIS_URL') return 'env REDIS_URL'
+  if (source === 'flag:--url') return 'flag --url'
+  return source
+}

@@ -1,0 +1,128 @@
+/**
+ * One zod schema for the `REDIS_*` environment. The same field schemas check
+ * command-line flags, so `REDIS_PORT=abc` and `--port abc` fail with the same
+ * explanation, each naming where the bad value came from.
+ */
+import {z} from 'zod'
+
+import {parseDuration} from './duration.js'
+
+const TRUE = new Set(['1', 'true', 'yes', 'on'])
+const FALSE = new Set(['0', 'false', 'no', 'off'])
+
+export const boolText = z.string().transform((s, ctx) => {
+  const v = s.trim().toLowerCase()
+  if (TRUE.has(v)) return true
+  if (FALSE.has(v)) return false
+  ctx.addIssue({code: 'custom', message: 'expected true/false (also 1/0, yes/no, on/off)'})
+  return z.NEVER
+})
+
+const intText = (min: number, max: number, what: string) =>
+  z.string().transform((s, ctx) => {
+    const t = s.trim()
+    const n = Number(t)
+    if (!/^\d+$/.test(t) || n < min || n > max) {
+      ctx.addIssue({code: 'custom', message: `expected ${what}`})
+      return z.NEVER
+    }
+    return n
+  })
+
+/** Timeouts: `5s`, `500ms`, or bare seconds (`2.5`), as the exporter's own 5.0-second socket timeouts read. */
+const timeoutText = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s)
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({code: 'custom', message: 'expected a positive duration such as 5s, 500ms or 2.5'})
+    return z.NEVER
+  }
+  return ms
+})
+
+const urlText = z.string().transform((s, ctx) => {
+  let url: URL
+  try {
+    url = new URL(s.trim())
+  } catch {
+    ctx.addIssue({code: 'custom', message: 'expected a URL such as redis://user:pass@host:6379/0'})
+    return z.NEVER
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    ctx.addIssue({code: 'custom', message: `expected a redis:// or rediss:// URL, got scheme "${url.protocol.replace(/:$/, '')}"`})
+    return z.NEVER
+  }
+  const db = url.pathname.replace(/^\//, '')
+  if (db !== '' && !/^\d+$/.test(db)) {
+    ctx.addIssue({code: 'custom', message: `expected a database number after the host, got "/${db}"`})
+    return z.NEVER
+  }
+  return url
+})
+
+const prefixText = z.string().transform((s, ctx) => {
+  const p = s.replace(/:+$/, '')
+  if (p === '') {
+    ctx.addIssue({code: 'custom', message: 'expected a non-empty key prefix such as gunicorn'})
+    return z.NEVER
+  }
+  return p
+})
+
+const text = z.string().min(1, 'expected a non-empty value')
+
+/** Field schemas, shared by the environment and the flags. */
+export const field = {
+  url: urlText,
+  host: text,
+  port: intText(1, 65535, 'a port number from 1 to 65535'),
+  db: intText(0, 65535, 'a database number (0, 1, 2, …)'),
+  username: text,
+  password: z.string(),
+  tls: boolText,
+  tlsCa: text,
+  tlsCert: text,
+  tlsKey: text,
+  tlsServername: text,
+  tlsInsecure: boolText,
+  prefix: prefixText,
+  ttlSeconds: intText(1, 2 ** 31 - 1, 'a whole number of seconds greater than 0'),
+  ttlDisabled: boolText,
+  enabled: boolText,
+  connectTimeoutMs: timeoutText,
+  commandTimeoutMs: timeoutText,
+}
+export type FieldName = keyof typeof field
+
+/** The environment variable behind each field. */
+export const ENV_VARS = {
+  url: 'REDIS_URL',
+  host: 'REDIS_HOST',
+  port: 'REDIS_PORT',
+  db: 'REDIS_DB',
+  username: 'REDIS_USERNAME',
+  password: 'REDIS_PASSWORD',
+  tls: 'REDIS_SSL',
+  tlsCa: 'REDIS_SSL_CA',
+  tlsCert: 'REDIS_SSL_CERT',
+  tlsKey: 'REDIS_SSL_KEY',
+  tlsServername: 'REDIS_SSL_SERVERNAME',
+  tlsInsecure: 'REDIS_SSL_INSECURE',
+  prefix: 'REDIS_KEY_PREFIX',
+  ttlSeconds: 'REDIS_TTL_SECONDS',
+  ttlDisabled: 'REDIS_TTL_DISABLED',
+  enabled: 'REDIS_ENABLED',
+  connectTimeoutMs: 'REDIS_CONNECT_TIMEOUT',
+  commandTimeoutMs: 'REDIS_COMMAND_TIMEOUT',
+} as const satisfies Record<FieldName, string>
+
+/** The environment schema: every REDIS_* variable optional; an empty value counts as unset. */
+export const EnvSchema = z.object(
+  Object.fromEntries(
+    (Object.keys(ENV_VARS) as FieldName[]).map((f) => [
+      ENV_VARS[f],
+      z.preprocess((v) => (v === '' ? undefined : v), field[f].optional()),
+    ]),
+  ) as unknown as {[F in FieldName as (typeof ENV_VARS)[F]]: z.ZodType<z.output<(typeof field)[F]> | undefined>},
+)
+
+export type FieldValues = {[F in FieldName]: z.output<(typeof field)[F]>}

@@ -1,0 +1,126 @@
+/**
+ * The key schema: `{prefix}:{type}:{pid}:{metric|meta}:{md5}`.
+ *
+ * Keys are parsed from the right, because a prefix may itself contain `:`
+ * (`app:metrics`). A key is ours only when what is left of the last four
+ * segments equals the configured prefix exactly; `gunicorn:shadow:counter:…`
+ * belongs to another application that happens to share the first segment.
+ */
+
+export const GAUGE_MODES = [
+  'all',
+  'liveall',
+  'livesum',
+  'sum',
+  'max',
+  'livemax',
+  'min',
+  'livemin',
+  'mostrecent',
+  'livemostrecent',
+] as const
+export type GaugeMode = (typeof GAUGE_MODES)[number]
+
+export const METRIC_TYPES = ['counter', 'gauge', 'histogram', 'summary'] as const
+export type MetricType = (typeof METRIC_TYPES)[number]
+
+export type KeyKind = 'metric' | 'meta'
+
+export interface ParsedKey {
+  key: string
+  /** The type segment as stored: `counter`, `gauge_livesum`, bare `gauge`, … */
+  typeSegment: string
+  type: MetricType
+  /** Gauge mode; undefined for other types and for bare-`gauge` artifacts. */
+  mode?: GaugeMode
+  /** A bare `gauge` key: the exporter's zero-valued init twin of a live gauge. Never aggregated. */
+  artifact: boolean
+  pid: number
+  kind: KeyKind
+  hash: string
+}
+
+export type KeyVerdict =
+  | {ours: true; parsed: ParsedKey}
+  | {ours: false; reason: 'other-prefix'}
+  | {ours: false; reason: 'malformed'; detail: string}
+
+const HASH = /^[0-9a-f]{32}$/
+const PID = /^[1-9]\d{0,9}$/
+
+export function isGaugeMode(s: string): s is GaugeMode {
+  return (GAUGE_MODES as readonly string[]).includes(s)
+}
+
+export function isLiveMode(mode: GaugeMode): boolean {
+  return mode.startsWith('live')
+}
+
+function parseTypeSegment(seg: string): Pick<ParsedKey, 'type' | 'mode' | 'artifact'> | undefined {
+  if (seg === 'counter' || seg === 'histogram' || seg === 'summary') return {type: seg, artifact: false}
+  if (seg === 'gauge') return {type: 'gauge', artifact: true}
+  if (seg.startsWith('gauge_')) {
+    const mode = seg.slice('gauge_'.length)
+    if (isGaugeMode(mode)) return {type: 'gauge', mode, artifact: false}
+  }
+  return undefined
+}
+
+/**
+ * Classifies one key found under `prefix:`. A schema-shaped key under a longer
+ * prefix that starts with ours (`gunicorn:shadow:…`) is `other-prefix`: another
+ * application's data. Anything else under our prefix that does not fit the
+ * schema is `malformed`: foreign data, counted and reported, never deleted unasked.
+ */
+export function classifyKey(key: string, prefix: string): KeyVerdict {
+  const parts = key.split(':')
+  if (parts.length < 5) return {ours: false, reason: 'malformed', detail: 'too few segments'}
+  const [typeSeg, pidSeg, kindSeg, hash] = parts.slice(-4)
+  const problem = schemaProblem(typeSeg, pidSeg, kindSeg, hash)
+  const keyPrefix = parts.slice(0, -4).join(':')
+  if (problem) return {ours: false, reason: 'malformed', detail: problem}
+  if (keyPrefix !== prefix) {
+    return keyPrefix.startsWith(prefix + ':')
+      ? {ours: false, reason: 'other-prefix'}
+      : {ours: false, reason: 'malformed', detail: `prefix "${keyPrefix}" is not "${prefix}"`}
+  }
+  const type = parseTypeSegment(typeSeg)!
+  return {ours: true, parsed: {key, typeSegment: typeSeg, ...type, pid: Number(pidSeg), kind: kindSeg as KeyKind, hash}}
+}
+
+function schemaProblem(typeSeg: string, pidSeg: string, kindSeg: string, hash: string): string | undefined {
+  if (!parseTypeSegment(typeSeg)) return `unknown type "${typeSeg}"`
+  if (!PID.test(pidSeg)) return `pid "${pidSeg}" is not a process id`
+  if (kindSeg !== 'metric' && kindSeg !== 'meta') return `"${kindSeg}" is neither metric nor meta`
+  if (!HASH.test(hash)) return 'hash is not 32 lowercase hex digits'
+  return undefined
+}
+
+/** The type segment the exporter writes for a metric type and gauge mode. */
+export function typeSegment(type: MetricType, mode?: GaugeMode | ''): string {
+  return type === 'gauge' && mode ? `gauge_${mode}` : type
+}
+
+export function formatKey(prefix: string, typeSeg: string, pid: number, kind: KeyKind, hash: string): string {
+  return `${prefix}:${typeSeg}:${pid}:${kind}:${hash}`
+}
+
+/** The meta key that describes a metric key (and vice versa). */
+export function siblingKey(parsed: ParsedKey, kind: KeyKind): string {
+  return parsed.key.slice(0, parsed.key.length - parsed.hash.length - parsed.kind.length - 1) + `${kind}:${parsed.hash}`
+}
+
+/** Escapes Redis glob characters so a literal prefix or pid can go into a SCAN MATCH pattern. */
+export function escapeGlob(literal: string): string {
+  return literal.replace(/[\\*?[\]^]/g, (c) => '\\' + c)
+}
+
+/** The MATCH pattern for every key that may be ours (and nested prefixes, filtered after). */
+export function prefixPattern(prefix: string, rest = '*'): string {
+  return `${escapeGlob(prefix)}:${rest}`
+}
+
+/** Normalizes REDIS_KEY_PREFIX as the exporter does: a trailing `:` is dropped. */
+export function normalizePrefix(prefix: string): string {
+  return prefix.replace(/:+$/, '')
+}

@@ -1,0 +1,23 @@
+/** `config`: the effective settings and where each came from; secrets are never shown. */
+import {type ConfigField, type LoadedConfig, describeSource} from '../config/load.js'
+import {ENV_VARS, type FieldName} from '../config/schema.js'
+
+export interface ConfigRow {
+  setting: ConfigField
+  env: string
+  value: string | number | boolean | null
+  source: string
+}
+
+const SECRET: ReadonlySet<ConfigField> = new Set(['password'])
+
+export function describeConfig({config, sources}: LoadedConfig): ConfigRow[] {
+  return (Object.keys(ENV_VARS) as FieldName[])
+    .filter((f): f is ConfigField => f !== 'url')
+    .map((f) => {
+      const raw = config[f]
+      let value: ConfigRow['value'] = raw ?? null
+      if (SECRET.has(f) && raw !== undefined) value = '(set, hidden)'
+      return {setting: f, env: ENV_VARS[f], value, source: sources[f] ? describeSource(f, sources[f]) : 'unset'}
+    })
+}

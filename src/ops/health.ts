@@ -1,0 +1,188 @@
+/**
+ * `health`: is the store usable, and is anything about it likely to make a
+ * dashboard go blank? Problems make it unhealthy (non-zero exit); warnings are
+ * risks that keep exit 0 unless the caller is strict.
+ */
+import {randomUUID} from 'node:crypto'
+
+import type {Redis} from 'ioredis'
+
+import {pipelineReplies} from '../redis/pipeline.js'
+import {scanPrefix} from './keyspace.js'
+
+export interface PingStats {
+  samples: number
+  minMs: number
+  medianMs: number
+  maxMs: number
+}
+
+export interface KeyspaceSummary {
+  metricKeys: number
+  metaKeys: number
+  pids: number
+  keysWithoutTtl: number
+  artifacts: number
+  foreignKeys: number
+  nonHashKeys: number
+  otherPrefixKeys: number
+}
+
+export interface ServerInfo {
+  version?: string
+  mode?: string
+  role?: string
+  usedMemory?: number
+  maxMemory?: number
+  evictionPolicy?: string
+}
+
+export interface HealthReport {
+  healthy: boolean
+  endpoint: string
+  prefix: string
+  ping: PingStats
+  probe: {ok: boolean; error?: string}
+  server: ServerInfo
+  keyspace: KeyspaceSummary
+  problems: string[]
+  warnings: string[]
+}
+
+export interface HealthOptions {
+  prefix: string
+  endpoint: string
+  pingSamples?: number
+  /** Whether the exporter is configured to write keys without a TTL (then they are expected). */
+  ttlDisabled?: boolean
+  scanCount?: number
+}
+
+async function pingStats(redis: Redis, samples: number): Promise<PingStats> {
+  const times: number[] = []
+  for (let i = 0; i < samples; i++) {
+    const start = process.hrtime.bigint()
+    await redis.ping()
+    times.push(Number(process.hrtime.bigint() - start) / 1e6)
+  }
+  times.sort((a, b) => a - b)
+  const round = (x: number) => Math.round(x * 1000) / 1000
+  return {samples, minMs: round(times[0]), medianMs: round(times[Math.floor(times.length / 2)]), maxMs: round(times.at(-1)!)}
+}
+
+/** Writes, reads back and deletes one short-lived key under the prefix. */
+async function probe(redis: Redis, prefix: string): Promise<{ok: boolean; error?: string}> {
+  const key = `${prefix}:redismp-health-probe:${randomUUID()}`
+  const token = randomUUID()
+  try {
+    await redis.set(key, token, 'PX', 10_000)
+    const back = await redis.get(key)
+    await redis.del(key)
+    return back === token ? {ok: true} : {ok: false, error: 'read back a different value than written'}
+  } catch (error) {
+    return {ok: false, error: String((error as Error).message).split('\n')[0]}
+  }
+}
+
+function infoFields(text: string): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':')
+    if (i > 0 && !line.startsWith('#')) fields[line.slice(0, i)] = line.slice(i + 1)
+  }
+  return fields
+}
+
+async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo> {
+  const replies = await pipelineReplies(redis, (p) => {
+    p.info('server')
+    p.info('replication')
+    p.info('memory')
+  })
+  const fields = Object.assign({}, ...replies.map((r) => (r.ok ? infoFields(String(r.value)) : {}))) as Record<string, string>
+  if (replies.some((r) => !r.ok)) warnings.push('INFO is not permitted for this user: server version, role and memory are unknown')
+  const num = (s?: string) => (s === undefined ? undefined : Number(s))
+  return {
+    version: fields.redis_version,
+    mode: fields.redis_mode,
+    role: fields.role,
+    usedMemory: num(fields.used_memory),
+    maxMemory: num(fields.maxmemory),
+    evictionPolicy: fields.maxmemory_policy,
+  }
+}
+
+async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: number): Promise<KeyspaceSummary> {
+  const summary: KeyspaceSummary = {
+    metricKeys: 0,
+    metaKeys: 0,
+    pids: 0,
+    keysWithoutTtl: 0,
+    artifacts: 0,
+    foreignKeys: 0,
+    nonHashKeys: 0,
+    otherPrefixKeys: 0,
+  }
+  const pids = new Set<number>()
+  for await (const batch of scanPrefix(redis, prefix, {count: scanCount})) {
+    summary.otherPrefixKeys += batch.otherPrefix.length
+    summary.foreignKeys += batch.foreign.length
+    const replies = await pipelineReplies(redis, (p) => {
+      for (const k of batch.ours) {
+        p.type(k.key)
+        p.pttl(k.key)
+      }
+    })
+    batch.ours.forEach((k, i) => {
+      const [type, ttl] = [replies[2 * i], replies[2 * i + 1]]
+      if (!type.ok || type.value === 'none') return // expired between SCAN and now
+      if (type.value !== 'hash') {
+        summary.nonHashKeys++
+        summary.foreignKeys++
+        return
+      }
+      if (k.kind === 'metric') summary.metricKeys++
+      else summary.metaKeys++
+      if (k.artifact) summary.artifacts++
+      if (ttl.ok && ttl.value === -1) summary.keysWithoutTtl++
+      pids.add(k.pid)
+    })
+  }
+  summary.pids = pids.size
+  return summary
+}
+
+function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>, options: HealthOptions, problems: string[], warnings: string[]) {
+  if (!report.probe.ok) problems.push(`cannot write under the prefix: ${report.probe.error}`)
+  const {server, keyspace} = report
+  if (server.role && server.role !== 'master') {
+    problems.push(`connected to a ${server.role}: workers cannot write metrics here`)
+  }
+  if (server.maxMemory && server.evictionPolicy && server.evictionPolicy !== 'noeviction') {
+    warnings.push(`maxmemory-policy ${server.evictionPolicy} can evict metric keys when memory is full (use noeviction)`)
+  }
+  if (server.maxMemory && server.usedMemory !== undefined && server.usedMemory / server.maxMemory > 0.9) {
+    warnings.push(`memory is ${Math.round((100 * server.usedMemory) / server.maxMemory)}% of maxmemory`)
+  }
+  if (keyspace.keysWithoutTtl > 0 && !options.ttlDisabled) {
+    warnings.push(`${keyspace.keysWithoutTtl} keys have no TTL and will never expire (redismp prune --fix-ttl)`)
+  }
+  if (keyspace.foreignKeys > 0) {
+    warnings.push(`${keyspace.foreignKeys} keys under the prefix are not exporter data (redismp keys shows them)`)
+  }
+  if (keyspace.metricKeys === 0) {
+    warnings.push('no metric keys under the prefix: are the workers running with REDIS_ENABLED=true and this prefix and db?')
+  }
+}
+
+export async function health(redis: Redis, options: HealthOptions): Promise<HealthReport> {
+  const problems: string[] = []
+  const warnings: string[] = []
+  const ping = await pingStats(redis, options.pingSamples ?? 5)
+  const server = await serverInfo(redis, warnings)
+  const probeResult = await probe(redis, options.prefix)
+  const keyspace = await summarizeKeyspace(redis, options.prefix, options.scanCount)
+  const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
+  assess(partial, options, problems, warnings)
+  return {healthy: problems.length === 0, ...partial, problems, warnings}
+}

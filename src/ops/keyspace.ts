@@ -1,0 +1,40 @@
+/**
+ * One pass over everything under the prefix, classifying each key. Shared by
+ * health, keys and the cleanup commands so that "ours", "artifact", "foreign"
+ * and "another application's" mean the same thing everywhere.
+ */
+import type {Redis} from 'ioredis'
+
+import {type KeyVerdict, type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
+import {DEFAULT_SCAN_COUNT, scanBatches} from '../redis/scan.js'
+
+export interface ClassifiedBatch {
+  ours: ParsedKey[]
+  /** Under our prefix but not of the schema. */
+  foreign: {key: string; detail: string}[]
+  /** Exporter-shaped keys under a longer prefix (`gunicorn:shadow:…`): not ours. */
+  otherPrefix: string[]
+}
+
+export function classifyBatch(keys: readonly string[], prefix: string): ClassifiedBatch {
+  const out: ClassifiedBatch = {ours: [], foreign: [], otherPrefix: []}
+  for (const key of keys) {
+    const v: KeyVerdict = classifyKey(key, prefix)
+    if (v.ours) out.ours.push(v.parsed)
+    else if (v.reason === 'other-prefix') out.otherPrefix.push(key)
+    else out.foreign.push({key, detail: v.detail})
+  }
+  return out
+}
+
+/** Batches of classified keys under `prefix:` (MATCH `rest` after the escaped prefix). */
+export async function* scanPrefix(
+  redis: Redis,
+  prefix: string,
+  options: {rest?: string; count?: number} = {},
+): AsyncGenerator<ClassifiedBatch> {
+  const match = prefixPattern(prefix, options.rest ?? '*')
+  for await (const keys of scanBatches(redis, {match, count: options.count ?? DEFAULT_SCAN_COUNT})) {
+    yield classifyBatch(keys, prefix)
+  }
+}

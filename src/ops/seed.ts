@@ -1,0 +1,144 @@
+/**
+ * `seed`: a realistic synthetic dataset written through RedisValue — so it has
+ * exactly the exporter's keys, metadata and artifacts — for trying every
+ * command on an empty Redis. Values come from a seeded generator: the same
+ * flags give the same data.
+ */
+import type {Redis} from 'ioredis'
+
+import {RefusedError} from '../errors.js'
+import {GAUGE_MODES, prefixPattern} from '../metrics/keys.js'
+import {floatToGoString} from '../metrics/pyfloat.js'
+import {scanBatches} from '../redis/scan.js'
+import {RedisStorageDict} from '../storage/dict.js'
+import {RedisValue, type RedisValueParams} from '../storage/value.js'
+
+export interface SeedOptions {
+  prefix: string
+  pids: number
+  /** Label combinations per metric family. */
+  series: number
+  /** First pid; workers get consecutive pids from here. */
+  pidBase?: number
+  seed?: number
+  ttlSeconds: number
+  ttlDisabled: boolean
+  force?: boolean
+  /** Concurrent writes in flight. */
+  concurrency?: number
+}
+
+export interface SeedResult {
+  prefix: string
+  pids: number[]
+  families: number
+  values: number
+  keysWritten: number
+}
+
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, Infinity]
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE']
+const STATUSES = ['200', '201', '204', '301', '400', '404', '500']
+const PATHS = ['/', '/api/users', '/api/orders', '/health', '/static/app.js', '/login', '/search']
+
+/** mulberry32: tiny, seedable, good enough for plausible numbers. */
+function random(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+type Write = (v: RedisValue) => Promise<void>
+interface Planned {
+  params: RedisValueParams
+  write: Write
+}
+
+function plan(series: number, rnd: () => number): {families: number; values: Planned[]} {
+  const out: Planned[] = []
+  const pick = <T>(xs: T[], i: number) => xs[i % xs.length]
+  const requests = Math.ceil(rnd() * 500)
+  for (let i = 0; i < series; i++) {
+    const labels = {method: pick(METHODS, i), status: pick(STATUSES, i * 3 + 1), path: pick(PATHS, i)}
+    out.push({
+      params: {typ: 'counter', metricName: 'gunicorn_worker_requests', name: 'gunicorn_worker_requests_total', labelnames: Object.keys(labels), labelvalues: Object.values(labels), help: 'Total requests handled, by method, status and path.'},
+      write: (v) => v.inc(Math.ceil(rnd() * requests)),
+    })
+    const route = {path: pick(PATHS, i)}
+    if (i < PATHS.length) {
+      let remaining = Math.ceil(rnd() * 100)
+      for (const le of LATENCY_BUCKETS) {
+        const n = le === Infinity ? remaining : Math.floor(remaining * rnd() * 0.5)
+        remaining -= n
+        out.push({
+          params: {typ: 'histogram', metricName: 'gunicorn_worker_request_duration_seconds', name: 'gunicorn_worker_request_duration_seconds_bucket', labelnames: ['path', 'le'], labelvalues: [route.path, floatToGoString(le)], help: 'Request latency in seconds.'},
+          write: (v) => v.inc(n),
+        })
+      }
+      out.push({
+        params: {typ: 'histogram', metricName: 'gunicorn_worker_request_duration_seconds', name: 'gunicorn_worker_request_duration_seconds_sum', labelnames: ['path'], labelvalues: [route.path], help: 'Request latency in seconds.'},
+        write: (v) => v.inc(Math.round(rnd() * 40_000) / 1000),
+      })
+      const count = Math.ceil(rnd() * 50)
+      out.push(
+        {
+          params: {typ: 'summary', metricName: 'gunicorn_worker_response_size_bytes', name: 'gunicorn_worker_response_size_bytes_count', labelnames: ['path'], labelvalues: [route.path], help: 'Response sizes in bytes.'},
+          write: (v) => v.inc(count),
+        },
+        {
+          params: {typ: 'summary', metricName: 'gunicorn_worker_response_size_bytes', name: 'gunicorn_worker_response_size_bytes_sum', labelnames: ['path'], labelvalues: [route.path], help: 'Response sizes in bytes.'},
+          write: (v) => v.inc(count * Math.ceil(rnd() * 4096)),
+        },
+      )
+    }
+  }
+  for (const mode of GAUGE_MODES) {
+    out.push({
+      params: {typ: 'gauge', metricName: `gunicorn_worker_gauge_${mode}`, name: `gunicorn_worker_gauge_${mode}`, labelnames: ['unit'], labelvalues: ['bytes'], help: `A worker gauge aggregated with multiprocess_mode=${mode}.`, multiprocessMode: mode},
+      write: (v) => v.set(Math.round(rnd() * 1e8)),
+    })
+  }
+  return {families: 3 + GAUGE_MODES.length, values: out}
+}
+
+async function prefixHasData(redis: Redis, prefix: string): Promise<boolean> {
+  for await (const keys of scanBatches(redis, {match: prefixPattern(prefix), count: 1000})) {
+    if (keys.length > 0) return true
+  }
+  return false
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++])
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+}
+
+export async function seed(redis: Redis, o: SeedOptions): Promise<SeedResult> {
+  if (!o.force && (await prefixHasData(redis, o.prefix))) {
+    throw new RefusedError(`prefix "${o.prefix}" already holds keys; seed only writes into an empty prefix (use --force to add to it)`)
+  }
+  const pids = Array.from({length: o.pids}, (_, i) => (o.pidBase ?? 10_001) + i)
+  let families = 0
+  let values = 0
+  for (const pid of pids) {
+    const rnd = random((o.seed ?? 1) * 7919 + pid)
+    const p = plan(o.series, rnd)
+    families = p.families
+    const dict = new RedisStorageDict(redis, o.prefix, {pid, ttlSeconds: o.ttlSeconds, ttlDisabled: o.ttlDisabled})
+    await inParallel(p.values, o.concurrency ?? 64, async ({params, write}) => {
+      await write(await RedisValue.create(dict, params))
+    })
+    values += p.values.length
+  }
+  let keysWritten = 0
+  for await (const keys of scanBatches(redis, {match: prefixPattern(o.prefix), count: 1000})) keysWritten += keys.length
+  return {prefix: o.prefix, pids, families, values, keysWritten}
+}

@@ -1,0 +1,71 @@
+/**
+ * Turns what ioredis and Node report into one of our three Redis errors with a
+ * line a person can act on. ioredis's own `connect()` only says "Connection is
+ * closed.", so the cause is taken from the last 'error' event when there is one.
+ */
+import {RedisAuthenticationError, RedisConnectionError, RedisTimeoutError, RedismpError} from '../errors.js'
+
+export interface Endpoint {
+  host: string
+  port: number
+  tls: boolean
+}
+
+const AUTH_REPLY = /^(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid username-password/i
+const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_OSSL_|HOSTNAME_MISMATCH)/
+
+function where(ep: Endpoint): string {
+  return `${ep.tls ? 'rediss' : 'redis'}://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0].trim()
+}
+
+/** Maps an error seen while talking to Redis to our error classes; ours pass through unchanged. */
+export function mapRedisError(err: unknown, ep: Endpoint): RedismpError {
+  if (err instanceof RedismpError) return err
+  const e = err as NodeJS.ErrnoException & {command?: {name?: string}}
+  const code = typeof e?.code === 'string' ? e.code : ''
+  const message = firstLine(String(e?.message ?? err))
+  const at = where(ep)
+
+  if (AUTH_REPLY.test(message)) {
+    return new RedisAuthenticationError(`authentication failed at ${at}: ${message}`, {cause: err})
+  }
+  if (message.startsWith('NOPERM') || /no permissions/i.test(message)) {
+    return new RedisAuthenticationError(`the ACL user lacks a permission at ${at}: ${message}`, {cause: err})
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new RedisConnectionError(`connection refused by ${at}: is redis-server running there?`, {cause: err})
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new RedisConnectionError(`unknown host "${ep.host}": the name does not resolve`, {cause: err})
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new RedisConnectionError(`${at} is unreachable (${code})`, {cause: err})
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new RedisConnectionError(
+        `connection to ${at} was reset${ep.tls ? ' during TLS (is the port TLS-enabled?)' : ' (a TLS-only port needs --tls)'}`,
+        {cause: err},
+      )
+    case 'ETIMEDOUT':
+      return new RedisTimeoutError(`no connection to ${at} within the connect timeout`, {cause: err})
+  }
+  if (TLS_CODES.test(code) || /ssl|tls|certificate/i.test(message)) {
+    return new RedisConnectionError(`TLS handshake with ${at} failed: ${message}`, {cause: err})
+  }
+  if (/Command timed out/i.test(message)) {
+    return new RedisTimeoutError(`${at} did not answer within the command timeout`, {cause: err})
+  }
+  if (/Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(message)) {
+    return new RedisConnectionError(`lost the connection to ${at}`, {cause: err})
+  }
+  if (/^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN)\b/.test(message)) {
+    return new RedisConnectionError(`${at} cannot serve us now: ${message}`, {cause: err})
+  }
+  return new RedismpError(`Redis at ${at} said: ${message}`, {cause: err})
+}

@@ -1,0 +1,48 @@
+/**
+ * SCAN, never KEYS: a cursor walk with MATCH and COUNT that yields one batch
+ * of keys per reply, so a caller can pipeline each batch before asking for the
+ * next and memory stays bounded by the batch. Written against a list of
+ * master nodes so a Cluster (scan each master) can slot in beside a single server.
+ */
+import type {Cluster, Redis} from 'ioredis'
+
+export interface ScanOptions {
+  /** A MATCH pattern; escape literal parts with escapeGlob. */
+  match: string
+  /** The COUNT hint per SCAN call. */
+  count?: number
+  /** Only keys of this Redis type (SCAN ... TYPE, Redis 6+). */
+  type?: string
+}
+
+export const DEFAULT_SCAN_COUNT = 1000
+
+/** The nodes that own keys: the server itself, or every master of a cluster. */
+export function masterNodes(redis: Redis | Cluster): Redis[] {
+  return 'nodes' in redis && typeof (redis as Cluster).nodes === 'function' && (redis as Cluster).isCluster
+    ? (redis as Cluster).nodes('master')
+    : [redis as Redis]
+}
+
+/**
+ * Yields batches of keys. SCAN may return a key more than once (while the
+ * server rehashes); callers that count or sum must tolerate that.
+ */
+export async function* scanBatches(redis: Redis | Cluster, options: ScanOptions): AsyncGenerator<string[]> {
+  const count = String(options.count ?? DEFAULT_SCAN_COUNT)
+  for (const node of masterNodes(redis)) {
+    let cursor = '0'
+    do {
+      const args: (string | number)[] = [cursor, 'MATCH', options.match, 'COUNT', count]
+      if (options.type) args.push('TYPE', options.type)
+      const [next, keys] = (await node.call('SCAN', ...args)) as [string, string[]]
+      cursor = next
+      if (keys.length > 0) yield keys
+    } while (cursor !== '0')
+  }
+}
+
+/** Every key matching, one at a time: for small listings and library users. */
+export async function* scanKeys(redis: Redis | Cluster, options: ScanOptions): AsyncGenerator<string> {
+  for await (const batch of scanBatches(redis, options)) yield* batch
+}

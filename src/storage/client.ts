@@ -1,0 +1,102 @@
+/**
+ * RedisStorageClient: the backend's handle on Redis — connection lifecycle
+ * and the generic key operations, all confined to one prefix and all built on
+ * SCAN and pipelines (never KEYS, never a round trip per key).
+ */
+import type {Redis} from 'ioredis'
+
+import type {RedisConfig} from '../config/load.js'
+import {escapeGlob} from '../metrics/keys.js'
+import {closeRedis, connectRedis} from '../redis/connect.js'
+import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet, pipelineReplies} from '../redis/pipeline.js'
+import {scanBatches} from '../redis/scan.js'
+import {RedisStorageDict, type StorageDictOptions} from './dict.js'
+
+export class RedisStorageClient {
+  constructor(
+    readonly redis: Redis,
+    readonly prefix: string,
+    private readonly ttl: {ttlSeconds: number; ttlDisabled: boolean} = {ttlSeconds: 300, ttlDisabled: false},
+  ) {}
+
+  /** Connects with the fail-fast settings of the CLI and checks the server answers. */
+  static async connect(config: RedisConfig): Promise<RedisStorageClient> {
+    return new RedisStorageClient(await connectRedis(config), config.prefix, config)
+  }
+
+  async disconnect(): Promise<void> {
+    await closeRedis(this.redis)
+  }
+
+  isConnected(): boolean {
+    return this.redis.status === 'ready'
+  }
+
+  /** Round-trip time of one PING, in milliseconds. */
+  async ping(): Promise<number> {
+    const start = process.hrtime.bigint()
+    await this.redis.ping()
+    return Number(process.hrtime.bigint() - start) / 1e6
+  }
+
+  /** A stored hash, or undefined when the key does not exist. */
+  async get(key: string): Promise<Record<string, string> | undefined> {
+    const fields = await this.redis.hgetall(key)
+    return Object.keys(fields).length > 0 ? fields : undefined
+  }
+
+  /** Writes a hash and, unless TTLs are disabled, its TTL — in one transaction. */
+  async set(key: string, fields: Record<string, string>, ttlSeconds = this.defaultTtl()): Promise<void> {
+    const tx = this.redis.multi().hset(key, fields)
+    if (ttlSeconds !== undefined) tx.expire(key, ttlSeconds)
+    await tx.exec()
+  }
+
+  /** Many hashes, one pipeline per batch. */
+  batchSet(writes: Iterable<HashWrite>, batchSize = DEFAULT_BATCH_SIZE): Promise<number> {
+    return batchSet(this.redis, writes, batchSize)
+  }
+
+  /** UNLINKs the keys (freed in the background); returns how many existed. */
+  async delete(...keys: string[]): Promise<number> {
+    return keys.length === 0 ? 0 : this.redis.unlink(...keys)
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.redis.exists(key)) === 1
+  }
+
+  /** Keys matching a glob below the prefix (`counter:*` means `{prefix}:counter:*`), by SCAN. */
+  async *keys(pattern = '*', count = 1000): AsyncGenerator<string> {
+    for await (const batch of scanBatches(this.redis, {match: `${escapeGlob(this.prefix)}:${pattern}`, count})) yield* batch
+  }
+
+  /**
+   * Deletes every key under the prefix (and only there) by SCAN + UNLINK in
+   * batches. The database's other keys are untouched; for all of them use FLUSHDB.
+   */
+  async flushdb(batchCount = 1000): Promise<number> {
+    let deleted = 0
+    for await (const batch of scanBatches(this.redis, {match: `${escapeGlob(this.prefix)}:*`, count: batchCount})) {
+      deleted += await this.redis.unlink(...batch)
+    }
+    return deleted
+  }
+
+  /** The per-process store the exporter writes through, for this prefix. */
+  dict(options: StorageDictOptions = {}): RedisStorageDict {
+    return new RedisStorageDict(this.redis, this.prefix, {...this.ttl, ...options})
+  }
+
+  /** Hash fields of many keys in one round trip. */
+  async getMany(keys: readonly string[]): Promise<(Record<string, string> | undefined)[]> {
+    const replies = await pipelineReplies(this.redis, (p) => {
+      for (const k of keys) p.hgetall(k)
+    })
+    return replies.map((r) => (r.ok && Object.keys(r.value as object).length > 0 ? (r.value as Record<string, string>) : undefined))
+  }
+
+  private defaultTtl(): number | undefined {
+    return this.ttl.ttlDisabled || this.ttl.ttlSeconds <= 0 ? undefined : this.ttl.ttlSeconds
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * RedisStorageDict: the exporter's per-process store, one pid's view of the
+ * keyspace. It writes exactly what the Python backend writes — the same keys,
+ * the same fields in the same order, the same `repr` floats, Redis `TIME` for
+ * `updated_at`/`created_at`, the same TTL rule — including its quirk of
+ * writing a zero-valued bare-`gauge` twin when a live gauge is first read.
+ * Each logical step is one round trip (TIME, then one MULTI), where the
+ * Python code makes one per command; what lands in Redis is the same.
+ */
+import type {Redis} from 'ioredis'
+
+import {type GaugeMode, type MetricType, formatKey, siblingKey, classifyKey, typeSegment} from '../metrics/keys.js'
+import {md5Hex} from '../metrics/pyjson.js'
+import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
+import {scanBatches} from '../redis/scan.js'
+import {escapeGlob} from '../metrics/keys.js'
+import {pipelineReplies} from '../redis/pipeline.js'
+
+export interface StorageDictOptions {
+  /** The writing process; the exporter uses os.getpid(). */
+  pid?: number
+  ttlSeconds?: number
+  ttlDisabled?: boolean
+}
+
+/** The gauge modes the exporter probes, in its order, when a gauge's mode is not given. */
+const PROBED_GAUGE_MODES = ['all', 'liveall', 'live', 'max', 'min', 'sum']
+
+export interface StoredValue {
+  originalKey: string
+  value: number
+  timestamp: number
+  pid: number
+  typeSegment: string
+}
+
+export class RedisStorageDict {
+  readonly pid: number
+  private readonly ttl: number | undefined
+
+  constructor(
+    readonly redis: Redis,
+    readonly prefix: string,
+    options: StorageDictOptions = {},
+  ) {
+    this.pid = options.pid ?? process.pid
+    const seconds = options.ttlSeconds ?? 300
+    this.ttl = options.ttlDisabled || seconds <= 0 ? undefined : seconds
+  }
+
+  /** Redis server time as Python computes it: `sec + usec / 1_000_000.0`. */
+  async redisNow(): Promise<number> {
+    const [sec, usec] = await this.redis.time()
+    return Number(sec) + Number(usec) / 1_000_000
+  }
+
+  metricKey(originalKey: string, type: string, mode = ''): string {
+    return formatKey(this.prefix, typeSegment(type as MetricType, mode as GaugeMode), this.pid, 'metric', md5Hex(originalKey))
+  }
+
+  metaKey(originalKey: string, type: string, mode = ''): string {
+    return formatKey(this.prefix, typeSegment(type as MetricType, mode as GaugeMode), this.pid, 'meta', md5Hex(originalKey))
+  }
+
+  /** Creates the meta hash (`typ`, `multiprocess_mode`, `created_at`) unless it exists. */
+  async ensureMetadata(originalKey: string, typ = 'counter', mode = 'all'): Promise<void> {
+    const key = this.metaKey(originalKey, typ, mode)
+    const existing = await this.redis.hgetall(key)
+    if (Object.keys(existing).length > 0) return
+    const now = await this.redisNow()
+    const tx = this.redis.multi().hset(key, {typ, multiprocess_mode: mode, created_at: pyFloatRepr(now)})
+    if (this.ttl !== undefined) tx.expire(key, this.ttl)
+    await tx.exec()
+  }
+
+  /** The mode recorded in metadata, probing the exporter's list of gauge modes; '' when none. */
+  async modeFromMetadata(originalKey: string, type: string): Promise<string> {
+    const meta = await this.redis.hgetall(this.metaKey(originalKey, type))
+    if (meta.multiprocess_mode) return meta.multiprocess_mode
+    if (type !== 'gauge') return ''
+    const probes = await pipelineReplies(this.redis, (p) => {
+      for (const mode of PROBED_GAUGE_MODES) p.exists(this.metaKey(originalKey, type, mode))
+    })
+    const found = probes.findIndex((r) => r.ok && r.value === 1)
+    return found >= 0 ? PROBED_GAUGE_MODES[found] : ''
+  }
+
+  /** Value and timestamp; a missing series is initialised to zero first, as the exporter does. */
+  async readValue(originalKey: string, type = 'counter', mode = ''): Promise<[number, number]> {
+    const effectiveMode = mode || (await this.modeFromMetadata(originalKey, type))
+    const [value, timestamp] = await this.redis.hmget(this.metricKey(originalKey, type, effectiveMode), 'value', 'timestamp')
+    if (value === null || timestamp === null) {
+      await this.initValue(originalKey, type)
+      return [0, 0]
+    }
+    return [parsePyFloat(value) ?? 0, parsePyFloat(timestamp) ?? 0]
+  }
+
+  async writeValue(originalKey: string, value: number, timestamp: number, type = 'counter', mode = ''): Promise<void> {
+    const effectiveMode = mode || (await this.modeFromMetadata(originalKey, type))
+    await this.writeHashes(originalKey, type, effectiveMode, value, timestamp)
+  }
+
+  /** The exporter's `_init_value`: zeros under the mode found in metadata (bare `gauge` when none). */
+  private async initValue(originalKey: string, type: string): Promise<void> {
+    const mode = await this.modeFromMetadata(originalKey, type)
+    await this.writeHashes(originalKey, type, mode, 0, 0)
+  }
+
+  private async writeHashes(originalKey: string, type: string, mode: string, value: number, timestamp: number): Promise<void> {
+    const metricKey = this.metricKey(originalKey, type, mode)
+    const metaKey = this.metaKey(originalKey, type, mode)
+    const updatedAt = await this.redisNow()
+    const tx = this.redis.multi().hset(metricKey, {
+      value: pyFloatRepr(value),
+      timestamp: pyFloatRepr(timestamp),
+      updated_at: pyFloatRepr(updatedAt),
+    })
+    if (this.ttl !== undefined) tx.expire(metricKey, this.ttl)
+    tx.hsetnx(metaKey, 'original_key', originalKey)
+    // The exporter asks TIME again for created_at; the next microsecond is as good.
+    tx.hsetnx(metaKey, 'created_at', pyFloatRepr(updatedAt))
+    if (this.ttl !== undefined) tx.expire(metaKey, this.ttl)
+    await tx.exec()
+  }
+
+  /**
+   * Every (original_key, value, timestamp) this dict's prefix holds, over all pids,
+   * as the exporter's `read_all_values` yields them. One pipeline per SCAN batch.
+   */
+  async *readAllValues(batchCount = 1000): AsyncGenerator<StoredValue> {
+    for await (const keys of scanBatches(this.redis, {match: `${escapeGlob(this.prefix)}:*:*:metric:*`, count: batchCount})) {
+      const parsed = keys.map((k) => classifyKey(k, this.prefix)).flatMap((v) => (v.ours ? [v.parsed] : []))
+      const replies = await pipelineReplies(this.redis, (p) => {
+        for (const k of parsed) {
+          p.hget(siblingKey(k, 'meta'), 'original_key')
+          p.hmget(k.key, 'value', 'timestamp')
+        }
+      })
+      for (const [i, k] of parsed.entries()) {
+        const meta = replies[2 * i]
+        const values = replies[2 * i + 1]
+        if (!meta.ok || !values.ok || typeof meta.value !== 'string') continue
+        const [v, ts] = values.value as [string | null, string | null]
+        const value = v === null ? undefined : parsePyFloat(v)
+        const timestamp = ts === null ? undefined : parsePyFloat(ts)
+        if (value === undefined || timestamp === undefined) continue
+        yield {originalKey: meta.value, value, timestamp, pid: k.pid, typeSegment: k.typeSegment}
+      }
+    }
+  }
+}
