@@ -1,0 +1,32 @@
+/** Runs the built CLI as a user would: a real process, real exit code, stdout and stderr apart. */
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
+export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Only what the test gives reaches the child: no REDIS_* leaks in from the machine. */
+export function runCli(args: string[], env: Record<string, string> = {}, options: {input?: string; timeoutMs?: number} = {}): Promise<CliResult> {
+  const base: Record<string, string> = {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', COLUMNS: '200'}
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {env: {...base, ...env}, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`redismp ${args.join(' ')} did not finish within ${options.timeoutMs ?? 30_000} ms`))
+    }, options.timeoutMs ?? 30_000)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({code, stdout, stderr})
+    })
+    child.stdin.end(options.input ?? '')
+  })
+}

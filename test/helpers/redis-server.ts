@@ -1,0 +1,135 @@
+/**
+ * Throwaway redis-server processes for tests: each on a free port, with no
+ * persistence, in its own temp dir, and stopped by exactly the handle that
+ * started it. Tests never touch the machine's own Redis on 6379.
+ */
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {Redis} from 'ioredis'
+
+export interface RedisServerOptions {
+  /** requirepass for the default user. */
+  password?: string
+  /** An extra ACL user with full access to keys and commands. */
+  aclUser?: {name: string; password: string}
+  /** Serve TLS only, with a certificate from a throwaway CA. */
+  tls?: boolean
+  extraArgs?: string[]
+}
+
+export interface RedisServer {
+  host: string
+  port: number
+  dir: string
+  /** PEM files of the throwaway CA and server, when tls. */
+  tlsFiles?: {ca: string; cert: string; key: string}
+  proc: ChildProcess
+  /** A plain client for test setup and assertions (not for the code under test). */
+  client(db?: number): Promise<Redis>
+  /** Environment for a redismp process pointed at this server. */
+  env(extra?: Record<string, string>): Record<string, string>
+  stop(): Promise<void>
+}
+
+const started = new Set<ChildProcess>()
+process.on('exit', () => {
+  for (const p of started) p.kill('SIGKILL')
+})
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address() as {port: number}
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function makeCa(dir: string): {ca: string; cert: string; key: string} {
+  const f = (n: string) => join(dir, n)
+  const run = (args: string[]) => execFileSync('openssl', args, {stdio: 'ignore'})
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=redismp test CA', '-keyout', f('ca.key'), '-out', f('ca.crt')])
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('server.key'), '-out', f('server.csr')])
+  writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.crt')])
+  return {ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key')}
+}
+
+async function waitReady(proc: ChildProcess, connect: () => Promise<Redis>): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`)
+    try {
+      const c = await connect()
+      await c.ping()
+      c.disconnect()
+      return
+    } catch {
+      if (Date.now() > deadline) throw new Error('redis-server did not become ready')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'redismp-test-'))
+  const port = await freePort()
+  const tlsFiles = options.tls ? makeCa(dir) : undefined
+  const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')]
+  if (tlsFiles) {
+    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tlsFiles.cert, '--tls-key-file', tlsFiles.key, '--tls-ca-cert-file', tlsFiles.ca, '--tls-auth-clients', 'no')
+  } else args.push('--port', String(port))
+  if (options.password) args.push('--requirepass', options.password)
+  if (options.aclUser) {
+    const aclFile = join(dir, 'users.acl')
+    const defaultUser = options.password ? `user default on >${options.password} ~* &* +@all` : 'user default on nopass ~* &* +@all'
+    writeFileSync(aclFile, `${defaultUser}\nuser ${options.aclUser.name} on >${options.aclUser.password} ~* &* +@all\n`)
+    args.push('--aclfile', aclFile)
+  }
+  args.push(...(options.extraArgs ?? []))
+
+  const proc = spawn('redis-server', args, {stdio: 'ignore'})
+  started.add(proc)
+  const host = '127.0.0.1'
+  const client = async (db = 0) => {
+    const c = new Redis({
+      host,
+      port,
+      db,
+      password: options.password,
+      tls: tlsFiles ? {ca: [readFileSync(tlsFiles.ca)], servername: 'localhost'} : undefined,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    })
+    c.on('error', () => undefined)
+    await c.connect()
+    return c
+  }
+  await waitReady(proc, client)
+
+  return {
+    host,
+    port,
+    dir,
+    tlsFiles,
+    proc,
+    client,
+    env: (extra = {}) => ({REDIS_HOST: host, REDIS_PORT: String(port), ...extra}),
+    async stop() {
+      started.delete(proc)
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r))
+        proc.kill('SIGTERM')
+        await exited
+      }
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
