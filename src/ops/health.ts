@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto'
 import type {Redis} from 'ioredis'
 
 import {pipelineReplies} from '../redis/pipeline.js'
-import {scanPrefix} from './keyspace.js'
+import {scanPrefix} from '../storage/keyspace.js'
 
 export interface PingStats {
   samples: number

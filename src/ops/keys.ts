@@ -8,7 +8,7 @@ import type {Redis} from 'ioredis'
 import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import {pipelineReplies} from '../redis/pipeline.js'
-import {scanPrefix} from './keyspace.js'
+import {scanPrefix} from '../storage/keyspace.js'
 
 export interface KeyRow {
   key: string

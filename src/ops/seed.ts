@@ -7,7 +7,7 @@
 import type {Redis} from 'ioredis'
 
 import {RefusedError} from '../errors.js'
-import {GAUGE_MODES, prefixPattern} from '../metrics/keys.js'
+import {GAUGE_MODES, type GaugeMode, prefixPattern} from '../metrics/keys.js'
 import {floatToGoString} from '../metrics/pyfloat.js'
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict} from '../storage/dict.js'
@@ -39,6 +39,19 @@ export interface SeedResult {
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, Infinity]
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE']
 const STATUSES = ['200', '201', '204', '301', '400', '404', '500']
+/** One realistic gauge per multiprocess mode: name, help, value scale. */
+const GAUGES: Record<GaugeMode, [string, string, number]> = {
+  all: ['gunicorn_worker_memory_bytes', 'Resident memory of each worker', 3e8],
+  liveall: ['gunicorn_worker_open_connections', 'Open client connections of each live worker', 200],
+  sum: ['gunicorn_cache_entries', 'Entries in the per-worker caches, all workers', 1e5],
+  livesum: ['gunicorn_active_requests', 'Requests being served now by live workers', 50],
+  max: ['gunicorn_peak_memory_bytes', 'Largest resident memory of any worker', 5e8],
+  livemax: ['gunicorn_worker_uptime_seconds', 'Longest uptime among live workers', 86400],
+  min: ['gunicorn_free_file_descriptors', 'Fewest free file descriptors of any worker', 1024],
+  livemin: ['gunicorn_free_threads', 'Fewest idle threads among live workers', 16],
+  mostrecent: ['gunicorn_config_generation', 'Config generation last loaded by any worker', 100],
+  livemostrecent: ['gunicorn_last_request_timestamp_seconds', 'Time of the newest request served', 1.7e9],
+}
 const PATHS = ['/', '/api/users', '/api/orders', '/health', '/static/app.js', '/login', '/search']
 
 /** mulberry32: tiny, seedable, good enough for plausible numbers. */
@@ -98,9 +111,10 @@ function plan(series: number, rnd: () => number): {families: number; values: Pla
     }
   }
   for (const mode of GAUGE_MODES) {
+    const [name, help, scale] = GAUGES[mode]
     out.push({
-      params: {typ: 'gauge', metricName: `gunicorn_worker_gauge_${mode}`, name: `gunicorn_worker_gauge_${mode}`, labelnames: ['unit'], labelvalues: ['bytes'], help: `A worker gauge aggregated with multiprocess_mode=${mode}.`, multiprocessMode: mode},
-      write: (v) => v.set(Math.round(rnd() * 1e8)),
+      params: {typ: 'gauge', metricName: name, name, labelnames: [], labelvalues: [], help: `${help} (multiprocess_mode=${mode})`, multiprocessMode: mode},
+      write: (v) => v.set(Math.round(rnd() * scale)),
     })
   }
   return {families: 3 + GAUGE_MODES.length, values: out}

@@ -1,0 +1,280 @@
+/**
+ * Aggregation exactly as prometheus_client's MultiProcessCollector does it,
+ * streamed: samples arrive in SCAN order, one per (pid, series), and memory
+ * holds one accumulator per output sample, never the keys.
+ *
+ * Where the reference depends on its (arbitrary) file order — float rounding
+ * in sums, NaN and ±0 in min/max, timestamp ties in mostrecent — we fix the
+ * order to ascending pid, so the result never depends on SCAN order.
+ */
+import {type GaugeMode, type MetricType, isLiveMode} from './keys.js'
+import {ExactSum} from './exactsum.js'
+import {floatToGoString, parsePyFloat} from './pyfloat.js'
+import {compareCodePoints} from './pyjson.js'
+
+export type LabelPairs = [string, string][]
+
+export interface Sample {
+  name: string
+  labels: LabelPairs
+  value: number
+}
+
+export interface MetricFamily {
+  name: string
+  type: MetricType
+  help: string
+  /** The multiprocess mode gauges were folded with. */
+  mode?: GaugeMode
+  samples: Sample[]
+}
+
+/** One stored value of one worker, with its series identity already resolved. */
+export interface StoredSample {
+  pid: number
+  type: MetricType
+  mode?: GaugeMode
+  metricName: string
+  sampleName: string
+  /** Sorted by name (code point), as prometheus_client's labels_key. */
+  labels: LabelPairs
+  help: string
+  value: number
+  timestamp: number
+}
+
+export interface AggregateOptions {
+  /** Fold every gauge with this mode instead of its stored one (`dump --mode`). */
+  modeOverride?: GaugeMode
+  /** Which pids count as live for the live* modes; all of them when absent. */
+  isLive?: (pid: number) => boolean
+  /** No folding across pids: every sample keeps a `pid` label. */
+  raw?: boolean
+}
+
+export type RejectReason = 'bad-le' | 'type-conflict'
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+export const isValidMetricName = (name: string) => METRIC_NAME.test(name)
+
+/** prometheus_client's fold for one output sample, made independent of arrival order. */
+interface Accumulator {
+  add(value: number, pid: number, timestamp: number): void
+  /** undefined: no sample (mostrecent with no timestamp ever set). */
+  result(): number | undefined
+}
+
+class SumAcc implements Accumulator {
+  private readonly sum = new ExactSum()
+  add(value: number): void {
+    this.sum.add(value)
+  }
+  result(): number {
+    return this.sum.value()
+  }
+}
+
+/** max/min as `setdefault(first)` then `if value > current` in ascending pid order. */
+class ExtremeAcc implements Accumulator {
+  private firstPid = Infinity
+  private firstValue = 0
+  private bestPid = Infinity
+  private best = Number.NaN
+  constructor(private readonly better: (a: number, b: number) => boolean) {}
+  add(value: number, pid: number): void {
+    if (pid < this.firstPid) {
+      this.firstPid = pid
+      this.firstValue = value
+    }
+    if (Number.isNaN(value)) return
+    if (Number.isNaN(this.best) || this.better(value, this.best) || (value === this.best && pid < this.bestPid)) {
+      this.best = value
+      this.bestPid = pid
+    }
+  }
+  result(): number {
+    return Number.isNaN(this.firstValue) ? Number.NaN : this.best
+  }
+}
+
+/** mostrecent: the value with the newest timestamp; 0 or unset timestamps never win. */
+class MostRecentAcc implements Accumulator {
+  private ts = 0
+  private pid = Infinity
+  private value: number | undefined
+  add(value: number, pid: number, timestamp: number): void {
+    const t = timestamp || 0
+    if (t > this.ts || (t === this.ts && this.value !== undefined && pid < this.pid)) {
+      this.ts = t
+      this.pid = pid
+      this.value = value
+    }
+  }
+  result(): number | undefined {
+    return this.value
+  }
+}
+
+/** all/liveall: one sample per pid; a repeat of the same (pid, series) replaces it. */
+class LastAcc implements Accumulator {
+  private value = 0
+  add(value: number): void {
+    this.value = value
+  }
+  result(): number {
+    return this.value
+  }
+}
+
+function accumulatorFor(type: MetricType, mode: GaugeMode | undefined): Accumulator {
+  if (type !== 'gauge') return new SumAcc()
+  switch (mode) {
+    case 'min':
+    case 'livemin':
+      return new ExtremeAcc((a, b) => a < b)
+    case 'max':
+    case 'livemax':
+      return new ExtremeAcc((a, b) => a > b)
+    case 'sum':
+    case 'livesum':
+      return new SumAcc()
+    case 'mostrecent':
+    case 'livemostrecent':
+      return new MostRecentAcc()
+    default:
+      return new LastAcc()
+  }
+}
+
+interface FamilyState {
+  name: string
+  type: MetricType
+  mode?: GaugeMode
+  help: string
+  /** sample name + labels -> accumulator */
+  samples: Map<string, {name: string; labels: LabelPairs; acc: Accumulator}>
+  /** histogram labels (without le) -> le -> summed bucket */
+  buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>}>
+}
+
+const SEP = '\u0000'
+const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
+
+export class Aggregator {
+  /** name -> type key (`counter`, `gauge_max`, …) -> family; conflicts resolved at the end. */
+  private readonly families = new Map<string, Map<string, FamilyState>>()
+  /** live-mode gauge samples wait until liveness is known. */
+  private readonly pendingLive: StoredSample[] = []
+  readonly rejected: Record<RejectReason, number> = {'bad-le': 0, 'type-conflict': 0}
+
+  constructor(private readonly options: AggregateOptions = {}) {}
+
+  add(s: StoredSample): void {
+    const mode = s.type === 'gauge' ? (this.options.modeOverride ?? s.mode) : undefined
+    if (mode && isLiveMode(mode) && this.options.isLive && !this.options.raw) {
+      this.pendingLive.push(s)
+      return
+    }
+    this.fold(s, mode)
+  }
+
+  private fold(s: StoredSample, mode: GaugeMode | undefined): void {
+    const raw = this.options.raw
+    const typeKey = s.type === 'gauge' && !raw ? `gauge_${mode}` : s.type
+    let byType = this.families.get(s.metricName)
+    if (!byType) this.families.set(s.metricName, (byType = new Map()))
+    let fam = byType.get(typeKey)
+    if (!fam) {
+      fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
+      byType.set(typeKey, fam)
+    }
+    const pidLabel: LabelPairs = [['pid', String(s.pid)]]
+    const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
+
+    if (s.type === 'histogram') {
+      const le = s.labels.find(([n]) => n === 'le')
+      if (le) {
+        const bound = parsePyFloat(le[1])
+        if (bound === undefined) {
+          this.rejected['bad-le']++
+          return
+        }
+        const without = s.labels.filter(([n]) => n !== 'le').concat(raw ? pidLabel : [])
+        const key = labelsKey(without)
+        let group = fam.buckets.get(key)
+        if (!group) fam.buckets.set(key, (group = {labels: without, byLe: new Map()}))
+        let sum = group.byLe.get(bound)
+        if (!sum) group.byLe.set(bound, (sum = new ExactSum()))
+        sum.add(s.value)
+        return
+      }
+    }
+    const labels = keepsPid ? s.labels.concat(pidLabel) : s.labels
+    const key = s.sampleName + SEP + SEP + SEP + labelsKey(labels)
+    let entry = fam.samples.get(key)
+    if (!entry) fam.samples.set(key, (entry = {name: s.sampleName, labels, acc: raw ? new LastAcc() : accumulatorFor(s.type, mode)}))
+    entry.acc.add(s.value, s.pid, s.timestamp)
+  }
+
+  /** The families in a stable order: by name, samples by labels then bucket order. */
+  result(): MetricFamily[] {
+    for (const s of this.pendingLive) {
+      if (this.options.isLive!(s.pid)) this.fold(s, this.options.modeOverride ?? s.mode)
+    }
+    this.pendingLive.length = 0
+    const out: MetricFamily[] = []
+    for (const [name, byType] of [...this.families].sort(([a], [b]) => compareCodePoints(a, b))) {
+      // One name with two types is an application bug; keep one, deterministically.
+      const [chosen, ...others] = [...byType.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      for (const [, f] of others) this.rejected['type-conflict'] += f.samples.size + f.buckets.size
+      out.push(finish(name, chosen[1]))
+    }
+    return out
+  }
+}
+
+const SUFFIX_RANK: Record<string, number> = {_bucket: 0, _count: 1, _sum: 2}
+
+function finish(name: string, f: FamilyState): MetricFamily {
+  type Row = Sample & {group: string; rank: number; le: number}
+  const rows: Row[] = []
+  for (const {name: sampleName, labels, acc} of f.samples.values()) {
+    const value = acc.result()
+    if (value === undefined) continue
+    const rank = SUFFIX_RANK[sampleName.slice(name.length)] ?? 3
+    rows.push({name: sampleName, labels, value, group: '', rank, le: 0})
+  }
+  for (const {labels, byLe} of f.buckets.values()) {
+    let acc = 0
+    for (const le of [...byLe.keys()].sort((a, b) => a - b)) {
+      acc += byLe.get(le)!.value()
+      rows.push({name: `${name}_bucket`, labels: [...labels, ['le', floatToGoString(le)]], value: acc, group: '', rank: 0, le})
+    }
+    const count = rows.findIndex((r) => r.name === `${name}_count` && labelsKey(r.labels) === labelsKey(labels))
+    // prometheus_client's `samples[...] = acc` replaces a stored _count.
+    if (count >= 0) rows.splice(count, 1)
+    rows.push({name: `${name}_count`, labels, value: acc, group: '', rank: 1, le: 0})
+  }
+  for (const r of rows) r.group = labelsKey(r.labels.filter(([n]) => n !== 'le'))
+  rows.sort((a, b) => compareLabels(a.labels, b.labels, true) || a.rank - b.rank || a.le - b.le || compareCodePoints(a.name, b.name))
+  return {
+    name,
+    type: f.type,
+    help: f.help,
+    ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}),
+    samples: rows.map(({name: n, labels, value}) => ({name: n, labels, value})),
+  }
+}
+
+/** Label sets in a human order: by name, values by code point, pids numerically; `le` last. */
+function compareLabels(a: LabelPairs, b: LabelPairs, ignoreLe: boolean): number {
+  const x = ignoreLe ? a.filter(([n]) => n !== 'le') : a
+  const y = ignoreLe ? b.filter(([n]) => n !== 'le') : b
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const byName = compareCodePoints(x[i][0], y[i][0])
+    if (byName) return byName
+    const byValue = x[i][0] === 'pid' ? Number(x[i][1]) - Number(y[i][1]) : compareCodePoints(x[i][1], y[i][1])
+    if (byValue) return byValue
+  }
+  return x.length - y.length
+}

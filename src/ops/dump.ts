@@ -1,0 +1,72 @@
+/**
+ * `dump`: what Prometheus would scrape right now, or with --raw what each
+ * worker stored. Returns data; rendering is the command's business.
+ */
+import type {Redis} from 'ioredis'
+
+import {CheckFailedError} from '../errors.js'
+import type {MetricFamily} from '../metrics/aggregate.js'
+import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import {RedisMultiProcessCollector} from '../storage/collector.js'
+import {type ReadStats, describeSkipped, totalSkipped} from '../storage/reader.js'
+
+export interface DumpOptions {
+  prefix: string
+  modeOverride?: GaugeMode
+  /** Metric name or glob (`*`, `?`, `[abc]`). */
+  metric?: string
+  type?: MetricType
+  pid?: number
+  raw?: boolean
+  liveWithinMs?: number
+  /** Skipped foreign data is an error instead of a warning. */
+  strict?: boolean
+  scanCount?: number
+}
+
+export interface DumpResult {
+  families: MetricFamily[]
+  stats: ReadStats
+  deadPids: number[]
+  /** One line describing skipped data, or undefined when there was none worth a warning. */
+  warning?: string
+}
+
+/** A metric-name glob as a RegExp; a plain name matches only itself. */
+export function globToRegExp(glob: string): RegExp {
+  let re = ''
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]
+    if (c === '*') re += '.*'
+    else if (c === '?') re += '.'
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1)
+      if (end < 0) re += '\\['
+      else {
+        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+        i = end
+      }
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}
+
+export async function dump(redis: Redis, o: DumpOptions): Promise<DumpResult> {
+  const nameRe = o.metric ? globToRegExp(o.metric) : undefined
+  const collector = new RedisMultiProcessCollector(redis, {
+    prefix: o.prefix,
+    modeOverride: o.modeOverride,
+    liveWithinMs: o.liveWithinMs,
+    pid: o.pid,
+    type: o.type,
+    raw: o.raw,
+    scanCount: o.scanCount,
+    // Counter families are named without `_total`; let `--metric requests_total` find them too.
+    metricFilter: nameRe ? (name) => nameRe.test(name) || nameRe.test(`${name}_total`) : undefined,
+  })
+  const {families, stats, deadPids} = await collector.collectWithStats()
+  const bad = totalSkipped(stats.skipped)
+  const warning = bad > 0 ? `skipped ${bad} keys that are not clean exporter data (${describeSkipped(stats.skipped)})` : undefined
+  if (o.strict && warning) throw new CheckFailedError(`${warning}; --strict`)
+  return {families, stats, deadPids, warning}
+}

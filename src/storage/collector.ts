@@ -1,0 +1,100 @@
+/**
+ * RedisMultiProcessCollector: what a scrape of the exporter would show,
+ * aggregated as prometheus_client's MultiProcessCollector does for mmap files
+ * (see metrics/aggregate.ts), read from Redis in pipelined batches.
+ *
+ * Unlike the exporter's own collector it types gauges as gauges in every mode,
+ * never sums min/max, keeps `pid` on liveall, leaves out the bare-`gauge` init
+ * artifacts, and reads only its own prefix.
+ */
+import type {Redis} from 'ioredis'
+
+import {Aggregator, type MetricFamily} from '../metrics/aggregate.js'
+import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import {compareCodePoints} from '../metrics/pyjson.js'
+import {type ReadStats, readMetricKeys} from './reader.js'
+
+export interface CollectorOptions {
+  prefix: string
+  /** Fold every gauge with this mode instead of its stored one. */
+  modeOverride?: GaugeMode
+  /** Pids with no write newer than this (ms) are dead for the live* modes. */
+  liveWithinMs?: number
+  /** Only this worker's samples. */
+  pid?: number
+  type?: MetricType
+  /** Only metrics whose name passes. */
+  metricFilter?: (name: string) => boolean
+  /** No folding across pids: one sample per pid and series, with a `pid` label. */
+  raw?: boolean
+  scanCount?: number
+}
+
+/** Anything that yields families: extra local metrics merged into collect(). */
+export interface LocalCollector {
+  collect(): MetricFamily[] | Promise<MetricFamily[]>
+}
+
+export interface Collection {
+  families: MetricFamily[]
+  stats: ReadStats
+  /** Pids treated as dead for the live* modes (only with liveWithinMs). */
+  deadPids: number[]
+}
+
+export class RedisMultiProcessCollector {
+  private readonly local = new Set<LocalCollector>()
+  /** What the last collect() skipped and read. */
+  lastStats?: ReadStats
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: CollectorOptions,
+  ) {}
+
+  register(collector: LocalCollector): void {
+    if (this.local.has(collector)) throw new Error('collector already registered')
+    this.local.add(collector)
+  }
+
+  unregister(collector: LocalCollector): void {
+    if (!this.local.delete(collector)) throw new Error('collector not registered')
+  }
+
+  async collect(): Promise<MetricFamily[]> {
+    return (await this.collectWithStats()).families
+  }
+
+  /** Names, types and help of what collect() yields now (samples left out). */
+  async describe(): Promise<Omit<MetricFamily, 'samples'>[]> {
+    return (await this.collect()).map(({samples: _samples, ...rest}) => rest)
+  }
+
+  async collectWithStats(): Promise<Collection> {
+    const o = this.options
+    const newestWrite = new Map<number, number>()
+    let cutoff = -Infinity
+    if (o.liveWithinMs !== undefined) {
+      const [sec, usec] = await this.redis.time()
+      cutoff = Number(sec) + Number(usec) / 1e6 - o.liveWithinMs / 1000
+    }
+    const isLive = o.liveWithinMs === undefined ? undefined : (pid: number) => (newestWrite.get(pid) ?? -Infinity) >= cutoff
+    const agg = new Aggregator({modeOverride: o.modeOverride, raw: o.raw, isLive})
+    const stats = await readMetricKeys(
+      this.redis,
+      {prefix: o.prefix, pid: o.pid, type: o.type, metricFilter: o.metricFilter, scanCount: o.scanCount},
+      (k) => {
+        if ((newestWrite.get(k.parsed.pid) ?? -Infinity) < k.updatedAt) newestWrite.set(k.parsed.pid, k.updatedAt)
+        agg.add({pid: k.parsed.pid, type: k.parsed.type, mode: k.parsed.mode, ...k.identity, value: k.value, timestamp: k.timestamp})
+      },
+    )
+    const families = agg.result()
+    stats.skipped.badLe += agg.rejected['bad-le']
+    stats.skipped.typeConflict += agg.rejected['type-conflict']
+    for (const c of this.local) families.push(...(await c.collect()))
+    families.sort((a, b) => compareCodePoints(a.name, b.name))
+    this.lastStats = stats
+    const deadPids = isLive ? [...newestWrite.keys()].filter((p) => !isLive(p)).sort((a, b) => a - b) : []
+    return {families, stats, deadPids}
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * health, keys and seed end to end: real redis-server, real CLI processes,
+ * stdout (data) and stderr (messages) checked apart.
+ */
+import {execFileSync} from 'node:child_process'
+
+import type {Redis} from 'ioredis'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {runCli} from './helpers/cli.js'
+import {type RedisServer, startRedis} from './helpers/redis-server.js'
+
+const H = '0123456789abcdef0123456789abcdef'
+
+describe('seed, keys, health', () => {
+  let server: RedisServer
+  let redis: Redis
+  let env: Record<string, string>
+
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = await server.client()
+    env = server.env()
+    const seeded = await runCli(['seed', '--pids', '3', '--series', '5'], env)
+    expect(seeded.code).toBe(0)
+    // Another application under a nested prefix, and foreign data under ours.
+    await redis.hset(`gunicorn:shadow:counter:1:metric:${H}`, 'value', '1.0')
+    await redis.set('gunicorn:not-a-metric', 'x')
+  })
+  afterAll(async () => {
+    redis.disconnect()
+    await server.stop()
+  })
+
+  it('seed refuses a prefix that holds data (exit 4) and --force adds to it', async () => {
+    const refused = await runCli(['seed'], env)
+    expect(refused.code).toBe(4)
+    expect(refused.stderr).toMatch(/already holds keys.*--force/)
+    const other = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--json'], env)
+    expect(other.code).toBe(0)
+    expect(JSON.parse(other.stdout)).toMatchObject({prefix: 'forced', pids: [10001]})
+    const again = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--pid-base', '555', '--force'], env)
+    expect(again.code).toBe(0)
+    await redis.unlink(...(await scanAll(redis, 'forced:*')))
+  })
+
+  it('keys lists exactly what redis-cli --scan finds, less the nested prefix', async () => {
+    const cli = execFileSync('redis-cli', ['-p', String(server.port), '--scan', '--pattern', 'gunicorn:*']).toString().trim().split('\n')
+    const expected = [...new Set(cli)].filter((k) => !k.startsWith('gunicorn:shadow:')).sort()
+    const r = await runCli(['keys'], env)
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim().split('\n').sort()).toEqual(expected)
+    expect(r.stderr).toBe('')
+  })
+
+  it('keys filters by type, mode, pid and kind, and --resolve names the metric', async () => {
+    const r = await runCli(['keys', '--type', 'gauge', '--mode', 'livesum', '--pid', '10002', '--kind', 'metric', '--resolve', '--json'], env)
+    expect(r.code).toBe(0)
+    const {keys} = JSON.parse(r.stdout) as {keys: {key: string; metric: string; ttl: number}[]}
+    expect(keys).toHaveLength(1)
+    expect(keys[0]).toMatchObject({key: expect.stringMatching(/^gunicorn:gauge_livesum:10002:metric:/), metric: 'gunicorn_active_requests'})
+    expect(keys[0].ttl).toBeGreaterThan(0)
+    const table = await runCli(['keys', 'gauge:*', '--format', 'table'], env)
+    expect(table.stdout).toContain('gauge (artifact)')
+  })
+
+  it('keys --limit stops early and says so on stderr only', async () => {
+    const r = await runCli(['keys', '--limit', '3'], env)
+    expect(r.stdout.trim().split('\n')).toHaveLength(3)
+    expect(r.stderr).toMatch(/stopped at --limit 3/)
+  })
+
+  it('health summarises the keyspace and warns without failing', async () => {
+    const r = await runCli(['health', '--json'], env)
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout)
+    expect(report).toMatchObject({healthy: true, probe: {ok: true}, server: {role: 'master'}})
+    expect(report.keyspace).toMatchObject({pids: 3, foreignKeys: 1, otherPrefixKeys: 1, keysWithoutTtl: 0})
+    expect(report.keyspace.artifacts).toBeGreaterThan(0)
+    expect(report.keyspace.metricKeys).toBe(report.keyspace.metaKeys)
+    expect(r.stderr).toMatch(/1 keys under the prefix are not exporter data/)
+  })
+
+  it('health --strict turns warnings into exit 6 and still prints the report', async () => {
+    await redis.persist((await scanAll(redis, 'gunicorn:counter:10001:metric:*'))[0])
+    await redis.config('SET', 'maxmemory', '1gb')
+    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru')
+    try {
+      const lenient = await runCli(['health'], env)
+      expect(lenient.code).toBe(0)
+      expect(lenient.stderr).toMatch(/maxmemory-policy allkeys-lru can evict metric keys/)
+      expect(lenient.stderr).toMatch(/1 keys have no TTL/)
+      const strict = await runCli(['health', '--strict', '--json'], env)
+      expect(strict.code).toBe(6)
+      expect(JSON.parse(strict.stdout).warnings.length).toBeGreaterThanOrEqual(3)
+    } finally {
+      await redis.config('SET', 'maxmemory', '0')
+      await redis.config('SET', 'maxmemory-policy', 'noeviction')
+    }
+  })
+
+  it('health on a replica is unhealthy (exit 6): workers cannot write there', async () => {
+    const replica = await startRedis({extraArgs: ['--replicaof', '127.0.0.1', String(server.port)]})
+    try {
+      const r = await runCli(['health'], replica.env())
+      expect(r.code).toBe(6)
+      expect(r.stdout).toMatch(/UNHEALTHY/)
+      expect(r.stderr).toMatch(/error: unhealthy: .*(READONLY|replica|slave)/)
+    } finally {
+      await replica.stop()
+    }
+  })
+
+  it('never colours with NO_COLOR, even on a terminal-like run', async () => {
+    const r = await runCli(['keys', '--format', 'table', '--limit', '1'], {...env, FORCE_COLOR: '3'})
+    expect(r.stdout + r.stderr).not.toMatch(/\u001b\[/)
+  })
+})
+
+async function scanAll(redis: Redis, match: string): Promise<string[]> {
+  const out: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
+    cursor = next
+    out.push(...keys)
+  } while (cursor !== '0')
+  return out
+}
