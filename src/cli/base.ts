@@ -33,6 +33,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   override async init(): Promise<void> {
     await super.init()
     process.once('SIGINT', () => this.interrupted())
+    this.parsing = true
     const {args, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
@@ -40,10 +41,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       flags: this.ctor.flags,
       strict: this.ctor.strict,
     })
+    this.parsing = false
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
     this.loaded = loadConfig(process.env, flagInput(this.flags))
   }
+
+  /** True while oclif parses argv: anything thrown then is a usage error. */
+  private parsing = false
 
   /** The connection, opened on first use. Connection resets and LOADING are retried; refusals are not. */
   protected async redis(): Promise<Redis> {
@@ -95,10 +100,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private describeFailure(error: unknown): {message: string; exitCode: number} {
     if (error instanceof Errors.ExitError) return {message: error.message, exitCode: error.oclif.exit ?? 1}
     const parseExit = (error as {oclif?: {exit?: number}})?.oclif?.exit
-    if (!(error instanceof RedismpError) && parseExit !== undefined) {
-      // oclif's parse and usage errors: keep the first line, the rest is help text.
-      const first = String((error as Error).message).split('\n')[0]
-      return {message: `${first} (see --help)`, exitCode: ExitCode.USAGE}
+    if (!(error instanceof RedismpError) && (this.parsing || parseExit !== undefined)) {
+      // oclif's parse errors span lines (and end in a pointer to --help): make them one.
+      const text = String((error as Error).message)
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !/^See more help/.test(l))
+        .join(' ')
+        .replace(/^Parsing (--[\w-]+) /, '$1: ')
+      return {message: `${text} (see --help)`, exitCode: ExitCode.USAGE}
     }
     const mapped = this.loaded ? mapRedisError(error, endpointOf(this.loaded.config)) : error
     if (mapped instanceof RedismpError) {

@@ -157,6 +157,14 @@ interface FamilyState {
   buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>}>
 }
 
+interface PreparedSeries {
+  sampleName: string
+  /** sample name + labels, the accumulator key */
+  key: string
+  /** Histogram buckets: the numeric bound (undefined when `le` is not a number) and the labels without `le`. */
+  bucket?: {bound: number | undefined; group: LabelPairs; groupKey: string}
+}
+
 const SEP = '\u0000'
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
 
@@ -166,6 +174,7 @@ export class Aggregator {
   /** live-mode gauge samples wait until liveness is known. */
   private readonly pendingLive: StoredSample[] = []
   readonly rejected: Record<RejectReason, number> = {'bad-le': 0, 'type-conflict': 0}
+  private readonly prepared = new WeakMap<LabelPairs, PreparedSeries>()
 
   constructor(private readonly options: AggregateOptions = {}) {}
 
@@ -188,32 +197,45 @@ export class Aggregator {
       fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
       byType.set(typeKey, fam)
     }
-    const pidLabel: LabelPairs = [['pid', String(s.pid)]]
     const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
+    const series = this.prepare(s)
+    const pidSuffix = keepsPid ? SEP + SEP + 'pid' + SEP + s.pid : ''
+    const withPid = (labels: LabelPairs) => (keepsPid ? labels.concat([['pid', String(s.pid)]]) : labels)
 
-    if (s.type === 'histogram') {
-      const le = s.labels.find(([n]) => n === 'le')
-      if (le) {
-        const bound = parsePyFloat(le[1])
-        if (bound === undefined) {
-          this.rejected['bad-le']++
-          return
-        }
-        const without = s.labels.filter(([n]) => n !== 'le').concat(raw ? pidLabel : [])
-        const key = labelsKey(without)
-        let group = fam.buckets.get(key)
-        if (!group) fam.buckets.set(key, (group = {labels: without, byLe: new Map()}))
-        let sum = group.byLe.get(bound)
-        if (!sum) group.byLe.set(bound, (sum = new ExactSum()))
-        sum.add(s.value)
+    if (series.bucket) {
+      if (series.bucket.bound === undefined) {
+        this.rejected['bad-le']++
         return
       }
+      const key = series.bucket.groupKey + (raw ? pidSuffix : '')
+      let group = fam.buckets.get(key)
+      if (!group) fam.buckets.set(key, (group = {labels: raw ? withPid(series.bucket.group) : series.bucket.group, byLe: new Map()}))
+      let sum = group.byLe.get(series.bucket.bound)
+      if (!sum) group.byLe.set(series.bucket.bound, (sum = new ExactSum()))
+      sum.add(s.value)
+      return
     }
-    const labels = keepsPid ? s.labels.concat(pidLabel) : s.labels
-    const key = s.sampleName + SEP + SEP + SEP + labelsKey(labels)
+    const key = series.key + pidSuffix
     let entry = fam.samples.get(key)
-    if (!entry) fam.samples.set(key, (entry = {name: s.sampleName, labels, acc: raw ? new LastAcc() : accumulatorFor(s.type, mode)}))
+    if (!entry) fam.samples.set(key, (entry = {name: s.sampleName, labels: withPid(s.labels), acc: raw ? new LastAcc() : accumulatorFor(s.type, mode)}))
     entry.acc.add(s.value, s.pid, s.timestamp)
+  }
+
+  /**
+   * What fold needs of a series, worked out once: callers pass the same labels
+   * array for every pid of a series, so it keys the cache.
+   */
+  private prepare(s: StoredSample): PreparedSeries {
+    let p = this.prepared.get(s.labels)
+    if (p && p.sampleName === s.sampleName) return p
+    p = {sampleName: s.sampleName, key: s.sampleName + SEP + SEP + SEP + labelsKey(s.labels)}
+    const le = s.type === 'histogram' ? s.labels.find(([n]) => n === 'le') : undefined
+    if (le) {
+      const group = s.labels.filter(([n]) => n !== 'le')
+      p.bucket = {bound: parsePyFloat(le[1]), group, groupKey: labelsKey(group)}
+    }
+    this.prepared.set(s.labels, p)
+    return p
   }
 
   /** The families in a stable order: by name, samples by labels then bucket order. */
@@ -235,41 +257,50 @@ export class Aggregator {
 
 const SUFFIX_RANK: Record<string, number> = {_bucket: 0, _count: 1, _sum: 2}
 
+interface Row extends Sample {
+  rank: number
+  le: number
+}
+
+/**
+ * The family's samples: grouped by label set (sorted), and within a group
+ * buckets in `le` order, then _count, _sum and anything else.
+ */
 function finish(name: string, f: FamilyState): MetricFamily {
-  type Row = Sample & {group: string; rank: number; le: number}
-  const rows: Row[] = []
+  const groups = new Map<string, {labels: LabelPairs; rows: Row[]}>()
+  const groupOf = (labels: LabelPairs, key = labelsKey(labels)) => {
+    let g = groups.get(key)
+    if (!g) groups.set(key, (g = {labels, rows: []}))
+    return g
+  }
   for (const {name: sampleName, labels, acc} of f.samples.values()) {
     const value = acc.result()
     if (value === undefined) continue
-    const rank = SUFFIX_RANK[sampleName.slice(name.length)] ?? 3
-    rows.push({name: sampleName, labels, value, group: '', rank, le: 0})
+    groupOf(labels).rows.push({name: sampleName, labels, value, rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3, le: 0})
   }
+  const countName = `${name}_count`
   for (const {labels, byLe} of f.buckets.values()) {
+    const g = groupOf(labels)
     let acc = 0
     for (const le of [...byLe.keys()].sort((a, b) => a - b)) {
       acc += byLe.get(le)!.value()
-      rows.push({name: `${name}_bucket`, labels: [...labels, ['le', floatToGoString(le)]], value: acc, group: '', rank: 0, le})
+      g.rows.push({name: `${name}_bucket`, labels: [...labels, ['le', floatToGoString(le)]], value: acc, rank: 0, le})
     }
-    const count = rows.findIndex((r) => r.name === `${name}_count` && labelsKey(r.labels) === labelsKey(labels))
-    // prometheus_client's `samples[...] = acc` replaces a stored _count.
-    if (count >= 0) rows.splice(count, 1)
-    rows.push({name: `${name}_count`, labels, value: acc, group: '', rank: 1, le: 0})
+    // prometheus_client's `samples[(name + '_count', labels)] = acc` replaces a stored _count.
+    g.rows = g.rows.filter((r) => r.name !== countName)
+    g.rows.push({name: countName, labels, value: acc, rank: 1, le: 0})
   }
-  for (const r of rows) r.group = labelsKey(r.labels.filter(([n]) => n !== 'le'))
-  rows.sort((a, b) => compareLabels(a.labels, b.labels, true) || a.rank - b.rank || a.le - b.le || compareCodePoints(a.name, b.name))
-  return {
-    name,
-    type: f.type,
-    help: f.help,
-    ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}),
-    samples: rows.map(({name: n, labels, value}) => ({name: n, labels, value})),
+  const ordered = [...groups.values()].sort((a, b) => compareLabels(a.labels, b.labels))
+  const samples: Sample[] = []
+  for (const g of ordered) {
+    g.rows.sort((a, b) => a.rank - b.rank || a.le - b.le || compareCodePoints(a.name, b.name))
+    for (const r of g.rows) samples.push({name: r.name, labels: r.labels, value: r.value})
   }
+  return {name, type: f.type, help: f.help, ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}), samples}
 }
 
-/** Label sets in a human order: by name, values by code point, pids numerically; `le` last. */
-function compareLabels(a: LabelPairs, b: LabelPairs, ignoreLe: boolean): number {
-  const x = ignoreLe ? a.filter(([n]) => n !== 'le') : a
-  const y = ignoreLe ? b.filter(([n]) => n !== 'le') : b
+/** Label sets in a human order: by name, values by code point, pids numerically. */
+function compareLabels(x: LabelPairs, y: LabelPairs): number {
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
     const byName = compareCodePoints(x[i][0], y[i][0])
     if (byName) return byName

@@ -73,12 +73,19 @@ function parseTypeSegment(seg: string): Pick<ParsedKey, 'type' | 'mode' | 'artif
  * schema is `malformed`: foreign data, counted and reported, never deleted unasked.
  */
 export function classifyKey(key: string, prefix: string): KeyVerdict {
-  const parts = key.split(':')
-  if (parts.length < 5) return {ours: false, reason: 'malformed', detail: 'too few segments'}
-  const [typeSeg, pidSeg, kindSeg, hash] = parts.slice(-4)
+  // Four separators from the right: {prefix}:{type}:{pid}:{kind}:{hash}
+  const h = key.lastIndexOf(':')
+  const k = h > 0 ? key.lastIndexOf(':', h - 1) : -1
+  const p = k > 0 ? key.lastIndexOf(':', k - 1) : -1
+  const t = p > 0 ? key.lastIndexOf(':', p - 1) : -1
+  if (t <= 0) return {ours: false, reason: 'malformed', detail: 'too few segments'}
+  const typeSeg = key.slice(t + 1, p)
+  const pidSeg = key.slice(p + 1, k)
+  const kindSeg = key.slice(k + 1, h)
+  const hash = key.slice(h + 1)
   const problem = schemaProblem(typeSeg, pidSeg, kindSeg, hash)
-  const keyPrefix = parts.slice(0, -4).join(':')
   if (problem) return {ours: false, reason: 'malformed', detail: problem}
+  const keyPrefix = key.slice(0, t)
   if (keyPrefix !== prefix) {
     return keyPrefix.startsWith(prefix + ':')
       ? {ours: false, reason: 'other-prefix'}

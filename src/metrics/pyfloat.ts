@@ -54,7 +54,11 @@ const PY_SPECIAL = /^([+-]?)(inf|infinity|nan)$/i
  * Python `float(text)`: what the exporter reads back. Returns undefined for text
  * Python would reject, so callers can count it as foreign data instead of crashing.
  */
+const PY_REPR = /^-?\d+\.\d+(?:e[+-]\d+)?$|^-?\de[+-]\d+$/
+
 export function parsePyFloat(text: string): number | undefined {
+  // Fast path: what repr() writes, i.e. nearly every stored value.
+  if (PY_REPR.test(text)) return Number(text)
   const t = text.trim()
   const special = PY_SPECIAL.exec(t)
   if (special) {

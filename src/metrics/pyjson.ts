@@ -34,15 +34,23 @@ export function pyJsonString(s: string): string {
 
 /** Compares by Unicode code point, as Python sorts str (JS's default sort compares UTF-16 units). */
 export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]()
-  const ib = b[Symbol.iterator]()
-  for (;;) {
-    const x = ia.next()
-    const y = ib.next()
-    if (x.done || y.done) return (x.done ? 0 : 1) - (y.done ? 0 : 1)
-    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!
-    if (d !== 0) return d
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x !== y) return codePointRank(x) - codePointRank(y)
   }
+  return a.length - b.length
+}
+
+/**
+ * UTF-16 units reordered so surrogates (code points above U+FFFF) sort after
+ * U+E000–U+FFFF, as the code points they encode do.
+ */
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000
+  if (unit >= 0xe000) return unit - 0x800
+  return unit
 }
 
 export type Labels = Record<string, string>

@@ -31,14 +31,19 @@ export function masterNodes(redis: Redis | Cluster): Redis[] {
 export async function* scanBatches(redis: Redis | Cluster, options: ScanOptions): AsyncGenerator<string[]> {
   const count = String(options.count ?? DEFAULT_SCAN_COUNT)
   for (const node of masterNodes(redis)) {
-    let cursor = '0'
-    do {
+    const scan = (cursor: string) => {
       const args: (string | number)[] = [cursor, 'MATCH', options.match, 'COUNT', count]
       if (options.type) args.push('TYPE', options.type)
-      const [next, keys] = (await node.call('SCAN', ...args)) as [string, string[]]
-      cursor = next
+      return node.call('SCAN', ...args) as Promise<[string, string[]]>
+    }
+    // The next SCAN is already on its way while the caller works on this batch.
+    let pending = scan('0')
+    for (;;) {
+      const [next, keys] = await pending
+      if (next !== '0') pending = scan(next)
       if (keys.length > 0) yield keys
-    } while (cursor !== '0')
+      if (next === '0') break
+    }
   }
 }
 

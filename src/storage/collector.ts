@@ -12,6 +12,7 @@ import type {Redis} from 'ioredis'
 import {Aggregator, type MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {compareCodePoints} from '../metrics/pyjson.js'
+import {redisTime} from '../redis/time.js'
 import {type ReadStats, readMetricKeys} from './reader.js'
 
 export interface CollectorOptions {
@@ -75,8 +76,7 @@ export class RedisMultiProcessCollector {
     const newestWrite = new Map<number, number>()
     let cutoff = -Infinity
     if (o.liveWithinMs !== undefined) {
-      const [sec, usec] = await this.redis.time()
-      cutoff = Number(sec) + Number(usec) / 1e6 - o.liveWithinMs / 1000
+      cutoff = (await redisTime(this.redis)) - o.liveWithinMs / 1000
     }
     const isLive = o.liveWithinMs === undefined ? undefined : (pid: number) => (newestWrite.get(pid) ?? -Infinity) >= cutoff
     const agg = new Aggregator({modeOverride: o.modeOverride, raw: o.raw, isLive})

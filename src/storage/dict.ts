@@ -15,6 +15,7 @@ import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
 import {scanBatches} from '../redis/scan.js'
 import {escapeGlob} from '../metrics/keys.js'
 import {pipelineReplies} from '../redis/pipeline.js'
+import {redisTime} from '../redis/time.js'
 
 export interface StorageDictOptions {
   /** The writing process; the exporter uses os.getpid(). */
@@ -49,9 +50,8 @@ export class RedisStorageDict {
   }
 
   /** Redis server time as Python computes it: `sec + usec / 1_000_000.0`. */
-  async redisNow(): Promise<number> {
-    const [sec, usec] = await this.redis.time()
-    return Number(sec) + Number(usec) / 1_000_000
+  redisNow(): Promise<number> {
+    return redisTime(this.redis)
   }
 
   metricKey(originalKey: string, type: string, mode = ''): string {

@@ -11,7 +11,7 @@ import {type LabelPairs, isValidMetricName} from '../metrics/aggregate.js'
 import {type MetricType, type ParsedKey, escapeGlob, siblingKey} from '../metrics/keys.js'
 import {parsePyFloat} from '../metrics/pyfloat.js'
 import {compareCodePoints, parseOriginalKey} from '../metrics/pyjson.js'
-import {pipelineReplies} from '../redis/pipeline.js'
+import {type BatchReply, BatchReader, WRONGTYPE} from './batch-read.js'
 import {scanPrefix} from './keyspace.js'
 
 export interface SeriesIdentity {
@@ -40,6 +40,8 @@ export interface ReadOptions {
   metricFilter?: (metricName: string) => boolean
   withTtl?: boolean
   scanCount?: number
+  /** How batches are read; one is made per call when absent. */
+  reader?: BatchReader
 }
 
 /** What was skipped and why: the warning line of dump, the error of --strict. */
@@ -82,12 +84,19 @@ export function describeSkipped(s: SkippedCounts): string {
   return parts.join(', ')
 }
 
+/**
+ * SCAN COUNT for reads that visit the whole prefix: server time per key visited
+ * falls by 40% from COUNT 5000 to 50000 (measured on 2M keys), and a reply
+ * stays bounded by it.
+ */
+export const DUMP_SCAN_COUNT = 50_000
+
 type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 
 const TYPE_INDEX: Record<string, number> = {counter: 1, histogram: 2, summary: 3, gauge: 4}
 
 /** A 52-bit number naming (type, series) within one pid: 48 bits of the md5 and the type. */
-function seriesSlot(k: ParsedKey): number {
+export function seriesSlot(k: ParsedKey): number {
   return Number.parseInt(k.hash.slice(0, 12), 16) * 16 + TYPE_INDEX[k.type] + (k.mode ? 5 : 0)
 }
 
@@ -107,12 +116,19 @@ function scanRest(o: ReadOptions): string {
 }
 
 export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
-  const known = new Map<string, Known>()
+  const reader = o.reader ?? new BatchReader(redis)
   const seen = new Map<number, Set<number>>()
   const skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
   const stats: ReadStats = {scannedKeys: 0, samples: 0, skipped, repeats: 0}
+  const series = new SeriesTable(o.metricFilter)
+  const count = (k: ReadKey) => {
+    stats.samples++
+    visit(k)
+  }
 
-  for await (const batch of scanPrefix(redis, o.prefix, {rest: scanRest(o), count: o.scanCount ?? 5000})) {
+  // One batch's read is in flight while the previous one is folded: Redis and we work at once.
+  let previous: Promise<InFlight> | undefined
+  for await (const batch of scanPrefix(redis, o.prefix, {rest: scanRest(o), count: o.scanCount ?? DUMP_SCAN_COUNT})) {
     stats.scannedKeys += batch.ours.length + batch.otherPrefix.length + batch.foreign.length
     skipped.otherPrefix += batch.otherPrefix.length
     const keys: ParsedKey[] = []
@@ -132,70 +148,81 @@ export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: Re
       slots.add(slot)
       keys.push(k)
     }
-    await readBatch(redis, keys, known, o, skipped, (k) => {
-      stats.samples++
-      visit(k)
-    })
+    const current = sendBatch(reader, keys, series, o.withTtl ?? false)
+    if (previous) await finishBatch(reader, await previous, series, skipped, count)
+    previous = current
   }
+  if (previous) await finishBatch(reader, await previous, series, skipped, count)
   return stats
 }
 
-async function readBatch(
-  redis: Redis,
-  keys: ParsedKey[],
-  known: Map<string, Known>,
-  o: ReadOptions,
+/** Each series' identity, read from the first meta that names its hash, once. */
+class SeriesTable {
+  readonly known = new Map<string, Known>()
+  /** Hashes whose meta is on its way in some batch. */
+  readonly requested = new Set<string>()
+  constructor(readonly filter?: (name: string) => boolean) {}
+
+  learn(hash: string, originalKey: string | null): void {
+    this.requested.delete(hash)
+    if (originalKey !== null && !this.known.has(hash)) this.known.set(hash, toIdentity(originalKey, this.filter))
+  }
+}
+
+interface InFlight {
+  keys: ParsedKey[]
+  /** Keys whose own meta was read with this batch. */
+  metaOf: ParsedKey[]
+  reply: BatchReply
+  withTtl: boolean
+}
+
+async function sendBatch(reader: BatchReader, keys: ParsedKey[], series: SeriesTable, withTtl: boolean): Promise<InFlight> {
+  const metaOf: ParsedKey[] = []
+  for (const k of keys) {
+    if (series.known.has(k.hash) || series.requested.has(k.hash)) continue
+    series.requested.add(k.hash)
+    metaOf.push(k)
+  }
+  const reply = await reader.read(
+    keys.map((k) => k.key),
+    metaOf.map((k) => siblingKey(k, 'meta')),
+    withTtl,
+  )
+  return {keys, metaOf, reply, withTtl}
+}
+
+async function finishBatch(
+  reader: BatchReader,
+  {keys, metaOf, reply, withTtl}: InFlight,
+  series: SeriesTable,
   skipped: SkippedCounts,
   visit: (k: ReadKey) => void,
 ): Promise<void> {
-  // The meta of each hash not seen yet, through the first key of this batch that has it.
-  const lookups = new Map<string, ParsedKey>()
-  for (const k of keys) if (!known.has(k.hash) && !lookups.has(k.hash)) lookups.set(k.hash, k)
-  const metaOrder = [...lookups.values()]
-  const perKey = o.withTtl ? 2 : 1
-  const replies = await pipelineReplies(redis, (p) => {
-    for (const k of keys) {
-      p.hmget(k.key, 'value', 'timestamp', 'updated_at')
-      if (o.withTtl) p.pttl(k.key)
-    }
-    for (const k of metaOrder) p.hget(siblingKey(k, 'meta'), 'original_key')
-  })
-  metaOrder.forEach((k, i) => {
-    const r = replies[keys.length * perKey + i]
-    if (r.ok && typeof r.value === 'string') known.set(k.hash, toIdentity(r.value, o.metricFilter))
-  })
+  metaOf.forEach((k, i) => series.learn(k.hash, reply.metas[i]))
 
-  // Keys whose hash is still unknown read their own meta: one more round trip, rare.
-  const orphanCandidates = keys.filter((k) => !known.has(k.hash) && lookups.get(k.hash) !== k)
+  // A hash still unknown: its first meta was missing. Each such key reads its own (rare).
+  const asked = new Set(metaOf)
+  const orphanCandidates = keys.filter((k) => !series.known.has(k.hash) && !asked.has(k) && !series.requested.has(k.hash))
   if (orphanCandidates.length > 0) {
-    const own = await pipelineReplies(redis, (p) => {
-      for (const k of orphanCandidates) p.hget(siblingKey(k, 'meta'), 'original_key')
-    })
-    orphanCandidates.forEach((k, i) => {
-      const r = own[i]
-      if (r.ok && typeof r.value === 'string' && !known.has(k.hash)) known.set(k.hash, toIdentity(r.value, o.metricFilter))
-    })
+    const own = await reader.read([], orphanCandidates.map((k) => siblingKey(k, 'meta')))
+    orphanCandidates.forEach((k, i) => series.learn(k.hash, own.metas[i]))
   }
 
   keys.forEach((k, i) => {
-    const fields = replies[i * perKey]
-    if (!fields.ok) {
-      if (/WRONGTYPE/.test(fields.error.message)) skipped.nonHash++
-      else throw fields.error
-      return
-    }
-    const id = known.get(k.hash)
+    const fields = reply.fields[i]
+    if (fields === WRONGTYPE) return void skipped.nonHash++
+    const id = series.known.get(k.hash)
     if (id === undefined) return void skipped.orphans++
     if (id === 'filtered') return
     if (id === 'bad-json') return void skipped.badJson++
     if (id === 'bad-name') return void skipped.badName++
-    const [v, ts, up] = fields.value as (string | null)[]
+    const [v, ts, up] = fields
     if (v === null && ts === null && up === null) return // expired since SCAN
     const value = v === null ? undefined : parsePyFloat(v)
     const timestamp = ts === null ? undefined : parsePyFloat(ts)
     if (value === undefined || timestamp === undefined) return void skipped.badNumber++
-    const pttl = o.withTtl ? Number((replies[i * perKey + 1] as {value: unknown}).value) : undefined
+    const pttl = withTtl ? reply.pttl[i] : undefined
     visit({parsed: k, identity: id, value, timestamp, updatedAt: up === null ? 0 : (parsePyFloat(up) ?? 0), pttl})
   })
 }
-

@@ -1,0 +1,120 @@
+/**
+ * `pids` and `pid`: the store seen per worker — who is writing, how recently,
+ * with what TTLs — and every series one worker reports.
+ */
+import type {Redis} from 'ioredis'
+
+import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import {parsePyFloat} from '../metrics/pyfloat.js'
+import {pipelineReplies} from '../redis/pipeline.js'
+import {scanPrefix} from '../storage/keyspace.js'
+import {type ReadStats, readMetricKeys, seriesSlot} from '../storage/reader.js'
+import {redisTime} from '../redis/time.js'
+import {pidRunsHere} from './local.js'
+
+export interface PidRow {
+  pid: number
+  metricKeys: number
+  /** Metric keys that are series (artifacts excluded). */
+  series: number
+  artifacts: number
+  /** Newest updated_at (Redis time, seconds), and its age at the time of the listing. */
+  newestWrite: number | null
+  ageSeconds: number | null
+  /** Smallest and largest remaining TTL in seconds among keys that have one. */
+  minTtl: number | null
+  maxTtl: number | null
+  keysWithoutTtl: number
+  /** Only with `local`: whether the pid runs on this host. */
+  local?: boolean
+}
+
+export async function listPids(redis: Redis, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
+  const rows = new Map<number, PidRow & {seen: Set<number>}>()
+  for await (const batch of scanPrefix(redis, o.prefix, {rest: '*:*:metric:*', count: o.scanCount ?? 5000})) {
+    const keys = batch.ours.filter((k) => k.kind === 'metric')
+    const replies = await pipelineReplies(redis, (p) => {
+      for (const k of keys) {
+        p.hget(k.key, 'updated_at')
+        p.pttl(k.key)
+      }
+    })
+    keys.forEach((k, i) => {
+      const [updated, pttl] = [replies[2 * i], replies[2 * i + 1]]
+      if (!pttl.ok || pttl.value === -2) return // expired since SCAN
+      let row = rows.get(k.pid)
+      if (!row) {
+        row = {pid: k.pid, metricKeys: 0, series: 0, artifacts: 0, newestWrite: null, ageSeconds: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0, seen: new Set()}
+        rows.set(k.pid, row)
+      }
+      const slot = seriesSlot(k)
+      if (row.seen.has(slot)) return // SCAN repeated it
+      row.seen.add(slot)
+      row.metricKeys++
+      if (k.artifact) row.artifacts++
+      else row.series++
+      const at = updated.ok && typeof updated.value === 'string' ? parsePyFloat(updated.value) : undefined
+      if (at !== undefined && (row.newestWrite === null || at > row.newestWrite)) row.newestWrite = at
+      const ttl = Number(pttl.value)
+      if (ttl === -1) row.keysWithoutTtl++
+      else {
+        const s = Math.ceil(ttl / 1000)
+        row.minTtl = row.minTtl === null ? s : Math.min(row.minTtl, s)
+        row.maxTtl = row.maxTtl === null ? s : Math.max(row.maxTtl, s)
+      }
+    })
+  }
+  const now = await redisTime(redis)
+  return [...rows.values()]
+    .sort((a, b) => a.pid - b.pid)
+    .map(({seen: _seen, ...row}) => ({
+      ...row,
+      ageSeconds: row.newestWrite === null ? null : Math.max(0, Math.round((now - row.newestWrite) * 1000) / 1000),
+      ...(o.local ? {local: pidRunsHere(row.pid)} : {}),
+    }))
+}
+
+export interface PidSeriesRow {
+  metric: string
+  sample: string
+  labels: Record<string, string>
+  type: MetricType
+  mode?: GaugeMode
+  value: number
+  /** The gauge's set() time; 0 after inc/dec and for counters. */
+  timestamp: number
+  updatedAt: number
+  ageSeconds: number
+  /** Seconds; null when the key never expires. */
+  ttl: number | null
+  key: string
+}
+
+export interface PidReport {
+  pid: number
+  series: PidSeriesRow[]
+  stats: ReadStats
+  local?: boolean
+}
+
+export async function inspectPid(redis: Redis, o: {prefix: string; pid: number; local?: boolean; scanCount?: number}): Promise<PidReport> {
+  const rows: PidSeriesRow[] = []
+  const now = await redisTime(redis)
+  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, scanCount: o.scanCount}, (k) => {
+    rows.push({
+      metric: k.identity.metricName,
+      sample: k.identity.sampleName,
+      labels: Object.fromEntries(k.identity.labels),
+      type: k.parsed.type,
+      ...(k.parsed.mode ? {mode: k.parsed.mode} : {}),
+      value: k.value,
+      timestamp: k.timestamp,
+      updatedAt: k.updatedAt,
+      ageSeconds: Math.max(0, Math.round((now - k.updatedAt) * 1000) / 1000),
+      ttl: k.pttl === undefined || k.pttl < 0 ? null : Math.ceil(k.pttl / 1000),
+      key: k.parsed.key,
+    })
+  })
+  rows.sort((a, b) => (a.sample < b.sample ? -1 : a.sample > b.sample ? 1 : JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1))
+  return {pid: o.pid, series: rows, stats, ...(o.local ? {local: pidRunsHere(o.pid)} : {})}
+}
