@@ -119,9 +119,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return {message: `unexpected: ${String((error as Error)?.message ?? error)}`, exitCode: ExitCode.UNEXPECTED}
   }
 
+  /** Run on SIGINT before exiting 130 (e.g. to release a lock); given one second at most. */
+  protected onInterrupt?: () => Promise<void>
+
   private interrupted(): void {
     process.stderr.write(`${this.err.red('interrupted')}\n`)
-    this.connection?.disconnect()
-    process.exit(ExitCode.INTERRUPTED)
+    const cleanup = this.onInterrupt?.().catch(() => undefined) ?? Promise.resolve()
+    const deadline = new Promise((resolve) => setTimeout(resolve, 1000).unref())
+    void Promise.race([cleanup, deadline]).finally(() => {
+      this.connection?.disconnect()
+      process.exit(ExitCode.INTERRUPTED)
+    })
   }
 }

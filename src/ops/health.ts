@@ -8,7 +8,7 @@ import {randomUUID} from 'node:crypto'
 import type {Redis} from 'ioredis'
 
 import {pipelineReplies} from '../redis/pipeline.js'
-import {scanPrefix} from '../storage/keyspace.js'
+import {scanPrefix, toolKey} from '../storage/keyspace.js'
 
 export interface PingStats {
   samples: number
@@ -72,7 +72,7 @@ async function pingStats(redis: Redis, samples: number): Promise<PingStats> {
 
 /** Writes, reads back and deletes one short-lived key under the prefix. */
 async function probe(redis: Redis, prefix: string): Promise<{ok: boolean; error?: string}> {
-  const key = `${prefix}:redismp-health-probe:${randomUUID()}`
+  const key = toolKey(prefix, `health-probe:${randomUUID()}`)
   const token = randomUUID()
   try {
     await redis.set(key, token, 'PX', 10_000)

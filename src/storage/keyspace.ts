@@ -16,9 +16,18 @@ export interface ClassifiedBatch {
   otherPrefix: string[]
 }
 
+/**
+ * redismp's own short-lived keys (the prune lock, the health probe) live under
+ * `{prefix}:redismp:` so that they obey the prefix rule; they are neither
+ * exporter data nor foreign, and every listing leaves them out.
+ */
+export const toolKey = (prefix: string, name: string) => `${prefix}:redismp:${name}`
+
 export function classifyBatch(keys: readonly string[], prefix: string): ClassifiedBatch {
   const out: ClassifiedBatch = {ours: [], foreign: [], otherPrefix: []}
+  const own = `${prefix}:redismp:`
   for (const key of keys) {
+    if (key.startsWith(own)) continue
     const v: KeyVerdict = classifyKey(key, prefix)
     if (v.ours) out.ours.push(v.parsed)
     else if (v.reason === 'other-prefix') out.otherPrefix.push(key)

@@ -30,3 +30,15 @@ export function runCli(args: string[], env: Record<string, string> = {}, options
     child.stdin.end(options.input ?? '')
   })
 }
+
+/** Starts the CLI and hands back the process, for tests that signal or race it. */
+export function startCli(args: string[], env: Record<string, string> = {}): {child: ReturnType<typeof spawn>; done: Promise<CliResult>} {
+  const base: Record<string, string> = {PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', COLUMNS: '200'}
+  const child = spawn(process.execPath, [BIN, ...args], {env: {...base, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => (stderr += d))
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({code, stdout, stderr})))
+  return {child, done}
+}

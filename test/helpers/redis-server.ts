@@ -28,6 +28,8 @@ export interface RedisServer {
   /** PEM files of the throwaway CA and server, when tls. */
   tlsFiles?: {ca: string; cert: string; key: string}
   proc: ChildProcess
+  /** Starts redis-server again on the same port and dir (after a kill), and waits until it answers. */
+  restart(): Promise<void>
   /** A plain client for test setup and assertions (not for the code under test). */
   client(db?: number): Promise<Redis>
   /** Environment for a redismp process pointed at this server. */
@@ -94,7 +96,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   }
   args.push(...(options.extraArgs ?? []))
 
-  const proc = spawn('redis-server', args, {stdio: 'ignore'})
+  let proc = spawn('redis-server', args, {stdio: 'ignore'})
   started.add(proc)
   const host = '127.0.0.1'
   const client = async (db = 0) => {
@@ -114,17 +116,24 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   }
   await waitReady(proc, client)
 
-  return {
+  const server: RedisServer = {
     host,
     port,
     dir,
     tlsFiles,
     proc,
+    async restart() {
+      started.delete(proc)
+      proc = spawn('redis-server', args, {stdio: 'ignore'})
+      started.add(proc)
+      server.proc = proc
+      await waitReady(proc, client)
+    },
     client,
     env: (extra = {}) => ({REDIS_HOST: host, REDIS_PORT: String(port), ...extra}),
     async stop() {
       started.delete(proc)
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r))
         proc.kill('SIGTERM')
         await exited
@@ -132,4 +141,5 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       rmSync(dir, {recursive: true, force: true})
     },
   }
+  return server
 }

@@ -1,0 +1,115 @@
+import {readFileSync} from 'node:fs'
+
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
+import {durationFlag} from '../cli/choices.js'
+import {requireConsent} from '../cli/consent.js'
+import {ttlFlags} from '../cli/flags.js'
+import {ConfigError, PartialFailureError} from '../errors.js'
+import {DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult, prune, summarizePrune} from '../ops/prune.js'
+import {Lease} from '../storage/lock.js'
+
+export default class Prune extends BaseCommand<typeof Prune> {
+  static override summary = 'Remove dead workers\u2019 live gauges and other stale data, safely, for cron'
+  static override description = `By default prune does what prometheus_client's mark_process_dead does: for dead workers it deletes their live* gauges (livesum, liveall, livemax, livemin, livemostrecent) and the exporter's bare-gauge twins, and keeps their counters, histograms, summaries and other gauges, so totals never go backwards.
+
+A worker is dead when named (--pid, --pids-from), with --local when its pid does not run on this host (only for a Redis no other host writes to), or with --stale when its newest write is older than that.
+
+Opt-in: --orphans (a metric without its meta or a meta without its metric, older than --orphan-grace), --artifacts (every bare-gauge twin), --older-than (every series not written for that long, counters included: totals drop), --fix-ttl (give keys without a TTL the configured one).
+
+Each decision is re-checked on the server as it is carried out: a key a worker rewrote after the plan was made is kept. Two prunes never run at once (a lock with an expiry). Interrupted, the store stays consistent and a re-run finishes the job.
+
+Exit 0 whether or not anything was pruned (the summary line says which).
+
+EXIT CODES
+${EXIT_CODES_HELP}`
+  static override examples = [
+    '<%= config.bin %> prune --stale 10m --yes',
+    '<%= config.bin %> prune --pid 12345 --pid 12346 --dry-run',
+    '<%= config.bin %> prune --local --orphans --artifacts --yes --json',
+    '<%= config.bin %> prune --fix-ttl --ttl-seconds 600 --yes',
+  ]
+
+  static override flags = {
+    ...ttlFlags,
+    pid: Flags.integer({description: 'a dead worker (repeatable)', multiple: true, min: 1}),
+    'pids-from': Flags.string({description: 'file with one dead pid per line (- for stdin)'}),
+    local: Flags.boolean({description: 'pids that do not run on this host are dead'}),
+    stale: durationFlag({description: 'pids with no write for this long are dead (90s, 10m, 2h)'}),
+    orphans: Flags.boolean({description: 'delete metrics without meta and metas without metric'}),
+    'orphan-grace': durationFlag({description: 'leave orphans younger than this [default: 60s]'}),
+    artifacts: Flags.boolean({description: "delete every bare-gauge twin (the exporter's init artifacts)"}),
+    'older-than': durationFlag({description: 'delete every series not written for this long, counters included'}),
+    'fix-ttl': Flags.boolean({description: 'give keys without a TTL the configured TTL (REDIS_TTL_SECONDS)'}),
+    'dry-run': Flags.boolean({description: 'show the plan; change nothing'}),
+    yes: Flags.boolean({char: 'y', description: 'do not ask (required off a terminal)'}),
+  }
+
+  private lease?: Lease
+
+  async run(): Promise<PruneResult> {
+    const {flags} = this
+    const {config} = this.loaded
+    const options: PruneOptions = {
+      prefix: config.prefix,
+      pids: [...(flags.pid ?? []), ...this.pidsFromFile()],
+      local: flags.local,
+      staleMs: flags.stale,
+      orphans: flags.orphans,
+      orphanGraceMs: flags['orphan-grace'] ?? DEFAULT_ORPHAN_GRACE_MS,
+      artifacts: flags.artifacts,
+      olderThanMs: flags['older-than'],
+      fixTtlSeconds: flags['fix-ttl'] ? config.ttlSeconds : undefined,
+    }
+    const selects = options.pids!.length > 0 || options.local || options.staleMs !== undefined
+    if (!selects && !options.orphans && !options.artifacts && options.olderThanMs === undefined && options.fixTtlSeconds === undefined) {
+      throw new ConfigError('nothing to prune: name dead workers (--pid, --pids-from, --local, --stale) or choose --orphans, --artifacts, --older-than or --fix-ttl')
+    }
+    if (options.olderThanMs !== undefined) this.note('--older-than deletes counters and histograms too: their totals will drop')
+    if (flags['fix-ttl'] && config.ttlDisabled) this.note('REDIS_TTL_DISABLED is set: the exporter will write keys without TTL again')
+
+    const redis = await this.redis()
+    let result: PruneResult
+    if (flags['dry-run']) result = await prune(redis, {...options, dryRun: true})
+    else {
+      if (!flags.yes) {
+        const plan = await prune(redis, {...options, dryRun: true})
+        await requireConsent(`${summarizePrune(plan)}. Go ahead?`, false)
+      }
+      this.lease = await Lease.acquire(redis, config.prefix, 'prune-lock')
+      this.onInterrupt = () => this.lease!.release()
+      try {
+        result = await prune(redis, options)
+      } finally {
+        await this.lease.release().catch(() => undefined)
+      }
+    }
+
+    if (!this.jsonEnabled()) {
+      this.log(summarizePrune(result))
+      if (flags['dry-run']) for (const s of result.sample) this.log(`  ${s.reason.padEnd(16)} ${s.key}`)
+    }
+    if (result.failed > 0) {
+      this.failWithData(new PartialFailureError(`${result.failed} keys could not be pruned (not hashes?); re-run after checking them with redismp keys`), result)
+    }
+    return result
+  }
+
+  private pidsFromFile(): number[] {
+    const file = this.flags['pids-from']
+    if (!file) return []
+    let text: string
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8')
+    } catch (error) {
+      throw new ConfigError(`--pids-from: cannot read "${file}": ${(error as NodeJS.ErrnoException).code ?? error}`)
+    }
+    return text.split('\n').flatMap((line, i) => {
+      const t = line.replace(/#.*/, '').trim()
+      if (t === '') return []
+      if (!/^[1-9]\d{0,9}$/.test(t)) throw new ConfigError(`--pids-from: line ${i + 1} of "${file}" is not a pid: "${t}"`)
+      return [Number(t)]
+    })
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `flushdb`: remove this prefix's exporter data, and nothing else — not other
+ * prefixes, not another application's nested prefix, not foreign keys that
+ * merely share the prefix, not other databases. `allKeys` is FLUSHDB proper.
+ */
+import type {Redis} from 'ioredis'
+
+import {scanPrefix} from '../storage/keyspace.js'
+
+export interface FlushPlan {
+  /** Exporter keys under the prefix (metric, meta, artifacts). */
+  keys: number
+  /** Keys under the prefix that are not exporter data: left alone. */
+  foreignKept: number
+  /** Another application's keys under a nested prefix: left alone. */
+  otherPrefixKept: number
+  sample: string[]
+}
+
+export interface FlushResult extends FlushPlan {
+  dryRun: boolean
+  allKeys: boolean
+  deleted: number
+}
+
+/** Counts what a prefix flush would remove, with a sample. */
+export async function planFlush(redis: Redis, prefix: string, sampleSize = 10): Promise<FlushPlan> {
+  const plan: FlushPlan = {keys: 0, foreignKept: 0, otherPrefixKept: 0, sample: []}
+  for await (const batch of scanPrefix(redis, prefix)) {
+    plan.keys += batch.ours.length
+    plan.foreignKept += batch.foreign.length
+    plan.otherPrefixKept += batch.otherPrefix.length
+    for (const k of batch.ours) if (plan.sample.length < sampleSize) plan.sample.push(k.key)
+  }
+  return plan
+}
+
+/** SCAN + UNLINK per batch; safe to re-run. */
+export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0
+  for await (const batch of scanPrefix(redis, prefix)) {
+    if (batch.ours.length > 0) deleted += await redis.unlink(...batch.ours.map((k) => k.key))
+  }
+  return deleted
+}
+
+export async function planFlushAll(redis: Redis, sampleSize = 10): Promise<FlushPlan> {
+  const keys = await redis.dbsize()
+  const [, sample] = await redis.scan('0', 'COUNT', sampleSize)
+  return {keys, foreignKept: 0, otherPrefixKept: 0, sample: sample.slice(0, sampleSize)}
+}
+
+export async function flushAll(redis: Redis): Promise<number> {
+  const before = await redis.dbsize()
+  await redis.flushdb('ASYNC')
+  return before
+}

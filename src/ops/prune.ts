@@ -1,0 +1,172 @@
+/**
+ * `prune`: cleanup for cron that never makes counter totals go backwards
+ * unless told to. By default it does what prometheus_client's
+ * mark_process_dead does for dead workers — their live* gauges go (with the
+ * exporter's bare-`gauge` twins), their counters, histograms, summaries and
+ * other gauges stay. Everything else is opt-in.
+ *
+ * Two phases per SCAN batch: a plan (one pipelined read), then one atomic
+ * script that re-checks each decision on the server. Interrupted at any point,
+ * the store is consistent and a re-run finishes the job.
+ */
+import type {Redis} from 'ioredis'
+
+import {isLiveMode, type ParsedKey, siblingKey} from '../metrics/keys.js'
+import {parsePyFloat} from '../metrics/pyfloat.js'
+import {pipelineReplies} from '../redis/pipeline.js'
+import {redisTime} from '../redis/time.js'
+import {type AtomicItem, applyAtomically} from '../storage/atomic.js'
+import {scanPrefix} from '../storage/keyspace.js'
+import {pidRunsHere} from './local.js'
+import {listPids} from './pids.js'
+
+export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
+
+export interface PruneOptions {
+  prefix: string
+  /** Workers named dead. */
+  pids?: number[]
+  /** Workers whose pid does not run on this host are dead. */
+  local?: boolean
+  /** Workers with no write for this long are dead (ms). */
+  staleMs?: number
+  orphans?: boolean
+  /** Orphans younger than this are left alone: the exporter writes metric and meta in two steps (ms). */
+  orphanGraceMs?: number
+  artifacts?: boolean
+  /** Every series not written for this long goes, counters included (ms). */
+  olderThanMs?: number
+  /** TTL to give keys that have none; undefined: leave TTLs alone. */
+  fixTtlSeconds?: number
+  dryRun?: boolean
+  sampleSize?: number
+  scanCount?: number
+  /** Called between a batch's plan and its execution with the keys planned: a seam for race tests. */
+  beforeApply?: (targets: string[]) => Promise<void>
+}
+
+export interface PruneResult {
+  dryRun: boolean
+  deadPids: number[]
+  /** Keys planned per reason (a series' metric and meta count as two). */
+  planned: Record<PruneReason, number>
+  deletedKeys: number
+  ttlFixed: number
+  /** Rewritten by a worker after the plan: kept. */
+  keptRewritten: number
+  failed: number
+  /** Some of the keys planned, with why. */
+  sample: {key: string; reason: PruneReason}[]
+}
+
+export const DEFAULT_ORPHAN_GRACE_MS = 60_000
+
+/** The pids that count as dead for this run. */
+async function deadPids(redis: Redis, o: PruneOptions, now: number): Promise<Set<number>> {
+  const dead = new Set(o.pids ?? [])
+  if (o.local || o.staleMs !== undefined) {
+    for (const row of await listPids(redis, {prefix: o.prefix})) {
+      if (o.local && !pidRunsHere(row.pid)) dead.add(row.pid)
+      if (o.staleMs !== undefined && (row.newestWrite ?? 0) < now - o.staleMs / 1000) dead.add(row.pid)
+    }
+  }
+  return dead
+}
+
+interface KeyFacts {
+  updatedAt?: string
+  createdAt?: string
+  siblingExists?: boolean
+  pttl?: number
+}
+
+/** What one batch needs to know: one pipeline. */
+async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions): Promise<KeyFacts[]> {
+  const replies = await pipelineReplies(redis, (p) => {
+    for (const k of keys) {
+      p.hget(k.key, k.kind === 'metric' ? 'updated_at' : 'created_at')
+      p.exists(siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric'))
+      if (o.fixTtlSeconds !== undefined) p.pttl(k.key)
+    }
+  })
+  const per = o.fixTtlSeconds === undefined ? 2 : 3
+  return keys.map((k, i) => {
+    const [time, sibling, pttl] = [replies[i * per], replies[i * per + 1], replies[i * per + 2]]
+    const t = time.ok && typeof time.value === 'string' ? time.value : undefined
+    return {
+      ...(k.kind === 'metric' ? {updatedAt: t} : {createdAt: t}),
+      siblingExists: sibling.ok && sibling.value === 1,
+      pttl: pttl?.ok ? Number(pttl.value) : undefined,
+    }
+  })
+}
+
+export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult> {
+  const now = await redisTime(redis)
+  const dead = await deadPids(redis, o, now)
+  const graceCutoff = now - (o.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS) / 1000
+  const olderCutoff = o.olderThanMs === undefined ? undefined : now - o.olderThanMs / 1000
+  const planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
+  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids: [...dead].sort((a, b) => a - b), planned, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, failed: 0, sample: []}
+  const sampleSize = o.sampleSize ?? 10
+
+  for await (const batch of scanPrefix(redis, o.prefix, {count: o.scanCount})) {
+    if (batch.ours.length === 0) continue
+    const known = await facts(redis, batch.ours, o)
+    const items: AtomicItem[] = []
+    const plan = (item: AtomicItem, reason: PruneReason, keys: number) => {
+      items.push(item)
+      planned[reason] += keys
+      if (result.sample.length < sampleSize) result.sample.push({key: item.target, reason})
+    }
+    batch.ours.forEach((k, i) => {
+      const f = known[i]
+      const reason = decide(k, f)
+      const sibling = siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric')
+      if (reason && k.kind === 'metric' && f.updatedAt !== undefined) {
+        // The series goes: metric and meta together, if the metric is unchanged.
+        plan({op: reason === 'orphan' ? 'metric' : 'pair', target: k.key, sibling, expected: f.updatedAt}, reason, reason === 'orphan' ? 1 : f.siblingExists ? 2 : 1)
+      } else if (reason && k.kind === 'meta' && !f.siblingExists) {
+        // A meta whose metric is gone; one with its metric goes with that metric.
+        plan({op: 'meta', target: k.key, sibling, expected: ''}, reason, 1)
+      } else if (o.fixTtlSeconds !== undefined && f.pttl === -1) {
+        plan({op: 'ttl', target: k.key, sibling, expected: String(o.fixTtlSeconds)}, 'fix-ttl', 1)
+      }
+    })
+    if (o.dryRun || items.length === 0) continue
+    await o.beforeApply?.(items.map((it) => it.target))
+    const done = await applyAtomically(redis, items)
+    result.deletedKeys += done.deletedKeys
+    result.ttlFixed += done.ttlFixed
+    result.keptRewritten += done.kept
+    result.failed += done.failed
+  }
+  return result
+
+  function decide(k: ParsedKey, f: KeyFacts): PruneReason | undefined {
+    const written = parsePyFloat((k.kind === 'metric' ? f.updatedAt : f.createdAt) ?? '') ?? 0
+    if (olderCutoff !== undefined && k.kind === 'metric' && written < olderCutoff) return 'older-than'
+    if (olderCutoff !== undefined && k.kind === 'meta' && !f.siblingExists && written < olderCutoff) return 'older-than'
+    if (dead.has(k.pid) && k.artifact) return 'dead-artifact'
+    if (dead.has(k.pid) && k.mode && isLiveMode(k.mode)) return 'dead-live-gauge'
+    if (o.artifacts && k.artifact) return 'artifact'
+    if (o.orphans && !f.siblingExists && written < graceCutoff) return 'orphan'
+    return undefined
+  }
+}
+
+/** One line for cron mail. */
+export function summarizePrune(r: PruneResult): string {
+  const verb = r.dryRun ? 'would delete' : 'deleted'
+  const planned = Object.entries(r.planned)
+    .filter(([reason, n]) => n > 0 && reason !== 'fix-ttl')
+    .map(([reason, n]) => `${n} ${reason}`)
+  const deleted = r.dryRun ? planned.reduce((a, p) => a + Number(p.split(' ')[0]), 0) : r.deletedKeys
+  const parts = [`${verb} ${deleted} keys${planned.length ? ` (${planned.join(', ')})` : ''}`]
+  if (r.deadPids.length) parts.unshift(`dead pids: ${r.deadPids.length > 8 ? `${r.deadPids.slice(0, 8).join(' ')} …` : r.deadPids.join(' ')}`)
+  if (r.planned['fix-ttl'] || r.ttlFixed) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${r.dryRun ? r.planned['fix-ttl'] : r.ttlFixed} keys`)
+  if (r.keptRewritten) parts.push(`kept ${r.keptRewritten} rewritten since planned`)
+  if (r.failed) parts.push(`${r.failed} failed`)
+  if (deleted === 0 && !r.planned['fix-ttl']) parts.push('nothing to prune')
+  return `prune: ${parts.join('; ')}`
+}

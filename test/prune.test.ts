@@ -1,0 +1,377 @@
+/**
+ * flushdb and prune against real redis-server processes: what they must never
+ * touch, dry runs, re-runs, the lock, interruption, and workers writing while
+ * prune runs.
+ */
+import type {Redis} from 'ioredis'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+
+import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
+import {prune} from '../src/ops/prune.js'
+import {RedisStorageDict} from '../src/storage/dict.js'
+import {Lease} from '../src/storage/lock.js'
+import {RedisValue} from '../src/storage/value.js'
+import {runCli, startCli} from './helpers/cli.js'
+import {type RedisServer, startRedis} from './helpers/redis-server.js'
+
+const GLOBBY = 'app[1]*:m?'
+
+/** Everything in db 0 and db 1, as key -> hash fields or string value. */
+async function snapshot(server: RedisServer): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  for (const db of [0, 1]) {
+    const c = await server.client(db)
+    let cursor = '0'
+    do {
+      const [next, keys] = await c.scan(cursor, 'COUNT', 1000)
+      cursor = next
+      for (const k of keys) out[`${db}/${k}`] = (await c.type(k)) === 'hash' ? await c.hgetall(k) : await c.get(k)
+    } while (cursor !== '0')
+    c.disconnect()
+  }
+  return out
+}
+
+async function scanAll(redis: Redis, match: string): Promise<string[]> {
+  const out: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
+    cursor = next
+    out.push(...keys)
+  } while (cursor !== '0')
+  return [...new Set(out)]
+}
+
+/** Keys that no command of ours may touch: same db, other db, nested prefix, a prefix full of glob characters. */
+async function plantSentinels(server: RedisServer, redis: Redis) {
+  const h = md5Hex(originalKey('x', 'x_total', {}, ''))
+  await redis.hset(`gunicorn:shadow:counter:1:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+  await redis.hset(`gunicorn:shadow:gauge_livesum:1:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+  await redis.hset(`gunicornx:counter:1:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+  await redis.set('gunicorn:not-exporter-data', 'keep me')
+  await redis.set('unrelated', 'keep me')
+  await redis.hset(`app1xx:mZ:gauge_livesum:10001:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+  const other = await server.client(1)
+  await other.hset(`gunicorn:gauge_livesum:10001:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+  other.disconnect()
+}
+
+const isSentinel = (k: string) => /^0\/(gunicorn:shadow:|gunicornx:|gunicorn:not-exporter-data|unrelated|app1xx:)|^1\//.test(k)
+
+describe('flushdb and prune', () => {
+  let server: RedisServer
+  let redis: Redis
+  let env: Record<string, string>
+
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = await server.client()
+    env = server.env()
+  })
+  afterAll(async () => {
+    redis.disconnect()
+    await server.stop()
+  })
+  beforeEach(async () => {
+    await redis.flushall()
+    await plantSentinels(server, redis)
+    for (const prefix of ['gunicorn', GLOBBY]) {
+      expect((await runCli(['seed', '--prefix', prefix, '--pids', '3', '--series', '3', '--force'], env)).code).toBe(0)
+    }
+  })
+
+  it('dry runs change nothing', async () => {
+    const before = await snapshot(server)
+    for (const args of [
+      ['flushdb', '--dry-run'],
+      ['flushdb', '--all-keys', '--confirm', '0', '--dry-run'],
+      ['prune', '--pid', '10001', '--orphans', '--artifacts', '--older-than', '0s', '--fix-ttl', '--dry-run'],
+    ]) {
+      const r = await runCli(args, env)
+      expect(r.code, args.join(' ')).toBe(0)
+      expect(r.stdout).toMatch(/would/)
+    }
+    expect(await snapshot(server)).toEqual(before)
+  })
+
+  it('flushdb removes only exporter keys under the prefix; a re-run is a no-op', async () => {
+    const before = await snapshot(server)
+    const r = await runCli(['flushdb', '--yes'], env)
+    expect(r.code).toBe(0)
+    const after = await snapshot(server)
+    expect(Object.keys(after).filter((k) => k.startsWith('0/gunicorn:') && !isSentinel(k))).toEqual([])
+    for (const k of Object.keys(before).filter(isSentinel)) expect(after[k]).toEqual(before[k])
+    expect(Object.keys(after).filter((k) => k.startsWith(`0/${GLOBBY}:`)).length).toBeGreaterThan(0)
+    const again = await runCli(['flushdb', '--yes'], env)
+    expect(again.code).toBe(0)
+    expect(await snapshot(server)).toEqual(after)
+  })
+
+  it('flushdb with a glob-character prefix deletes only that prefix', async () => {
+    const before = await snapshot(server)
+    expect((await runCli(['flushdb', '--prefix', GLOBBY, '--yes'], env)).code).toBe(0)
+    const after = await snapshot(server)
+    const gone = Object.keys(before).filter((k) => !(k in after))
+    expect(gone.length).toBeGreaterThan(0)
+    expect(gone.every((k) => k.startsWith(`0/${GLOBBY}:`))).toBe(true)
+  })
+
+  it('flushdb refuses off a TTY without --yes (exit 4) and --all-keys without the right --confirm', async () => {
+    const before = await snapshot(server)
+    expect((await runCli(['flushdb'], env)).code).toBe(4)
+    const wrong = await runCli(['flushdb', '--all-keys', '--confirm', '1', '--yes'], env)
+    expect(wrong.code).toBe(4)
+    expect(wrong.stderr).toMatch(/--confirm 0/)
+    expect(await snapshot(server)).toEqual(before)
+    const all = await runCli(['flushdb', '--all-keys', '--confirm', '0', '--yes'], env)
+    expect(all.code).toBe(0)
+    const after = await snapshot(server)
+    expect(Object.keys(after).every((k) => k.startsWith('1/'))).toBe(true)
+  })
+
+  it('prune by default is mark_process_dead: live gauges and artifacts of dead pids go, the rest stays', async () => {
+    const before = await snapshot(server)
+    const r = await runCli(['prune', '--pid', '10002', '--yes', '--json'], env)
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result).toMatchObject({deadPids: [10002], deletedKeys: 20, failed: 0})
+    const after = await snapshot(server)
+    const gone = Object.keys(before).filter((k) => !(k in after))
+    expect(gone).toHaveLength(20)
+    for (const k of gone) expect(k).toMatch(/^0\/gunicorn:gauge(_live\w+)?:10002:(metric|meta):/)
+    const dump = await runCli(['dump', '--pid', '10002', '--json'], env)
+    const types = JSON.parse(dump.stdout).families.map((f: {type: string; mode?: string}) => f.mode ?? f.type)
+    expect(types).toEqual(expect.arrayContaining(['counter', 'histogram', 'summary', 'all', 'sum', 'max', 'min', 'mostrecent']))
+    expect(types.some((t: string) => t.startsWith('live'))).toBe(false)
+    // A re-run finds nothing to do.
+    const again = await runCli(['prune', '--pid', '10002', '--yes'], env)
+    expect(again.stdout).toMatch(/deleted 0 keys; nothing to prune/)
+    expect(await snapshot(server)).toEqual(after)
+  })
+
+  it('--older-than removes every stale series, and never anything outside the prefix', async () => {
+    const before = await snapshot(server)
+    const r = await runCli(['prune', '--older-than', '0s', '--yes'], env)
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/totals will drop/)
+    const after = await snapshot(server)
+    expect(Object.keys(after).filter((k) => k.startsWith('0/gunicorn:') && !isSentinel(k))).toEqual([])
+    for (const k of Object.keys(before).filter(isSentinel)) expect(after[k]).toEqual(before[k])
+  })
+
+  it('--stale, --orphans, --artifacts and --fix-ttl', async () => {
+    // Make 10003 stale, orphan a metric and a meta, and strip a TTL.
+    for (const k of await scanAll(redis, 'gunicorn:*:10003:metric:*')) await redis.hset(k, 'updated_at', '1000.0')
+    const [counter] = await scanAll(redis, 'gunicorn:counter:10001:metric:*')
+    const [summaryMeta] = await scanAll(redis, 'gunicorn:summary:10001:meta:*')
+    await redis.unlink(counter.replace(':metric:', ':meta:'), summaryMeta.replace(':meta:', ':metric:'))
+    const [hist] = await scanAll(redis, 'gunicorn:histogram:10001:metric:*')
+    await redis.persist(hist)
+
+    const young = await runCli(['prune', '--orphans', '--yes', '--json'], env)
+    expect(JSON.parse(young.stdout).deletedKeys).toBe(0) // younger than the 60s grace
+    const r = await runCli(['prune', '--stale', '1h', '--orphans', '--orphan-grace', '0s', '--artifacts', '--fix-ttl', '--ttl-seconds', '120', '--yes', '--json'], env)
+    expect(r.code).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result.deadPids).toEqual([10003])
+    expect(result.planned).toMatchObject({orphan: 2, 'dead-live-gauge': 10, 'dead-artifact': 10, artifact: 20, 'fix-ttl': 1})
+    expect(await redis.exists(counter, summaryMeta)).toBe(0)
+    const ttl = await redis.ttl(hist)
+    expect(ttl).toBeGreaterThan(100)
+    expect(ttl).toBeLessThanOrEqual(120)
+    expect(await scanAll(redis, 'gunicorn:gauge:*')).toEqual([])
+  })
+
+  it('a held lock refuses a second prune (exit 4) and names the holder', async () => {
+    const lease = await Lease.acquire(redis, 'gunicorn', 'prune-lock')
+    try {
+      const r = await runCli(['prune', '--pid', '10001', '--yes'], env)
+      expect(r.code).toBe(4)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toMatch(/another prune is running \(lock gunicorn:redismp:prune-lock held by .+ pid \d+/)
+    } finally {
+      await lease.release()
+    }
+    expect(await redis.exists('gunicorn:redismp:prune-lock')).toBe(0)
+  })
+
+  it('bad prune input: nothing selected, unreadable or bad --pids-from: exit 2', async () => {
+    for (const [args, pattern] of [
+      [['prune', '--yes'], /nothing to prune/],
+      [['prune', '--pids-from', '/nonexistent', '--yes'], /--pids-from: cannot read "\/nonexistent": ENOENT/],
+      [['prune', '--stale', 'soon', '--yes'], /--stale: expected a duration/],
+    ] as const) {
+      const r = await runCli([...args], env)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(pattern)
+    }
+  })
+})
+
+describe('prune under concurrency and interruption', () => {
+  let server: RedisServer
+  let redis: Redis
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = await server.client()
+  })
+  afterAll(async () => {
+    redis.disconnect()
+    await server.stop()
+  })
+
+  it('a key rewritten between plan and delete survives; the others go', async () => {
+    for (let round = 0; round < 10; round++) {
+      await redis.flushall()
+      const dict = new RedisStorageDict(redis, 'race', {pid: 4242})
+      const values = new Map<string, RedisValue>()
+      for (let i = 0; i < 40; i++) {
+        const v = await RedisValue.create(dict, {typ: 'gauge', metricName: `g${i}`, name: `g${i}`, labelnames: [], labelvalues: [], help: '', multiprocessMode: 'livesum'})
+        values.set(dict.metricKey(v.key, 'gauge', 'livesum'), v)
+      }
+      for (const k of values.keys()) await redis.hset(k, 'updated_at', '1000.0')
+      const rewritten = new Set<string>()
+      // The worker strikes exactly in the window: after prune judged the keys stale, before it deletes.
+      const result = await prune(redis, {
+        prefix: 'race',
+        olderThanMs: 60_000,
+        scanCount: 7,
+        beforeApply: async (targets) => {
+          for (const t of targets.filter((t) => values.has(t) && Math.random() < 0.5)) {
+            await values.get(t)!.inc(1)
+            rewritten.add(t)
+          }
+        },
+      })
+      expect(rewritten.size).toBeGreaterThan(0)
+      expect(result.keptRewritten).toBe(rewritten.size)
+      for (const k of values.keys()) {
+        const alive = await redis.exists(k, k.replace(':metric:', ':meta:'))
+        expect(alive, `round ${round}: ${k}`).toBe(rewritten.has(k) ? 2 : 0)
+      }
+    }
+  })
+
+  it('a key a worker rewrites while prune runs is never lost (free-running race)', async () => {
+    for (let round = 0; round < 25; round++) {
+      await redis.flushall()
+      const dict = new RedisStorageDict(redis, 'race', {pid: 4242})
+      const values = await Promise.all(
+        Array.from({length: 60}, (_, i) =>
+          RedisValue.create(dict, {typ: 'gauge', metricName: `g${i}`, name: `g${i}`, labelnames: [], labelvalues: [], help: '', multiprocessMode: 'livesum'}),
+        ),
+      )
+      // Everything looks stale to prune...
+      for (const k of await scanAll(redis, 'race:*:metric:*')) await redis.hset(k, 'updated_at', '1000.0')
+      // ...while the worker rewrites a random half of it during the run.
+      const writer = (async () => {
+        const written = new Set<number>()
+        for (const i of [...values.keys()].sort(() => Math.random() - 0.5).slice(0, 30)) {
+          await values[i].inc(1)
+          written.add(i)
+        }
+        return written
+      })()
+      const [written, result] = await Promise.all([writer, prune(redis, {prefix: 'race', olderThanMs: 60_000, scanCount: 5})])
+      for (const i of written) {
+        const metric = dict.metricKey(values[i].key, 'gauge', 'livesum')
+        expect(await redis.exists(metric, metric.replace(':metric:', ':meta:')), `round ${round}, g${i}`).toBe(2)
+      }
+      expect(result.failed).toBe(0)
+    }
+  })
+
+  it('SIGINT mid-prune: exit 130, lock released, store consistent, a re-run finishes', async () => {
+    await redis.flushall()
+    await populateDeadGauges(redis, 'big', 30_000)
+    const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
+    await waitUntil(async () => (await redis.dbsize()) < 60_000)
+    run.child.kill('SIGINT')
+    const r = await run.done
+    expect(r.code).toBe(130)
+    expect(await redis.exists('big:redismp:prune-lock')).toBe(0)
+    await expectPairsIntact(redis, 'big')
+    const again = await runCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
+    expect(again.code).toBe(0)
+    expect(await redis.dbsize()).toBe(0)
+  })
+
+  it('connection lost mid-prune: one clear line, exit 3; a re-run completes', async () => {
+    await redis.flushall()
+    await populateDeadGauges(redis, 'big', 30_000)
+    const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
+    await waitUntil(async () => (await redis.dbsize()) < 60_000)
+    await redis.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    const r = await run.done
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/^error: (lost the connection|connection to .* was reset)/)
+    await expectPairsIntact(redis, 'big')
+    await redis.del('big:redismp:prune-lock') // its holder is gone; the lease would expire in 60s
+    const again = await runCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
+    expect(again.code).toBe(0)
+    expect(await redis.dbsize()).toBe(0)
+  })
+
+  it('redis-server killed mid-prune: one clear line, exit 3; after a restart a re-run completes', async () => {
+    // This one server keeps an append-only file, so that a restart brings its data back.
+    const doomed = await startRedis({extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always']})
+    try {
+      let c = await doomed.client()
+      await populateDeadGauges(c, 'big', 30_000)
+      const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], doomed.env())
+      await waitUntil(async () => (await c.dbsize()) < 60_000)
+      c.disconnect()
+      doomed.proc.kill('SIGKILL')
+      const r = await run.done
+      expect(r.code).toBe(3)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+      await doomed.restart()
+      c = await doomed.client()
+      expect(await c.dbsize()).toBeGreaterThan(0)
+      await expectPairsIntact(c, 'big')
+      await c.del('big:redismp:prune-lock')
+      const again = await runCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], doomed.env())
+      expect(again.code).toBe(0)
+      expect(await c.dbsize()).toBe(0)
+      c.disconnect()
+    } finally {
+      await doomed.stop()
+    }
+  })
+})
+
+/** Dead worker 7's livesum gauges: metric and meta per series. */
+async function populateDeadGauges(redis: Redis, prefix: string, series: number) {
+  let p = redis.pipeline()
+  for (let i = 0; i < series; i++) {
+    const id = originalKey(`g${i}`, `g${i}`, {}, '')
+    const h = md5Hex(id)
+    p.hset(`${prefix}:gauge_livesum:7:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1000.0'})
+    p.hset(`${prefix}:gauge_livesum:7:meta:${h}`, {original_key: id, created_at: '1000.0'})
+    if (p.length >= 10_000) {
+      await p.exec()
+      p = redis.pipeline()
+    }
+  }
+  await p.exec()
+}
+
+/** Series go whole: no metric without its meta, no meta without its metric. */
+async function expectPairsIntact(redis: Redis, prefix: string) {
+  const keys = new Set(await scanAll(redis, `${prefix}:gauge_livesum:*`))
+  for (const k of keys) {
+    const sibling = k.includes(':metric:') ? k.replace(':metric:', ':meta:') : k.replace(':meta:', ':metric:')
+    expect(keys.has(sibling), k).toBe(true)
+  }
+}
+
+async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not reached')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
