@@ -302,7 +302,7 @@ describe('prune under concurrency and interruption', () => {
     await populateDeadGauges(redis, 'big', 30_000)
     const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
     await waitUntil(async () => (await redis.dbsize()) < 60_000)
-    await redis.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    await redis.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
     const r = await run.done
     expect(r.code).toBe(3)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
