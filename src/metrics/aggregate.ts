@@ -10,7 +10,7 @@
 import {type GaugeMode, type MetricType, isLiveMode} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
-import {compareCodePoints} from './pyjson.js'
+import {compareCodePoints, sortByCodePoint} from './pyjson.js'
 
 export type LabelPairs = [string, string][]
 
@@ -163,7 +163,20 @@ interface PreparedSeries {
   key: string
   /** Histogram buckets: the numeric bound (undefined when `le` is not a number) and the labels without `le`. */
   bucket?: {bound: number | undefined; group: LabelPairs; groupKey: string}
+  /** The family this series folds into, and under which type key it was found. */
+  typeKey?: string
+  fam?: FamilyState
+  /** Its accumulator (or bucket sum), once known, when pids fold into one sample. */
+  entry?: {acc: Accumulator}
+  bucketSum?: ExactSum
 }
+
+/**
+ * Where fold() keeps what it worked out about a series: on the series' labels
+ * array itself, which the reader shares among all pids of the series. A Map
+ * or WeakMap lookup per sample cost as much as the rest of fold() together.
+ */
+const PREPARED = Symbol('redismp.prepared')
 
 const SEP = '\u0000'
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
@@ -174,7 +187,6 @@ export class Aggregator {
   /** live-mode gauge samples wait until liveness is known. */
   private readonly pendingLive: StoredSample[] = []
   readonly rejected: Record<RejectReason, number> = {'bad-le': 0, 'type-conflict': 0}
-  private readonly prepared = new WeakMap<LabelPairs, PreparedSeries>()
 
   constructor(private readonly options: AggregateOptions = {}) {}
 
@@ -190,34 +202,45 @@ export class Aggregator {
   private fold(s: StoredSample, mode: GaugeMode | undefined): void {
     const raw = this.options.raw
     const typeKey = s.type === 'gauge' && !raw ? `gauge_${mode}` : s.type
-    let byType = this.families.get(s.metricName)
-    if (!byType) this.families.set(s.metricName, (byType = new Map()))
-    let fam = byType.get(typeKey)
-    if (!fam) {
-      fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
-      byType.set(typeKey, fam)
-    }
-    const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
     const series = this.prepare(s)
+    if (series.typeKey !== typeKey) {
+      // First sample of this series (or a pid that stored it under another type): find its family.
+      let byType = this.families.get(s.metricName)
+      if (!byType) this.families.set(s.metricName, (byType = new Map()))
+      let fam = byType.get(typeKey)
+      if (!fam) {
+        fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
+        byType.set(typeKey, fam)
+      }
+      Object.assign(series, {typeKey, fam, entry: undefined, bucketSum: undefined})
+    }
+    const fam = series.fam!
+    const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
     const pidSuffix = keepsPid ? SEP + SEP + 'pid' + SEP + s.pid : ''
-    const withPid = (labels: LabelPairs) => (keepsPid ? labels.concat([['pid', String(s.pid)]]) : labels)
+    // A copy either way: the input labels array carries the PREPARED cache.
+    const withPid = (labels: LabelPairs) => (keepsPid ? labels.concat([['pid', String(s.pid)]]) : labels.slice())
 
     if (series.bucket) {
       if (series.bucket.bound === undefined) {
         this.rejected['bad-le']++
         return
       }
-      const key = series.bucket.groupKey + (raw ? pidSuffix : '')
+      if (!keepsPid && series.bucketSum) return series.bucketSum.add(s.value)
+      const key = series.bucket.groupKey + pidSuffix
       let group = fam.buckets.get(key)
-      if (!group) fam.buckets.set(key, (group = {labels: raw ? withPid(series.bucket.group) : series.bucket.group, byLe: new Map()}))
+      if (!group) fam.buckets.set(key, (group = {labels: withPid(series.bucket.group), byLe: new Map()}))
       let sum = group.byLe.get(series.bucket.bound)
       if (!sum) group.byLe.set(series.bucket.bound, (sum = new ExactSum()))
+      if (!keepsPid) series.bucketSum = sum
       sum.add(s.value)
       return
     }
+    // Folded across pids, every pid of a series lands in the same accumulator: remember it.
+    if (!keepsPid && series.entry) return series.entry.acc.add(s.value, s.pid, s.timestamp)
     const key = series.key + pidSuffix
     let entry = fam.samples.get(key)
     if (!entry) fam.samples.set(key, (entry = {name: s.sampleName, labels: withPid(s.labels), acc: raw ? new LastAcc() : accumulatorFor(s.type, mode)}))
+    if (!keepsPid) series.entry = entry
     entry.acc.add(s.value, s.pid, s.timestamp)
   }
 
@@ -226,7 +249,8 @@ export class Aggregator {
    * array for every pid of a series, so it keys the cache.
    */
   private prepare(s: StoredSample): PreparedSeries {
-    let p = this.prepared.get(s.labels)
+    const cache = s.labels as LabelPairs & {[PREPARED]?: {owner: Aggregator; series: PreparedSeries}}
+    let p = cache[PREPARED]?.owner === this ? cache[PREPARED].series : undefined
     if (p && p.sampleName === s.sampleName) return p
     p = {sampleName: s.sampleName, key: s.sampleName + SEP + SEP + SEP + labelsKey(s.labels)}
     const le = s.type === 'histogram' ? s.labels.find(([n]) => n === 'le') : undefined
@@ -234,7 +258,7 @@ export class Aggregator {
       const group = s.labels.filter(([n]) => n !== 'le')
       p.bucket = {bound: parsePyFloat(le[1]), group, groupKey: labelsKey(group)}
     }
-    this.prepared.set(s.labels, p)
+    cache[PREPARED] = {owner: this, series: p}
     return p
   }
 
@@ -290,22 +314,20 @@ function finish(name: string, f: FamilyState): MetricFamily {
     g.rows = g.rows.filter((r) => r.name !== countName)
     g.rows.push({name: countName, labels, value: acc, rank: 1, le: 0})
   }
-  const ordered = [...groups.values()].sort((a, b) => compareLabels(a.labels, b.labels))
   const samples: Sample[] = []
-  for (const g of ordered) {
+  for (const g of sortByCodePoint([...groups.values()], (x) => labelsSortKey(x.labels))) {
     g.rows.sort((a, b) => a.rank - b.rank || a.le - b.le || compareCodePoints(a.name, b.name))
     for (const r of g.rows) samples.push({name: r.name, labels: r.labels, value: r.value})
   }
   return {name, type: f.type, help: f.help, ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}), samples}
 }
 
-/** Label sets in a human order: by name, values by code point, pids numerically. */
-function compareLabels(x: LabelPairs, y: LabelPairs): number {
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const byName = compareCodePoints(x[i][0], y[i][0])
-    if (byName) return byName
-    const byValue = x[i][0] === 'pid' ? Number(x[i][1]) - Number(y[i][1]) : compareCodePoints(x[i][1], y[i][1])
-    if (byValue) return byValue
-  }
-  return x.length - y.length
+/**
+ * One string per label set that sorts in a human order under code-point
+ * comparison: pair by pair, names then values, pids numerically.
+ */
+function labelsSortKey(labels: LabelPairs): string {
+  let key = ''
+  for (const [n, v] of labels) key += n + '\u0001' + (n === 'pid' ? v.padStart(10, '0') : v) + '\u0000'
+  return key
 }

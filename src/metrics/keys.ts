@@ -56,15 +56,16 @@ export function isLiveMode(mode: GaugeMode): boolean {
   return mode.startsWith('live')
 }
 
-function parseTypeSegment(seg: string): Pick<ParsedKey, 'type' | 'mode' | 'artifact'> | undefined {
-  if (seg === 'counter' || seg === 'histogram' || seg === 'summary') return {type: seg, artifact: false}
-  if (seg === 'gauge') return {type: 'gauge', artifact: true}
-  if (seg.startsWith('gauge_')) {
-    const mode = seg.slice('gauge_'.length)
-    if (isGaugeMode(mode)) return {type: 'gauge', mode, artifact: false}
-  }
-  return undefined
-}
+type TypeInfo = Pick<ParsedKey, 'type' | 'mode' | 'artifact'>
+
+/** Every valid type segment, looked up once per key instead of parsed. */
+const TYPE_SEGMENTS = new Map<string, TypeInfo>([
+  ['counter', {type: 'counter', artifact: false}],
+  ['histogram', {type: 'histogram', artifact: false}],
+  ['summary', {type: 'summary', artifact: false}],
+  ['gauge', {type: 'gauge', artifact: true}],
+  ...GAUGE_MODES.map((mode): [string, TypeInfo] => [`gauge_${mode}`, {type: 'gauge', mode, artifact: false}]),
+])
 
 /**
  * Classifies one key found under `prefix:`. A schema-shaped key under a longer
@@ -83,20 +84,21 @@ export function classifyKey(key: string, prefix: string): KeyVerdict {
   const pidSeg = key.slice(p + 1, k)
   const kindSeg = key.slice(k + 1, h)
   const hash = key.slice(h + 1)
-  const problem = schemaProblem(typeSeg, pidSeg, kindSeg, hash)
+  const info = TYPE_SEGMENTS.get(typeSeg)
+  const problem = info ? schemaProblem(pidSeg, kindSeg, hash) : `unknown type "${typeSeg}"`
   if (problem) return {ours: false, reason: 'malformed', detail: problem}
-  const keyPrefix = key.slice(0, t)
-  if (keyPrefix !== prefix) {
+  if (t !== prefix.length || !key.startsWith(prefix)) {
+    const keyPrefix = key.slice(0, t)
     return keyPrefix.startsWith(prefix + ':')
       ? {ours: false, reason: 'other-prefix'}
       : {ours: false, reason: 'malformed', detail: `prefix "${keyPrefix}" is not "${prefix}"`}
   }
-  const type = parseTypeSegment(typeSeg)!
-  return {ours: true, parsed: {key, typeSegment: typeSeg, ...type, pid: Number(pidSeg), kind: kindSeg as KeyKind, hash}}
+  const parsed: ParsedKey = {key, typeSegment: typeSeg, type: info!.type, artifact: info!.artifact, pid: Number(pidSeg), kind: kindSeg as KeyKind, hash}
+  if (info!.mode) parsed.mode = info!.mode
+  return {ours: true, parsed}
 }
 
-function schemaProblem(typeSeg: string, pidSeg: string, kindSeg: string, hash: string): string | undefined {
-  if (!parseTypeSegment(typeSeg)) return `unknown type "${typeSeg}"`
+function schemaProblem(pidSeg: string, kindSeg: string, hash: string): string | undefined {
   if (!PID.test(pidSeg)) return `pid "${pidSeg}" is not a process id`
   if (kindSeg !== 'metric' && kindSeg !== 'meta') return `"${kindSeg}" is neither metric nor meta`
   if (!HASH.test(hash)) return 'hash is not 32 lowercase hex digits'

@@ -43,6 +43,20 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length
 }
 
+const ABOVE_SURROGATES = /[\ud800-\uffff]/
+
+/**
+ * Sorts by a string key in code-point order. When no key holds a surrogate or
+ * a character above it — nearly always — the engine's native comparison gives
+ * the same order, many times faster.
+ */
+export function sortByCodePoint<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const keyed = items.map((item) => ({item, key: keyOf(item)}))
+  if (keyed.some((k) => ABOVE_SURROGATES.test(k.key))) keyed.sort((a, b) => compareCodePoints(a.key, b.key))
+  else keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return keyed.map((k) => k.item)
+}
+
 /**
  * UTF-16 units reordered so surrogates (code points above U+FFFF) sort after
  * U+E000–U+FFFF, as the code points they encode do.

@@ -8,7 +8,7 @@ import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {parsePyFloat} from '../metrics/pyfloat.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {scanPrefix} from '../storage/keyspace.js'
-import {type ReadStats, readMetricKeys, seriesSlot} from '../storage/reader.js'
+import {type ReadStats, SeenKeys, readMetricKeys} from '../storage/reader.js'
 import {redisTime} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -30,7 +30,8 @@ export interface PidRow {
 }
 
 export async function listPids(redis: Redis, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
-  const rows = new Map<number, PidRow & {seen: Set<number>}>()
+  const rows = new Map<number, PidRow>()
+  const seen = new SeenKeys()
   for await (const batch of scanPrefix(redis, o.prefix, {rest: '*:*:metric:*', count: o.scanCount ?? 5000})) {
     const keys = batch.ours.filter((k) => k.kind === 'metric')
     const replies = await pipelineReplies(redis, (p) => {
@@ -44,12 +45,10 @@ export async function listPids(redis: Redis, o: {prefix: string; local?: boolean
       if (!pttl.ok || pttl.value === -2) return // expired since SCAN
       let row = rows.get(k.pid)
       if (!row) {
-        row = {pid: k.pid, metricKeys: 0, series: 0, artifacts: 0, newestWrite: null, ageSeconds: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0, seen: new Set()}
+        row = {pid: k.pid, metricKeys: 0, series: 0, artifacts: 0, newestWrite: null, ageSeconds: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0}
         rows.set(k.pid, row)
       }
-      const slot = seriesSlot(k)
-      if (row.seen.has(slot)) return // SCAN repeated it
-      row.seen.add(slot)
+      if (seen.repeat(k)) return // SCAN showed it twice
       row.metricKeys++
       if (k.artifact) row.artifacts++
       else row.series++
@@ -67,7 +66,7 @@ export async function listPids(redis: Redis, o: {prefix: string; local?: boolean
   const now = await redisTime(redis)
   return [...rows.values()]
     .sort((a, b) => a.pid - b.pid)
-    .map(({seen: _seen, ...row}) => ({
+    .map((row) => ({
       ...row,
       ageSeconds: row.newestWrite === null ? null : Math.max(0, Math.round((now - row.newestWrite) * 1000) / 1000),
       ...(o.local ? {local: pidRunsHere(row.pid)} : {}),

@@ -72,6 +72,8 @@ function decodeFields(buf: Buffer): (string | null)[] {
   return out
 }
 
+const SCRIPT_CHUNK = 5000
+
 /** Errors that mean "no scripts here", as opposed to a lost connection. */
 const NO_SCRIPTS = /NOPERM|unknown command|CROSSSLOT|not allowed|shebang|Unexpected|READONLY|NOSCRIPT|Error compiling|user_script/i
 
@@ -84,7 +86,7 @@ export class BatchReader {
     if (metricKeys.length === 0 && metaKeys.length === 0) return {fields: [], pttl: [], metas: []}
     if (this.scripts) {
       try {
-        return await this.viaScript(metricKeys, metaKeys, withTtl)
+        return await this.viaScripts(metricKeys, metaKeys, withTtl)
       } catch (error) {
         const message = String((error as Error).message)
         // A foreign key in this batch: read just this batch the slow way, which names it.
@@ -94,6 +96,19 @@ export class BatchReader {
       }
     }
     return this.viaPipeline(metricKeys, metaKeys, withTtl)
+  }
+
+  /**
+   * Large batches go as several scripts sent back to back: one Lua call over
+   * 25k keys cost the server 5.2 µs a key, over 5k keys 2.8 µs (its tables grow).
+   */
+  private async viaScripts(metricKeys: readonly string[], metaKeys: readonly string[], withTtl: boolean): Promise<BatchReply> {
+    if (metricKeys.length + metaKeys.length <= SCRIPT_CHUNK) return this.viaScript(metricKeys, metaKeys, withTtl)
+    const parts: Promise<BatchReply>[] = []
+    for (let i = 0; i < metricKeys.length; i += SCRIPT_CHUNK) parts.push(this.viaScript(metricKeys.slice(i, i + SCRIPT_CHUNK), [], withTtl))
+    for (let i = 0; i < metaKeys.length; i += SCRIPT_CHUNK) parts.push(this.viaScript([], metaKeys.slice(i, i + SCRIPT_CHUNK), withTtl))
+    const replies = await Promise.all(parts)
+    return {fields: replies.flatMap((r) => r.fields), pttl: replies.flatMap((r) => r.pttl), metas: replies.flatMap((r) => r.metas)}
   }
 
   private async viaScript(metricKeys: readonly string[], metaKeys: readonly string[], withTtl: boolean): Promise<BatchReply> {

@@ -85,7 +85,18 @@ export class RedisMultiProcessCollector {
       {prefix: o.prefix, pid: o.pid, type: o.type, metricFilter: o.metricFilter, scanCount: o.scanCount},
       (k) => {
         if ((newestWrite.get(k.parsed.pid) ?? -Infinity) < k.updatedAt) newestWrite.set(k.parsed.pid, k.updatedAt)
-        agg.add({pid: k.parsed.pid, type: k.parsed.type, mode: k.parsed.mode, ...k.identity, value: k.value, timestamp: k.timestamp})
+        const id = k.identity
+        agg.add({
+          pid: k.parsed.pid,
+          type: k.parsed.type,
+          mode: k.parsed.mode,
+          metricName: id.metricName,
+          sampleName: id.sampleName,
+          labels: id.labels,
+          help: id.help,
+          value: k.value,
+          timestamp: k.timestamp,
+        })
       },
     )
     const families = agg.result()

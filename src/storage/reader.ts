@@ -8,9 +8,9 @@
 import type {Redis} from 'ioredis'
 
 import {type LabelPairs, isValidMetricName} from '../metrics/aggregate.js'
-import {type MetricType, type ParsedKey, escapeGlob, siblingKey} from '../metrics/keys.js'
+import {GAUGE_MODES, type MetricType, type ParsedKey, escapeGlob, siblingKey} from '../metrics/keys.js'
 import {parsePyFloat} from '../metrics/pyfloat.js'
-import {compareCodePoints, parseOriginalKey} from '../metrics/pyjson.js'
+import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {type BatchReply, BatchReader, WRONGTYPE} from './batch-read.js'
 import {scanPrefix} from './keyspace.js'
 
@@ -93,11 +93,36 @@ export const DUMP_SCAN_COUNT = 50_000
 
 type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 
-const TYPE_INDEX: Record<string, number> = {counter: 1, histogram: 2, summary: 3, gauge: 4}
+const TYPE_SLOT: Record<string, number> = {counter: 1, histogram: 2, summary: 3, gauge: 4}
+const MODE_SLOT: Record<string, number> = Object.fromEntries(GAUGE_MODES.map((m, i) => [m, 5 + i]))
 
-/** A 52-bit number naming (type, series) within one pid: 48 bits of the md5 and the type. */
-export function seriesSlot(k: ParsedKey): number {
-  return Number.parseInt(k.hash.slice(0, 12), 16) * 16 + TYPE_INDEX[k.type] + (k.mode ? 5 : 0)
+/**
+ * Which (pid, type) of each series SCAN has shown already. SCAN may return a
+ * key twice while the server rehashes, and a sum must count it once. Kept per
+ * series as a short list of small numbers (a Set past 64 pids), so memory is
+ * a few bytes per key and no key string is retained.
+ */
+export class SeenKeys {
+  private readonly bySeries = new Map<string, number[] | Set<number>>()
+
+  /** Records the key; true when it was seen before. */
+  repeat(k: ParsedKey): boolean {
+    const slot = k.pid * 16 + (k.mode ? MODE_SLOT[k.mode] : TYPE_SLOT[k.type] + (k.artifact ? 14 : 0))
+    const seen = this.bySeries.get(k.hash)
+    if (seen === undefined) {
+      this.bySeries.set(k.hash, [slot])
+      return false
+    }
+    if (Array.isArray(seen)) {
+      if (seen.includes(slot)) return true
+      seen.push(slot)
+      if (seen.length > 64) this.bySeries.set(k.hash, new Set(seen))
+      return false
+    }
+    if (seen.has(slot)) return true
+    seen.add(slot)
+    return false
+  }
 }
 
 function toIdentity(text: string, filter?: (name: string) => boolean): Known {
@@ -105,7 +130,7 @@ function toIdentity(text: string, filter?: (name: string) => boolean): Known {
   if (!id) return 'bad-json'
   if (!isValidMetricName(id.metricName)) return 'bad-name'
   if (filter && !filter(id.metricName)) return 'filtered'
-  const labels = Object.entries(id.labels).sort(([a], [b]) => compareCodePoints(a, b))
+  const labels = sortByCodePoint(Object.entries(id.labels), ([name]) => name)
   return {metricName: id.metricName, sampleName: id.sampleName, labels, help: id.help}
 }
 
@@ -117,7 +142,7 @@ function scanRest(o: ReadOptions): string {
 
 export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
   const reader = o.reader ?? new BatchReader(redis)
-  const seen = new Map<number, Set<number>>()
+  const seen = new SeenKeys()
   const skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
   const stats: ReadStats = {scannedKeys: 0, samples: 0, skipped, repeats: 0}
   const series = new SeriesTable(o.metricFilter)
@@ -138,14 +163,10 @@ export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: Re
         skipped.artifacts++
         continue
       }
-      let slots = seen.get(k.pid)
-      if (!slots) seen.set(k.pid, (slots = new Set()))
-      const slot = seriesSlot(k)
-      if (slots.has(slot)) {
+      if (seen.repeat(k)) {
         stats.repeats++
         continue
       }
-      slots.add(slot)
       keys.push(k)
     }
     const current = sendBatch(reader, keys, series, o.withTtl ?? false)
@@ -203,26 +224,35 @@ async function finishBatch(
 
   // A hash still unknown: its first meta was missing. Each such key reads its own (rare).
   const asked = new Set(metaOf)
-  const orphanCandidates = keys.filter((k) => !series.known.has(k.hash) && !asked.has(k) && !series.requested.has(k.hash))
+  const orphanCandidates: ParsedKey[] = []
+  for (const k of keys) if (!series.known.has(k.hash) && !series.requested.has(k.hash) && !asked.has(k)) orphanCandidates.push(k)
   if (orphanCandidates.length > 0) {
     const own = await reader.read([], orphanCandidates.map((k) => siblingKey(k, 'meta')))
     orphanCandidates.forEach((k, i) => series.learn(k.hash, own.metas[i]))
   }
 
-  keys.forEach((k, i) => {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]
     const fields = reply.fields[i]
-    if (fields === WRONGTYPE) return void skipped.nonHash++
+    if (fields === WRONGTYPE) {
+      skipped.nonHash++
+      continue
+    }
     const id = series.known.get(k.hash)
-    if (id === undefined) return void skipped.orphans++
-    if (id === 'filtered') return
-    if (id === 'bad-json') return void skipped.badJson++
-    if (id === 'bad-name') return void skipped.badName++
+    if (typeof id !== 'object') {
+      if (id === undefined) skipped.orphans++
+      else if (id === 'bad-json') skipped.badJson++
+      else if (id === 'bad-name') skipped.badName++
+      continue
+    }
     const [v, ts, up] = fields
-    if (v === null && ts === null && up === null) return // expired since SCAN
+    if (v === null && ts === null && up === null) continue // expired since SCAN
     const value = v === null ? undefined : parsePyFloat(v)
     const timestamp = ts === null ? undefined : parsePyFloat(ts)
-    if (value === undefined || timestamp === undefined) return void skipped.badNumber++
-    const pttl = withTtl ? reply.pttl[i] : undefined
-    visit({parsed: k, identity: id, value, timestamp, updatedAt: up === null ? 0 : (parsePyFloat(up) ?? 0), pttl})
-  })
+    if (value === undefined || timestamp === undefined) {
+      skipped.badNumber++
+      continue
+    }
+    visit({parsed: k, identity: id, value, timestamp, updatedAt: up === null ? 0 : (parsePyFloat(up) ?? 0), pttl: withTtl ? reply.pttl[i] : undefined})
+  }
 }
