@@ -20,7 +20,7 @@ import {RedisStorageDict} from '../src/storage/dict.js'
 import {scanKeys} from '../src/redis/scan.js'
 import {type MetricSpec, WorkerMetric} from './helpers/prom-client.js'
 import {PYTHON} from './helpers/python.js'
-import {type RedisServer, startRedis} from './helpers/redis-server.js'
+import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 
 interface Op {
   metric: number
@@ -127,36 +127,27 @@ function normalize(text: string): string[] {
 }
 
 describe('dump equals prometheus_client MultiProcessCollector', () => {
-  let server: RedisServer
-  let redis: Redis
-  beforeAll(async () => {
-    server = await startRedis()
-    redis = await server.client()
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.stop()
-  })
+  const ctx = useRedis()
 
   for (const seed of Array.from({length: 30}, (_, i) => i + 1)) {
     it(`random scenario ${seed}`, async () => {
       const scenario = makeScenario(seed)
       const reference = execFileSync(PYTHON, [ORACLE], {input: JSON.stringify(scenario)}).toString()
       const prefix = `diff${seed}`
-      await replayIntoRedis(redis, prefix, scenario)
-      for (const pid of scenario.dead) await markDead(redis, prefix, pid)
-      const ours = generateLatest((await dump(redis, {prefix})).families)
+      await replayIntoRedis(ctx.redis, prefix, scenario)
+      for (const pid of scenario.dead) await markDead(ctx.redis, prefix, pid)
+      const ours = generateLatest((await dump(ctx.redis, {prefix})).families)
 
       expect(normalize(ours)).toEqual(normalize(reference))
       // And through stale pids instead of deletion: --live-within drops the same live gauges.
       if (scenario.dead.length > 0) {
         const stalePrefix = `${prefix}stale`
-        await replayIntoRedis(redis, stalePrefix, scenario)
-        for await (const k of scanKeys(redis, {match: `${stalePrefix}:*:metric:*`})) {
+        await replayIntoRedis(ctx.redis, stalePrefix, scenario)
+        for await (const k of scanKeys(ctx.redis, {match: `${stalePrefix}:*:metric:*`})) {
           const pid = Number(k.split(':').at(-3))
-          if (scenario.dead.includes(pid)) await redis.hset(k, 'updated_at', '1000.0')
+          if (scenario.dead.includes(pid)) await ctx.redis.hset(k, 'updated_at', '1000.0')
         }
-        const viaLiveness = await dump(redis, {prefix: stalePrefix, liveWithinMs: 3_600_000})
+        const viaLiveness = await dump(ctx.redis, {prefix: stalePrefix, liveWithinMs: 3_600_000})
         expect(viaLiveness.deadPids).toEqual([...scenario.dead].sort((a, b) => a - b))
         expect(normalize(generateLatest(viaLiveness.families))).toEqual(normalize(reference))
       }
@@ -164,8 +155,8 @@ describe('dump equals prometheus_client MultiProcessCollector', () => {
   }
 
   it('two dumps of the same data are byte-identical and sorted', async () => {
-    const a = generateLatest((await dump(redis, {prefix: 'diff7'})).families)
-    const b = generateLatest((await dump(redis, {prefix: 'diff7', scanCount: 3})).families)
+    const a = generateLatest((await dump(ctx.redis, {prefix: 'diff7'})).families)
+    const b = generateLatest((await dump(ctx.redis, {prefix: 'diff7', scanCount: 3})).families)
     expect(a).toBe(b)
     const names = [...a.matchAll(/^# HELP (\S+)/gm)].map((m) => m[1])
     expect(names).toEqual([...names].sort())

@@ -10,24 +10,14 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
 import {RedisStorageManager} from '../src/storage/manager.js'
 import {runCli} from './helpers/cli.js'
-import {type RedisServer, startRedis} from './helpers/redis-server.js'
+import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 
 describe('dump, pids, pid', () => {
-  let server: RedisServer
-  let redis: Redis
-  let env: Record<string, string>
+  const ctx = useRedis()
   let clean: string
-
   beforeAll(async () => {
-    server = await startRedis()
-    redis = await server.client()
-    env = server.env()
-    expect((await runCli(['seed', '--pids', '4', '--series', '6'], env)).code).toBe(0)
-    clean = (await runCli(['dump'], env)).stdout
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.stop()
+    expect((await runCli(['seed', '--pids', '4', '--series', '6'], ctx.env)).code).toBe(0)
+    clean = (await runCli(['dump'], ctx.env)).stdout
   })
 
   it('the exposition passes promtool check metrics', () => {
@@ -37,31 +27,31 @@ describe('dump, pids, pid', () => {
   })
 
   it('formats: prometheus when piped, json and table on request', async () => {
-    const json = await runCli(['dump', '--format', 'json', '--metric', 'gunicorn_worker_requests'], env)
+    const json = await runCli(['dump', '--format', 'json', '--metric', 'gunicorn_worker_requests'], ctx.env)
     const families = JSON.parse(json.stdout)
     expect(families).toHaveLength(1)
     expect(families[0]).toMatchObject({name: 'gunicorn_worker_requests', type: 'counter'})
-    const table = await runCli(['dump', '--format', 'table', '--metric', 'gunicorn_free_threads'], env)
+    const table = await runCli(['dump', '--format', 'table', '--metric', 'gunicorn_free_threads'], ctx.env)
     expect(table.stdout).toMatch(/gauge \(livemin\)/)
   })
 
   it('--metric takes globs, --type filters, --mode sum folds a per-worker gauge', async () => {
-    const glob = await runCli(['dump', '--metric', 'gunicorn_*_bytes'], env)
+    const glob = await runCli(['dump', '--metric', 'gunicorn_*_bytes'], ctx.env)
     expect([...glob.stdout.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1])).toEqual(['gunicorn_peak_memory_bytes', 'gunicorn_worker_memory_bytes', 'gunicorn_worker_response_size_bytes'])
-    const perWorker = await runCli(['dump', '--metric', 'gunicorn_worker_memory_bytes', '--json'], env)
+    const perWorker = await runCli(['dump', '--metric', 'gunicorn_worker_memory_bytes', '--json'], ctx.env)
     const samples = JSON.parse(perWorker.stdout).families[0].samples as {value: number}[]
     expect(samples).toHaveLength(4)
-    const summed = await runCli(['dump', '--metric', 'gunicorn_worker_memory_bytes', '--mode', 'sum', '--json'], env)
+    const summed = await runCli(['dump', '--metric', 'gunicorn_worker_memory_bytes', '--mode', 'sum', '--json'], ctx.env)
     expect(JSON.parse(summed.stdout).families[0].samples).toEqual([{name: 'gunicorn_worker_memory_bytes', labels: {}, value: samples.reduce((a, s) => a + s.value, 0)}])
-    const hist = await runCli(['dump', '--type', 'histogram', '--json'], env)
+    const hist = await runCli(['dump', '--type', 'histogram', '--json'], ctx.env)
     expect(JSON.parse(hist.stdout).families.map((f: {type: string}) => f.type)).toEqual(['histogram'])
   })
 
   it('--pid shows one worker; --raw keeps a pid label on every sample', async () => {
-    const one = await runCli(['dump', '--pid', '10002', '--metric', 'gunicorn_worker_memory_bytes'], env)
+    const one = await runCli(['dump', '--pid', '10002', '--metric', 'gunicorn_worker_memory_bytes'], ctx.env)
     expect(one.stdout).toMatch(/gunicorn_worker_memory_bytes\{pid="10002"\}/)
     expect(one.stdout).not.toMatch(/pid="10001"/)
-    const raw = await runCli(['dump', '--raw', '--metric', 'gunicorn_cache_entries'], env)
+    const raw = await runCli(['dump', '--raw', '--metric', 'gunicorn_cache_entries'], ctx.env)
     expect(raw.stdout.match(/^gunicorn_cache_entries\{pid="\d+"\}/gm)).toHaveLength(4)
     expect(execFileSync('promtool', ['check', 'metrics'], {input: raw.stdout}).toString()).toBe('')
   })
@@ -70,53 +60,53 @@ describe('dump, pids, pid', () => {
     const prefix = 'gunicorn'
     const id = originalKey('bad_json_metric', 'bad_json_metric', {}, 'h')
     const h = md5Hex(id)
-    await redis.set(`${prefix}:counter:777:metric:${'a'.repeat(32)}`, 'a string, not a hash')
-    await redis.hset(`${prefix}:counter:777:metric:${'b'.repeat(32)}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'}) // no meta
-    await redis.hset(`${prefix}:counter:777:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
-    await redis.hset(`${prefix}:counter:777:meta:${h}`, {original_key: '{not json'})
+    await ctx.redis.set(`${prefix}:counter:777:metric:${'a'.repeat(32)}`, 'a string, not a hash')
+    await ctx.redis.hset(`${prefix}:counter:777:metric:${'b'.repeat(32)}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'}) // no meta
+    await ctx.redis.hset(`${prefix}:counter:777:metric:${h}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+    await ctx.redis.hset(`${prefix}:counter:777:meta:${h}`, {original_key: '{not json'})
     const badNum = originalKey('bad_number', 'bad_number_total', {}, 'h')
-    await redis.hset(`${prefix}:counter:777:metric:${md5Hex(badNum)}`, {value: 'one', timestamp: '0.0', updated_at: '1.0'})
-    await redis.hset(`${prefix}:counter:777:meta:${md5Hex(badNum)}`, {original_key: badNum})
+    await ctx.redis.hset(`${prefix}:counter:777:metric:${md5Hex(badNum)}`, {value: 'one', timestamp: '0.0', updated_at: '1.0'})
+    await ctx.redis.hset(`${prefix}:counter:777:meta:${md5Hex(badNum)}`, {original_key: badNum})
     const badName = originalKey('bad name!', 'bad name!_total', {}, 'h')
-    await redis.hset(`${prefix}:counter:777:metric:${md5Hex(badName)}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
-    await redis.hset(`${prefix}:counter:777:meta:${md5Hex(badName)}`, {original_key: badName})
+    await ctx.redis.hset(`${prefix}:counter:777:metric:${md5Hex(badName)}`, {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+    await ctx.redis.hset(`${prefix}:counter:777:meta:${md5Hex(badName)}`, {original_key: badName})
     // Another application under a nested prefix, with data that would otherwise join our sums.
     const shadow = originalKey('gunicorn_worker_requests', 'gunicorn_worker_requests_total', {method: 'GET', path: '/', status: '201'}, 'x')
-    await redis.hset(`${prefix}:shadow:counter:1:metric:${md5Hex(shadow)}`, {value: '1000.0', timestamp: '0.0', updated_at: '1.0'})
-    await redis.hset(`${prefix}:shadow:counter:1:meta:${md5Hex(shadow)}`, {original_key: shadow})
+    await ctx.redis.hset(`${prefix}:shadow:counter:1:metric:${md5Hex(shadow)}`, {value: '1000.0', timestamp: '0.0', updated_at: '1.0'})
+    await ctx.redis.hset(`${prefix}:shadow:counter:1:meta:${md5Hex(shadow)}`, {original_key: shadow})
     try {
-      const r = await runCli(['dump'], env)
+      const r = await runCli(['dump'], ctx.env)
       expect(r.code).toBe(0)
       expect(r.stdout).toBe(clean)
       const warnings = r.stderr.trim().split('\n')
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toMatch(/^warning: skipped 5 keys .*1 non-hash, 1 orphans, 1 bad-json, 1 bad-number, 1 bad-name/)
       expect(warnings[0]).toMatch(/1 other-prefix/)
-      const strict = await runCli(['dump', '--strict'], env)
+      const strict = await runCli(['dump', '--strict'], ctx.env)
       expect(strict.code).toBe(6)
       expect(strict.stdout).toBe('')
       expect(strict.stderr.trim().split('\n')).toHaveLength(1)
     } finally {
-      const ours = await scanAll(redis, `${prefix}:counter:777:*`)
-      await redis.unlink(...ours, ...(await scanAll(redis, `${prefix}:shadow:*`)))
+      const ours = await scanAll(ctx.redis, `${prefix}:counter:777:*`)
+      await ctx.redis.unlink(...ours, ...(await scanAll(ctx.redis, `${prefix}:shadow:*`)))
     }
   })
 
   it('a prefix with glob characters is matched literally', async () => {
     const special = 'app[1]*:metrics?'
-    expect((await runCli(['seed', '--prefix', special, '--pids', '1', '--series', '1'], env)).code).toBe(0)
+    expect((await runCli(['seed', '--prefix', special, '--pids', '1', '--series', '1'], ctx.env)).code).toBe(0)
     // A neighbour the unescaped pattern app[1]*:metrics?:* would also match.
-    await redis.hset('app1xx:metricsZ:counter:1:metric:' + 'c'.repeat(32), {value: '5.0', timestamp: '0.0', updated_at: '1.0'})
-    const r = await runCli(['dump', '--prefix', special, '--json'], env)
+    await ctx.redis.hset('app1xx:metricsZ:counter:1:metric:' + 'c'.repeat(32), {value: '5.0', timestamp: '0.0', updated_at: '1.0'})
+    const r = await runCli(['dump', '--prefix', special, '--json'], ctx.env)
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).stats.scannedKeys).toBeGreaterThan(0)
     expect(r.stderr).toBe('')
-    const keys = await runCli(['keys', '--prefix', special], env)
+    const keys = await runCli(['keys', '--prefix', special], ctx.env)
     expect(keys.stdout.split('\n').filter(Boolean).every((k) => k.startsWith(special + ':'))).toBe(true)
   })
 
   it('pids: one row per worker with keys, series, age and TTLs', async () => {
-    const r = await runCli(['pids', '--json', '--local'], env)
+    const r = await runCli(['pids', '--json', '--local'], ctx.env)
     const rows = JSON.parse(r.stdout)
     expect(rows.map((x: {pid: number}) => x.pid)).toEqual([10001, 10002, 10003, 10004])
     for (const row of rows) {
@@ -129,22 +119,22 @@ describe('dump, pids, pid', () => {
   })
 
   it('pid: every series of one worker with value, timestamp, age and TTL', async () => {
-    const r = await runCli(['pid', '10003', '--json'], env)
+    const r = await runCli(['pid', '10003', '--json'], ctx.env)
     const report = JSON.parse(r.stdout)
     const gauge = report.series.find((s: {metric: string}) => s.metric === 'gunicorn_worker_memory_bytes')
     expect(gauge).toMatchObject({type: 'gauge', mode: 'all', ttl: expect.any(Number)})
     expect(gauge.timestamp).toBeGreaterThan(1e9)
     const counter = report.series.find((s: {type: string}) => s.type === 'counter')
     expect(counter.timestamp).toBe(0)
-    const missing = await runCli(['pid', '4242'], env)
+    const missing = await runCli(['pid', '4242'], ctx.env)
     expect(missing.code).toBe(0)
     expect(missing.stderr).toMatch(/no series for pid 4242/)
-    const bad = await runCli(['pid', 'abc'], env)
+    const bad = await runCli(['pid', 'abc'], ctx.env)
     expect(bad.code).toBe(2)
   })
 
   it('the library collector gives what the CLI dumps, plus registered local metrics', async () => {
-    const manager = new RedisStorageManager({config: {...(await import('../src/config/load.js')).loadConfig(env).config}})
+    const manager = new RedisStorageManager({config: {...(await import('../src/config/load.js')).loadConfig(ctx.env).config}})
     try {
       await manager.setup()
       const collector = manager.getCollector()!
@@ -162,13 +152,3 @@ describe('dump, pids, pid', () => {
   })
 })
 
-async function scanAll(redis: Redis, match: string): Promise<string[]> {
-  const out: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-    cursor = next
-    out.push(...keys)
-  } while (cursor !== '0')
-  return out
-}

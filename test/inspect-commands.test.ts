@@ -8,70 +8,60 @@ import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runCli} from './helpers/cli.js'
-import {type RedisServer, startRedis} from './helpers/redis-server.js'
+import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 
 const H = '0123456789abcdef0123456789abcdef'
 
 describe('seed, keys, health', () => {
-  let server: RedisServer
-  let redis: Redis
-  let env: Record<string, string>
-
+  const ctx = useRedis()
   beforeAll(async () => {
-    server = await startRedis()
-    redis = await server.client()
-    env = server.env()
-    const seeded = await runCli(['seed', '--pids', '3', '--series', '5'], env)
+    const seeded = await runCli(['seed', '--pids', '3', '--series', '5'], ctx.env)
     expect(seeded.code).toBe(0)
     // Another application under a nested prefix, and foreign data under ours.
-    await redis.hset(`gunicorn:shadow:counter:1:metric:${H}`, 'value', '1.0')
-    await redis.set('gunicorn:not-a-metric', 'x')
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.stop()
+    await ctx.redis.hset(`gunicorn:shadow:counter:1:metric:${H}`, 'value', '1.0')
+    await ctx.redis.set('gunicorn:not-a-metric', 'x')
   })
 
   it('seed refuses a prefix that holds data (exit 4) and --force adds to it', async () => {
-    const refused = await runCli(['seed'], env)
+    const refused = await runCli(['seed'], ctx.env)
     expect(refused.code).toBe(4)
     expect(refused.stderr).toMatch(/already holds keys.*--force/)
-    const other = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--json'], env)
+    const other = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--json'], ctx.env)
     expect(other.code).toBe(0)
     expect(JSON.parse(other.stdout)).toMatchObject({prefix: 'forced', pids: [10001]})
-    const again = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--pid-base', '555', '--force'], env)
+    const again = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--pid-base', '555', '--force'], ctx.env)
     expect(again.code).toBe(0)
-    await redis.unlink(...(await scanAll(redis, 'forced:*')))
+    await ctx.redis.unlink(...(await scanAll(ctx.redis, 'forced:*')))
   })
 
   it('keys lists exactly what redis-cli --scan finds, less the nested prefix', async () => {
-    const cli = execFileSync('redis-cli', ['-p', String(server.port), '--scan', '--pattern', 'gunicorn:*']).toString().trim().split('\n')
+    const cli = execFileSync('redis-cli', ['-p', String(ctx.server.port), '--scan', '--pattern', 'gunicorn:*']).toString().trim().split('\n')
     const expected = [...new Set(cli)].filter((k) => !k.startsWith('gunicorn:shadow:')).sort()
-    const r = await runCli(['keys'], env)
+    const r = await runCli(['keys'], ctx.env)
     expect(r.code).toBe(0)
     expect(r.stdout.trim().split('\n').sort()).toEqual(expected)
     expect(r.stderr).toBe('')
   })
 
   it('keys filters by type, mode, pid and kind, and --resolve names the metric', async () => {
-    const r = await runCli(['keys', '--type', 'gauge', '--mode', 'livesum', '--pid', '10002', '--kind', 'metric', '--resolve', '--json'], env)
+    const r = await runCli(['keys', '--type', 'gauge', '--mode', 'livesum', '--pid', '10002', '--kind', 'metric', '--resolve', '--json'], ctx.env)
     expect(r.code).toBe(0)
     const {keys} = JSON.parse(r.stdout) as {keys: {key: string; metric: string; ttl: number}[]}
     expect(keys).toHaveLength(1)
     expect(keys[0]).toMatchObject({key: expect.stringMatching(/^gunicorn:gauge_livesum:10002:metric:/), metric: 'gunicorn_active_requests'})
     expect(keys[0].ttl).toBeGreaterThan(0)
-    const table = await runCli(['keys', 'gauge:*', '--format', 'table'], env)
+    const table = await runCli(['keys', 'gauge:*', '--format', 'table'], ctx.env)
     expect(table.stdout).toContain('gauge (artifact)')
   })
 
   it('keys --limit stops early and says so on stderr only', async () => {
-    const r = await runCli(['keys', '--limit', '3'], env)
+    const r = await runCli(['keys', '--limit', '3'], ctx.env)
     expect(r.stdout.trim().split('\n')).toHaveLength(3)
     expect(r.stderr).toMatch(/stopped at --limit 3/)
   })
 
   it('health summarises the keyspace and warns without failing', async () => {
-    const r = await runCli(['health', '--json'], env)
+    const r = await runCli(['health', '--json'], ctx.env)
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report).toMatchObject({healthy: true, probe: {ok: true}, server: {role: 'master'}})
@@ -82,25 +72,25 @@ describe('seed, keys, health', () => {
   })
 
   it('health --strict turns warnings into exit 6 and still prints the report', async () => {
-    await redis.persist((await scanAll(redis, 'gunicorn:counter:10001:metric:*'))[0])
-    await redis.config('SET', 'maxmemory', '1gb')
-    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru')
+    await ctx.redis.persist((await scanAll(ctx.redis, 'gunicorn:counter:10001:metric:*'))[0])
+    await ctx.redis.config('SET', 'maxmemory', '1gb')
+    await ctx.redis.config('SET', 'maxmemory-policy', 'allkeys-lru')
     try {
-      const lenient = await runCli(['health'], env)
+      const lenient = await runCli(['health'], ctx.env)
       expect(lenient.code).toBe(0)
       expect(lenient.stderr).toMatch(/maxmemory-policy allkeys-lru can evict metric keys/)
       expect(lenient.stderr).toMatch(/1 keys have no TTL/)
-      const strict = await runCli(['health', '--strict', '--json'], env)
+      const strict = await runCli(['health', '--strict', '--json'], ctx.env)
       expect(strict.code).toBe(6)
       expect(JSON.parse(strict.stdout).warnings.length).toBeGreaterThanOrEqual(3)
     } finally {
-      await redis.config('SET', 'maxmemory', '0')
-      await redis.config('SET', 'maxmemory-policy', 'noeviction')
+      await ctx.redis.config('SET', 'maxmemory', '0')
+      await ctx.redis.config('SET', 'maxmemory-policy', 'noeviction')
     }
   })
 
   it('health on a replica is unhealthy (exit 6): workers cannot write there', async () => {
-    const replica = await startRedis({extraArgs: ['--replicaof', '127.0.0.1', String(server.port)]})
+    const replica = await startRedis({extraArgs: ['--replicaof', '127.0.0.1', String(ctx.server.port)]})
     try {
       const r = await runCli(['health'], replica.env())
       expect(r.code).toBe(6)
@@ -112,18 +102,8 @@ describe('seed, keys, health', () => {
   })
 
   it('never colours with NO_COLOR, even on a terminal-like run', async () => {
-    const r = await runCli(['keys', '--format', 'table', '--limit', '1'], {...env, FORCE_COLOR: '3'})
+    const r = await runCli(['keys', '--format', 'table', '--limit', '1'], {...ctx.env, FORCE_COLOR: '3'})
     expect(r.stdout + r.stderr).not.toMatch(/\u001b\[/)
   })
 })
 
-async function scanAll(redis: Redis, match: string): Promise<string[]> {
-  const out: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-    cursor = next
-    out.push(...keys)
-  } while (cursor !== '0')
-  return out
-}

@@ -12,7 +12,7 @@ import {RedisStorageDict} from '../src/storage/dict.js'
 import {Lease} from '../src/storage/lock.js'
 import {RedisValue} from '../src/storage/value.js'
 import {runCli, startCli} from './helpers/cli.js'
-import {type RedisServer, startRedis} from './helpers/redis-server.js'
+import {type RedisServer, scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 
 const GLOBBY = 'app[1]*:m?'
 
@@ -32,16 +32,6 @@ async function snapshot(server: RedisServer): Promise<Record<string, unknown>> {
   return out
 }
 
-async function scanAll(redis: Redis, match: string): Promise<string[]> {
-  const out: string[] = []
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
-    cursor = next
-    out.push(...keys)
-  } while (cursor !== '0')
-  return [...new Set(out)]
-}
 
 /** Keys that no command of ours may touch: same db, other db, nested prefix, a prefix full of glob characters. */
 async function plantSentinels(server: RedisServer, redis: Redis) {
@@ -60,140 +50,128 @@ async function plantSentinels(server: RedisServer, redis: Redis) {
 const isSentinel = (k: string) => /^0\/(gunicorn:shadow:|gunicornx:|gunicorn:not-exporter-data|unrelated|app1xx:)|^1\//.test(k)
 
 describe('flushdb and prune', () => {
-  let server: RedisServer
-  let redis: Redis
-  let env: Record<string, string>
-
-  beforeAll(async () => {
-    server = await startRedis()
-    redis = await server.client()
-    env = server.env()
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.stop()
-  })
+  const ctx = useRedis()
   beforeEach(async () => {
-    await redis.flushall()
-    await plantSentinels(server, redis)
+    await ctx.redis.flushall()
+    await plantSentinels(ctx.server, ctx.redis)
     for (const prefix of ['gunicorn', GLOBBY]) {
-      expect((await runCli(['seed', '--prefix', prefix, '--pids', '3', '--series', '3', '--force'], env)).code).toBe(0)
+      expect((await runCli(['seed', '--prefix', prefix, '--pids', '3', '--series', '3', '--force'], ctx.env)).code).toBe(0)
     }
   })
 
   it('dry runs change nothing', async () => {
-    const before = await snapshot(server)
+    const before = await snapshot(ctx.server)
     for (const args of [
       ['flushdb', '--dry-run'],
       ['flushdb', '--all-keys', '--confirm', '0', '--dry-run'],
       ['prune', '--pid', '10001', '--orphans', '--artifacts', '--older-than', '0s', '--fix-ttl', '--dry-run'],
     ]) {
-      const r = await runCli(args, env)
+      const r = await runCli(args, ctx.env)
       expect(r.code, args.join(' ')).toBe(0)
       expect(r.stdout).toMatch(/would/)
     }
-    expect(await snapshot(server)).toEqual(before)
+    expect(await snapshot(ctx.server)).toEqual(before)
   })
 
   it('flushdb removes only exporter keys under the prefix; a re-run is a no-op', async () => {
-    const before = await snapshot(server)
-    const r = await runCli(['flushdb', '--yes'], env)
+    const before = await snapshot(ctx.server)
+    const r = await runCli(['flushdb', '--yes'], ctx.env)
     expect(r.code).toBe(0)
-    const after = await snapshot(server)
+    const after = await snapshot(ctx.server)
     expect(Object.keys(after).filter((k) => k.startsWith('0/gunicorn:') && !isSentinel(k))).toEqual([])
     for (const k of Object.keys(before).filter(isSentinel)) expect(after[k]).toEqual(before[k])
     expect(Object.keys(after).filter((k) => k.startsWith(`0/${GLOBBY}:`)).length).toBeGreaterThan(0)
-    const again = await runCli(['flushdb', '--yes'], env)
+    const again = await runCli(['flushdb', '--yes'], ctx.env)
     expect(again.code).toBe(0)
-    expect(await snapshot(server)).toEqual(after)
+    expect(await snapshot(ctx.server)).toEqual(after)
   })
 
   it('flushdb with a glob-character prefix deletes only that prefix', async () => {
-    const before = await snapshot(server)
-    expect((await runCli(['flushdb', '--prefix', GLOBBY, '--yes'], env)).code).toBe(0)
-    const after = await snapshot(server)
+    const before = await snapshot(ctx.server)
+    expect((await runCli(['flushdb', '--prefix', GLOBBY, '--yes'], ctx.env)).code).toBe(0)
+    const after = await snapshot(ctx.server)
     const gone = Object.keys(before).filter((k) => !(k in after))
     expect(gone.length).toBeGreaterThan(0)
     expect(gone.every((k) => k.startsWith(`0/${GLOBBY}:`))).toBe(true)
   })
 
   it('flushdb refuses off a TTY without --yes (exit 4) and --all-keys without the right --confirm', async () => {
-    const before = await snapshot(server)
-    expect((await runCli(['flushdb'], env)).code).toBe(4)
-    const wrong = await runCli(['flushdb', '--all-keys', '--confirm', '1', '--yes'], env)
+    const before = await snapshot(ctx.server)
+    expect((await runCli(['flushdb'], ctx.env)).code).toBe(4)
+    const wrong = await runCli(['flushdb', '--all-keys', '--confirm', '1', '--yes'], ctx.env)
     expect(wrong.code).toBe(4)
     expect(wrong.stderr).toMatch(/--confirm 0/)
-    expect(await snapshot(server)).toEqual(before)
-    const all = await runCli(['flushdb', '--all-keys', '--confirm', '0', '--yes'], env)
+    expect(await snapshot(ctx.server)).toEqual(before)
+    const all = await runCli(['flushdb', '--all-keys', '--confirm', '0', '--yes'], ctx.env)
     expect(all.code).toBe(0)
-    const after = await snapshot(server)
+    const after = await snapshot(ctx.server)
     expect(Object.keys(after).every((k) => k.startsWith('1/'))).toBe(true)
   })
 
   it('prune by default is mark_process_dead: live gauges and artifacts of dead pids go, the rest stays', async () => {
-    const before = await snapshot(server)
-    const r = await runCli(['prune', '--pid', '10002', '--yes', '--json'], env)
+    const before = await snapshot(ctx.server)
+    const r = await runCli(['prune', '--pid', '10002', '--yes', '--json'], ctx.env)
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout)
     expect(result).toMatchObject({deadPids: [10002], deletedKeys: 20, failed: 0})
-    const after = await snapshot(server)
+    const after = await snapshot(ctx.server)
     const gone = Object.keys(before).filter((k) => !(k in after))
     expect(gone).toHaveLength(20)
     for (const k of gone) expect(k).toMatch(/^0\/gunicorn:gauge(_live\w+)?:10002:(metric|meta):/)
-    const dump = await runCli(['dump', '--pid', '10002', '--json'], env)
+    const dump = await runCli(['dump', '--pid', '10002', '--json'], ctx.env)
     const types = JSON.parse(dump.stdout).families.map((f: {type: string; mode?: string}) => f.mode ?? f.type)
     expect(types).toEqual(expect.arrayContaining(['counter', 'histogram', 'summary', 'all', 'sum', 'max', 'min', 'mostrecent']))
     expect(types.some((t: string) => t.startsWith('live'))).toBe(false)
     // A re-run finds nothing to do.
-    const again = await runCli(['prune', '--pid', '10002', '--yes'], env)
+    const again = await runCli(['prune', '--pid', '10002', '--yes'], ctx.env)
     expect(again.stdout).toMatch(/deleted 0 keys; nothing to prune/)
-    expect(await snapshot(server)).toEqual(after)
+    expect(await snapshot(ctx.server)).toEqual(after)
   })
 
   it('--older-than removes every stale series, and never anything outside the prefix', async () => {
-    const before = await snapshot(server)
-    const r = await runCli(['prune', '--older-than', '0s', '--yes'], env)
+    const before = await snapshot(ctx.server)
+    const r = await runCli(['prune', '--older-than', '0s', '--yes'], ctx.env)
     expect(r.code).toBe(0)
     expect(r.stderr).toMatch(/totals will drop/)
-    const after = await snapshot(server)
+    const after = await snapshot(ctx.server)
     expect(Object.keys(after).filter((k) => k.startsWith('0/gunicorn:') && !isSentinel(k))).toEqual([])
     for (const k of Object.keys(before).filter(isSentinel)) expect(after[k]).toEqual(before[k])
   })
 
   it('--stale, --orphans, --artifacts and --fix-ttl', async () => {
     // Make 10003 stale, orphan a metric and a meta, and strip a TTL.
-    for (const k of await scanAll(redis, 'gunicorn:*:10003:metric:*')) await redis.hset(k, 'updated_at', '1000.0')
-    const [counter] = await scanAll(redis, 'gunicorn:counter:10001:metric:*')
-    const [summaryMeta] = await scanAll(redis, 'gunicorn:summary:10001:meta:*')
-    await redis.unlink(counter.replace(':metric:', ':meta:'), summaryMeta.replace(':meta:', ':metric:'))
-    const [hist] = await scanAll(redis, 'gunicorn:histogram:10001:metric:*')
-    await redis.persist(hist)
+    for (const k of await scanAll(ctx.redis, 'gunicorn:*:10003:metric:*')) await ctx.redis.hset(k, 'updated_at', '1000.0')
+    const [counter] = await scanAll(ctx.redis, 'gunicorn:counter:10001:metric:*')
+    const [summaryMeta] = await scanAll(ctx.redis, 'gunicorn:summary:10001:meta:*')
+    await ctx.redis.unlink(counter.replace(':metric:', ':meta:'), summaryMeta.replace(':meta:', ':metric:'))
+    const [hist] = await scanAll(ctx.redis, 'gunicorn:histogram:10001:metric:*')
+    await ctx.redis.persist(hist)
 
-    const young = await runCli(['prune', '--orphans', '--yes', '--json'], env)
+    const young = await runCli(['prune', '--orphans', '--yes', '--json'], ctx.env)
     expect(JSON.parse(young.stdout).deletedKeys).toBe(0) // younger than the 60s grace
-    const r = await runCli(['prune', '--stale', '1h', '--orphans', '--orphan-grace', '0s', '--artifacts', '--fix-ttl', '--ttl-seconds', '120', '--yes', '--json'], env)
+    const r = await runCli(['prune', '--stale', '1h', '--orphans', '--orphan-grace', '0s', '--artifacts', '--fix-ttl', '--ttl-seconds', '120', '--yes', '--json'], ctx.env)
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout)
     expect(result.deadPids).toEqual([10003])
     expect(result.planned).toMatchObject({orphan: 2, 'dead-live-gauge': 10, 'dead-artifact': 10, artifact: 20, 'fix-ttl': 1})
-    expect(await redis.exists(counter, summaryMeta)).toBe(0)
-    const ttl = await redis.ttl(hist)
+    expect(await ctx.redis.exists(counter, summaryMeta)).toBe(0)
+    const ttl = await ctx.redis.ttl(hist)
     expect(ttl).toBeGreaterThan(100)
     expect(ttl).toBeLessThanOrEqual(120)
-    expect(await scanAll(redis, 'gunicorn:gauge:*')).toEqual([])
+    expect(await scanAll(ctx.redis, 'gunicorn:gauge:*')).toEqual([])
   })
 
   it('a held lock refuses a second prune (exit 4) and names the holder', async () => {
-    const lease = await Lease.acquire(redis, 'gunicorn', 'prune-lock')
+    const lease = await Lease.acquire(ctx.redis, 'gunicorn', 'prune-lock')
     try {
-      const r = await runCli(['prune', '--pid', '10001', '--yes'], env)
+      const r = await runCli(['prune', '--pid', '10001', '--yes'], ctx.env)
       expect(r.code).toBe(4)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
       expect(r.stderr).toMatch(/another prune is running \(lock gunicorn:redismp:prune-lock held by .+ pid \d+/)
     } finally {
       await lease.release()
     }
-    expect(await redis.exists('gunicorn:redismp:prune-lock')).toBe(0)
+    expect(await ctx.redis.exists('gunicorn:redismp:prune-lock')).toBe(0)
   })
 
   it('bad prune input: nothing selected, unreadable or bad --pids-from: exit 2', async () => {
@@ -202,7 +180,7 @@ describe('flushdb and prune', () => {
       [['prune', '--pids-from', '/nonexistent', '--yes'], /--pids-from: cannot read "\/nonexistent": ENOENT/],
       [['prune', '--stale', 'soon', '--yes'], /--stale: expected a duration/],
     ] as const) {
-      const r = await runCli([...args], env)
+      const r = await runCli([...args], ctx.env)
       expect(r.code).toBe(2)
       expect(r.stderr).toMatch(pattern)
     }
@@ -210,30 +188,21 @@ describe('flushdb and prune', () => {
 })
 
 describe('prune under concurrency and interruption', () => {
-  let server: RedisServer
-  let redis: Redis
-  beforeAll(async () => {
-    server = await startRedis()
-    redis = await server.client()
-  })
-  afterAll(async () => {
-    redis.disconnect()
-    await server.stop()
-  })
+  const ctx = useRedis()
 
   it('a key rewritten between plan and delete survives; the others go', async () => {
     for (let round = 0; round < 10; round++) {
-      await redis.flushall()
-      const dict = new RedisStorageDict(redis, 'race', {pid: 4242})
+      await ctx.redis.flushall()
+      const dict = new RedisStorageDict(ctx.redis, 'race', {pid: 4242})
       const values = new Map<string, RedisValue>()
       for (let i = 0; i < 40; i++) {
         const v = await RedisValue.create(dict, {typ: 'gauge', metricName: `g${i}`, name: `g${i}`, labelnames: [], labelvalues: [], help: '', multiprocessMode: 'livesum'})
         values.set(dict.metricKey(v.key, 'gauge', 'livesum'), v)
       }
-      for (const k of values.keys()) await redis.hset(k, 'updated_at', '1000.0')
+      for (const k of values.keys()) await ctx.redis.hset(k, 'updated_at', '1000.0')
       const rewritten = new Set<string>()
       // The worker strikes exactly in the window: after prune judged the keys stale, before it deletes.
-      const result = await prune(redis, {
+      const result = await prune(ctx.redis, {
         prefix: 'race',
         olderThanMs: 60_000,
         scanCount: 7,
@@ -247,7 +216,7 @@ describe('prune under concurrency and interruption', () => {
       expect(rewritten.size).toBeGreaterThan(0)
       expect(result.keptRewritten).toBe(rewritten.size)
       for (const k of values.keys()) {
-        const alive = await redis.exists(k, k.replace(':metric:', ':meta:'))
+        const alive = await ctx.redis.exists(k, k.replace(':metric:', ':meta:'))
         expect(alive, `round ${round}: ${k}`).toBe(rewritten.has(k) ? 2 : 0)
       }
     }
@@ -255,15 +224,15 @@ describe('prune under concurrency and interruption', () => {
 
   it('a key a worker rewrites while prune runs is never lost (free-running race)', async () => {
     for (let round = 0; round < 25; round++) {
-      await redis.flushall()
-      const dict = new RedisStorageDict(redis, 'race', {pid: 4242})
+      await ctx.redis.flushall()
+      const dict = new RedisStorageDict(ctx.redis, 'race', {pid: 4242})
       const values = await Promise.all(
         Array.from({length: 60}, (_, i) =>
           RedisValue.create(dict, {typ: 'gauge', metricName: `g${i}`, name: `g${i}`, labelnames: [], labelvalues: [], help: '', multiprocessMode: 'livesum'}),
         ),
       )
       // Everything looks stale to prune...
-      for (const k of await scanAll(redis, 'race:*:metric:*')) await redis.hset(k, 'updated_at', '1000.0')
+      for (const k of await scanAll(ctx.redis, 'race:*:metric:*')) await ctx.redis.hset(k, 'updated_at', '1000.0')
       // ...while the worker rewrites a random half of it during the run.
       const writer = (async () => {
         const written = new Set<number>()
@@ -273,49 +242,49 @@ describe('prune under concurrency and interruption', () => {
         }
         return written
       })()
-      const [written, result] = await Promise.all([writer, prune(redis, {prefix: 'race', olderThanMs: 60_000, scanCount: 5})])
+      const [written, result] = await Promise.all([writer, prune(ctx.redis, {prefix: 'race', olderThanMs: 60_000, scanCount: 5})])
       for (const i of written) {
         const metric = dict.metricKey(values[i].key, 'gauge', 'livesum')
-        expect(await redis.exists(metric, metric.replace(':metric:', ':meta:')), `round ${round}, g${i}`).toBe(2)
+        expect(await ctx.redis.exists(metric, metric.replace(':metric:', ':meta:')), `round ${round}, g${i}`).toBe(2)
       }
       expect(result.failed).toBe(0)
     }
   })
 
   it('SIGINT mid-prune: exit 130, lock released, store consistent, a re-run finishes', async () => {
-    await redis.flushall()
-    await populateDeadGauges(redis, 'big', 30_000)
-    const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
-    await waitUntil(async () => (await redis.dbsize()) < 60_000)
+    await ctx.redis.flushall()
+    await populateDeadGauges(ctx.redis, 'big', 30_000)
+    const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], ctx.server.env())
+    await waitUntil(async () => (await ctx.redis.dbsize()) < 60_000)
     run.child.kill('SIGINT')
     const r = await run.done
     expect(r.code).toBe(130)
-    expect(await redis.exists('big:redismp:prune-lock')).toBe(0)
-    await expectPairsIntact(redis, 'big')
-    const again = await runCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
+    expect(await ctx.redis.exists('big:redismp:prune-lock')).toBe(0)
+    await expectPairsIntact(ctx.redis, 'big')
+    const again = await runCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], ctx.server.env())
     expect(again.code).toBe(0)
-    expect(await redis.dbsize()).toBe(0)
+    expect(await ctx.redis.dbsize()).toBe(0)
   })
 
   it('connection lost mid-prune: one clear line, exit 3; a re-run completes', async () => {
-    await redis.flushall()
-    await populateDeadGauges(redis, 'big', 30_000)
-    const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
-    await waitUntil(async () => (await redis.dbsize()) < 60_000)
-    await redis.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    await ctx.redis.flushall()
+    await populateDeadGauges(ctx.redis, 'big', 30_000)
+    const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], ctx.server.env())
+    await waitUntil(async () => (await ctx.redis.dbsize()) < 60_000)
+    await ctx.redis.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
     const r = await run.done
     expect(r.code).toBe(3)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
     expect(r.stderr).toMatch(/^error: (lost the connection|connection to .* was reset)/)
-    await expectPairsIntact(redis, 'big')
-    await redis.del('big:redismp:prune-lock') // its holder is gone; the lease would expire in 60s
-    const again = await runCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], server.env())
+    await expectPairsIntact(ctx.redis, 'big')
+    await ctx.redis.del('big:redismp:prune-lock') // its holder is gone; the lease would expire in 60s
+    const again = await runCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], ctx.server.env())
     expect(again.code).toBe(0)
-    expect(await redis.dbsize()).toBe(0)
+    expect(await ctx.redis.dbsize()).toBe(0)
   })
 
   it('redis-server killed mid-prune: one clear line, exit 3; after a restart a re-run completes', async () => {
-    // This one server keeps an append-only file, so that a restart brings its data back.
+    // This one ctx.server keeps an append-only file, so that a restart brings its data back.
     const doomed = await startRedis({extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always']})
     try {
       let c = await doomed.client()

@@ -10,6 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {Redis} from 'ioredis'
+import {afterAll, beforeAll} from 'vitest'
 
 export interface RedisServerOptions {
   /** requirepass for the default user. */
@@ -142,4 +143,39 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     },
   }
   return server
+}
+
+export interface RedisContext {
+  server: RedisServer
+  /** A plain client for setup and assertions. */
+  redis: Redis
+  /** REDIS_HOST and REDIS_PORT of the server, for CLI runs. */
+  env: Record<string, string>
+}
+
+/** A server of its own for the enclosing describe block, started before its tests and stopped after. */
+export function useRedis(options: RedisServerOptions = {}): RedisContext {
+  const ctx = {} as RedisContext
+  beforeAll(async () => {
+    ctx.server = await startRedis(options)
+    ctx.redis = await ctx.server.client()
+    ctx.env = ctx.server.env()
+  })
+  afterAll(async () => {
+    ctx.redis?.disconnect()
+    await ctx.server?.stop()
+  })
+  return ctx
+}
+
+/** Every key matching, deduplicated (test setup and assertions only). */
+export async function scanAll(redis: Redis, match: string): Promise<string[]> {
+  const out = new Set<string>()
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000)
+    cursor = next
+    for (const k of keys) out.add(k)
+  } while (cursor !== '0')
+  return [...out]
 }
