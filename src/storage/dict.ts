@@ -1,7 +1,7 @@
 /**
  * RedisStorageDict: the exporter's per-process store, one pid's view of the
  * keyspace. It writes exactly what the Python backend writes — the same keys,
- * the same fields in the same order, the same `repr` floats, Redis `TIME` for
+ * the same fields and the same `repr` floats, Redis `TIME` for
  * `updated_at`/`created_at`, the same TTL rule — including its quirk of
  * writing a zero-valued bare-`gauge` twin when a live gauge is first read.
  * Each logical step is one round trip (TIME, then one MULTI), where the
@@ -9,11 +9,10 @@
  */
 import type {Redis} from 'ioredis'
 
-import {type GaugeMode, type MetricType, formatKey, siblingKey, classifyKey, typeSegment} from '../metrics/keys.js'
-import {md5Hex} from '../metrics/pyjson.js'
+import {type GaugeMode, type MetricType, classifyKey, escapeGlob, formatKey, siblingKey, typeSegment} from '../metrics/keys.js'
 import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
+import {md5Hex} from '../metrics/pyjson.js'
 import {scanBatches} from '../redis/scan.js'
-import {escapeGlob} from '../metrics/keys.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
 
@@ -122,6 +121,62 @@ export class RedisStorageDict {
     tx.hsetnx(metaKey, 'created_at', pyFloatRepr(updatedAt))
     if (this.ttl !== undefined) tx.expire(metaKey, this.ttl)
     await tx.exec()
+  }
+
+  /** A stored value and timestamp, or undefined; unlike readValue it never initialises. */
+  async get(originalKey: string, type = 'counter', mode = ''): Promise<[number, number] | undefined> {
+    const [value, timestamp] = await this.redis.hmget(this.metricKey(originalKey, type, mode), 'value', 'timestamp')
+    if (value === null || timestamp === null) return undefined
+    return [parsePyFloat(value) ?? Number.NaN, parsePyFloat(timestamp) ?? Number.NaN]
+  }
+
+  /** Sets a value as the exporter's write_value does (metadata included). */
+  set(originalKey: string, value: number, timestamp = 0, type = 'counter', mode = ''): Promise<void> {
+    return this.writeValue(originalKey, value, timestamp, type, mode)
+  }
+
+  async has(originalKey: string, type = 'counter', mode = ''): Promise<boolean> {
+    return (await this.redis.exists(this.metricKey(originalKey, type, mode))) === 1
+  }
+
+  /** Removes one series of this pid, metric and meta together. */
+  async delete(originalKey: string, type = 'counter', mode = ''): Promise<boolean> {
+    return (await this.redis.unlink(this.metricKey(originalKey, type, mode), this.metaKey(originalKey, type, mode))) > 0
+  }
+
+  /** The original keys of this pid's series, by SCAN (one pipeline per batch). */
+  async *keys(batchCount = 1000): AsyncGenerator<string> {
+    for await (const batch of this.ownKeys('meta', batchCount)) {
+      const replies = await pipelineReplies(this.redis, (p) => {
+        for (const k of batch) p.hget(k, 'original_key')
+      })
+      for (const r of replies) if (r.ok && typeof r.value === 'string') yield r.value
+    }
+  }
+
+  /** How many metric keys this pid has. */
+  async size(batchCount = 1000): Promise<number> {
+    let n = 0
+    for await (const batch of this.ownKeys('metric', batchCount)) n += batch.length
+    return n
+  }
+
+  /** Deletes every key of this pid (the exporter's cleanup_process_keys, without its 1000-key cap). */
+  async clear(batchCount = 1000): Promise<number> {
+    let n = 0
+    for await (const batch of this.ownKeys('*', batchCount)) n += await this.redis.unlink(...batch)
+    return n
+  }
+
+  private async *ownKeys(kind: 'metric' | 'meta' | '*', batchCount: number): AsyncGenerator<string[]> {
+    const match = `${escapeGlob(this.prefix)}:*:${this.pid}:${kind}:*`
+    for await (const keys of scanBatches(this.redis, {match, count: batchCount})) {
+      const ours = keys.filter((k) => {
+        const v = classifyKey(k, this.prefix)
+        return v.ours && v.parsed.pid === this.pid
+      })
+      if (ours.length > 0) yield ours
+    }
   }
 
   /**
