@@ -11,7 +11,7 @@ import {prune} from '../src/ops/prune.js'
 import {RedisStorageDict} from '../src/storage/dict.js'
 import {Lease} from '../src/storage/lock.js'
 import {RedisValue} from '../src/storage/value.js'
-import {runCli, startCli} from './helpers/cli.js'
+import {runCli, runCliOnTty, startCli} from './helpers/cli.js'
 import {type RedisServer, scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 
 const GLOBBY = 'app[1]*:m?'
@@ -93,6 +93,20 @@ describe('flushdb and prune', () => {
     const gone = Object.keys(before).filter((k) => !(k in after))
     expect(gone.length).toBeGreaterThan(0)
     expect(gone.every((k) => k.startsWith(`0/${GLOBBY}:`))).toBe(true)
+  })
+
+  it('on a terminal, flushdb and prune ask first: no keeps everything (exit 4), yes goes ahead', async () => {
+    const before = await snapshot(ctx.server)
+    const no = await runCliOnTty(['flushdb'], ctx.env, 'n\n')
+    expect(no.screen).toMatch(/Delete \d+ keys under prefix "gunicorn" in db 0\? \[y\/N\]/)
+    expect(no.code).toBe(4)
+    const pruneNo = await runCliOnTty(['prune', '--pid', '10001'], ctx.env, '\n')
+    expect(pruneNo.screen).toMatch(/would delete 20 keys.*Go ahead\? \[y\/N\]/)
+    expect(pruneNo.code).toBe(4)
+    expect(await snapshot(ctx.server)).toEqual(before)
+    const yes = await runCliOnTty(['prune', '--pid', '10001'], ctx.env, 'y\n')
+    expect(yes.code).toBe(0)
+    expect(yes.screen).toMatch(/prune: dead pids: 10001; deleted 20 keys/)
   })
 
   it('flushdb refuses off a TTY without --yes (exit 4) and --all-keys without the right --confirm', async () => {

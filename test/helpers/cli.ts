@@ -42,3 +42,22 @@ export function startCli(args: string[], env: Record<string, string> = {}): {chi
   const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({code, stdout, stderr})))
   return {child, done}
 }
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`, as
+ * a person at a terminal would. Returns the exit code and everything shown.
+ */
+export function runCliOnTty(args: string[], env: Record<string, string>, input: string): Promise<{code: number | null; screen: string}> {
+  const assignments = Object.entries({NO_COLOR: '1', ...env}).map(([k, v]) => `${k}=${shellQuote(v)}`)
+  const command = ['env', ...assignments, shellQuote(process.execPath), shellQuote(BIN), ...args.map(shellQuote)].join(' ')
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
+    let screen = ''
+    child.stdout.on('data', (d) => (screen += d))
+    child.stderr.on('data', (d) => (screen += d))
+    child.on('close', (code) => resolve({code, screen}))
+    child.stdin.end(input)
+  })
+}
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
