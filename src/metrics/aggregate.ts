@@ -41,6 +41,12 @@ export interface StoredSample {
   help: string
   value: number
   timestamp: number
+  /**
+   * Optional: one object shared by every sample of this series (the reader's
+   * entry). The aggregator caches its per-series work there; without it, on
+   * the labels array.
+   */
+  series?: object
 }
 
 export interface AggregateOptions {
@@ -172,9 +178,10 @@ interface PreparedSeries {
 }
 
 /**
- * Where fold() keeps what it worked out about a series: on the series' labels
- * array itself, which the reader shares among all pids of the series. A Map
- * or WeakMap lookup per sample cost as much as the rest of fold() together.
+ * Where fold() keeps what it worked out about a series: on the object the
+ * caller shares among all samples of the series (the reader's entry, else the
+ * labels array). A Map or WeakMap lookup per sample cost as much as the rest
+ * of fold() together.
  */
 const PREPARED = Symbol('redismp.prepared')
 
@@ -249,7 +256,7 @@ export class Aggregator {
    * array for every pid of a series, so it keys the cache.
    */
   private prepare(s: StoredSample): PreparedSeries {
-    const cache = s.labels as LabelPairs & {[PREPARED]?: {owner: Aggregator; series: PreparedSeries}}
+    const cache = (s.series ?? s.labels) as {[PREPARED]?: {owner: Aggregator; series: PreparedSeries}}
     let p = cache[PREPARED]?.owner === this ? cache[PREPARED].series : undefined
     if (p && p.sampleName === s.sampleName) return p
     p = {sampleName: s.sampleName, key: s.sampleName + SEP + SEP + SEP + labelsKey(s.labels)}

@@ -96,6 +96,7 @@ export class RedisMultiProcessCollector {
           help: id.help,
           value: k.value,
           timestamp: k.timestamp,
+          series: k.series,
         })
       },
     )

@@ -30,6 +30,8 @@ export interface ReadKey {
   updatedAt: number
   /** Milliseconds to live; -1 without TTL; only with `withTtl`. */
   pttl?: number
+  /** The same object for every key of one series: a place for callers to cache per-series work. */
+  series: object
 }
 
 export interface ReadOptions {
@@ -96,32 +98,43 @@ type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 const TYPE_SLOT: Record<string, number> = {counter: 1, histogram: 2, summary: 3, gauge: 4}
 const MODE_SLOT: Record<string, number> = Object.fromEntries(GAUGE_MODES.map((m, i) => [m, 5 + i]))
 
-/**
- * Which (pid, type) of each series SCAN has shown already. SCAN may return a
- * key twice while the server rehashes, and a sum must count it once. Kept per
- * series as a short list of small numbers (a Set past 64 pids), so memory is
- * a few bytes per key and no key string is retained.
- */
-export class SeenKeys {
-  private readonly bySeries = new Map<string, number[] | Set<number>>()
+/** Where a series keeps the (pid, type) slots SCAN has shown already. */
+interface SlotHolder {
+  slots?: number[] | Set<number>
+}
 
-  /** Records the key; true when it was seen before. */
-  repeat(k: ParsedKey): boolean {
-    const slot = k.pid * 16 + (k.mode ? MODE_SLOT[k.mode] : TYPE_SLOT[k.type] + (k.artifact ? 14 : 0))
-    const seen = this.bySeries.get(k.hash)
-    if (seen === undefined) {
-      this.bySeries.set(k.hash, [slot])
-      return false
-    }
-    if (Array.isArray(seen)) {
-      if (seen.includes(slot)) return true
-      seen.push(slot)
-      if (seen.length > 64) this.bySeries.set(k.hash, new Set(seen))
-      return false
-    }
-    if (seen.has(slot)) return true
-    seen.add(slot)
+/**
+ * Records a key in its series' holder; true when SCAN showed it before. SCAN
+ * may return a key twice while the server rehashes, and a sum must count it
+ * once. A short list of small numbers per series (a Set past 64 pids): a few
+ * bytes per key, and no key string retained.
+ */
+function isRepeat(holder: SlotHolder, k: ParsedKey): boolean {
+  const slot = k.pid * 16 + (k.mode ? MODE_SLOT[k.mode] : TYPE_SLOT[k.type] + (k.artifact ? 14 : 0))
+  const seen = holder.slots
+  if (seen === undefined) {
+    holder.slots = [slot]
     return false
+  }
+  if (Array.isArray(seen)) {
+    if (seen.includes(slot)) return true
+    seen.push(slot)
+    if (seen.length > 64) holder.slots = new Set(seen)
+    return false
+  }
+  if (seen.has(slot)) return true
+  seen.add(slot)
+  return false
+}
+
+/** Repeats among keys of many series, for listings that need nothing else per series. */
+export class SeenKeys {
+  private readonly bySeries = new Map<string, SlotHolder>()
+
+  repeat(k: ParsedKey): boolean {
+    let holder = this.bySeries.get(k.hash)
+    if (!holder) this.bySeries.set(k.hash, (holder = {}))
+    return isRepeat(holder, k)
   }
 }
 
@@ -142,7 +155,6 @@ function scanRest(o: ReadOptions): string {
 
 export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
   const reader = o.reader ?? new BatchReader(redis)
-  const seen = new SeenKeys()
   const skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
   const stats: ReadStats = {scannedKeys: 0, samples: 0, skipped, repeats: 0}
   const series = new SeriesTable(o.metricFilter)
@@ -157,19 +169,22 @@ export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: Re
     stats.scannedKeys += batch.ours.length + batch.otherPrefix.length + batch.foreign.length
     skipped.otherPrefix += batch.otherPrefix.length
     const keys: ParsedKey[] = []
+    const entries: SeriesEntry[] = []
     for (const k of batch.ours) {
       if (k.kind !== 'metric') continue
       if (k.artifact) {
         skipped.artifacts++
         continue
       }
-      if (seen.repeat(k)) {
+      const entry = series.entry(k.hash)
+      if (isRepeat(entry, k)) {
         stats.repeats++
         continue
       }
       keys.push(k)
+      entries.push(entry)
     }
-    const current = sendBatch(reader, keys, series, o.withTtl ?? false)
+    const current = sendBatch(reader, keys, entries, o.withTtl ?? false)
     if (previous) await finishBatch(reader, await previous, series, skipped, count)
     previous = current
   }
@@ -177,68 +192,86 @@ export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: Re
   return stats
 }
 
-/** Each series' identity, read from the first meta that names its hash, once. */
-class SeriesTable {
-  readonly known = new Map<string, Known>()
-  /** Hashes whose meta is on its way in some batch. */
-  readonly requested = new Set<string>()
-  constructor(readonly filter?: (name: string) => boolean) {}
+/**
+ * Everything the reader knows about one series (one md5), reached with one
+ * Map lookup per key: at a million keys, each further lookup cost a second.
+ */
+interface SeriesEntry extends SlotHolder {
+  /** The identity once a meta named the series, or why it cannot be used. */
+  id?: Known
+  /** Its meta is on its way in some batch. */
+  requested?: boolean
+}
 
-  learn(hash: string, originalKey: string | null): void {
-    this.requested.delete(hash)
-    if (originalKey !== null && !this.known.has(hash)) this.known.set(hash, toIdentity(originalKey, this.filter))
+class SeriesTable {
+  private readonly byHash = new Map<string, SeriesEntry>()
+  constructor(private readonly filter?: (name: string) => boolean) {}
+
+  entry(hash: string): SeriesEntry {
+    let e = this.byHash.get(hash)
+    if (!e) this.byHash.set(hash, (e = {}))
+    return e
+  }
+
+  learn(entry: SeriesEntry, originalKey: string | null): void {
+    entry.requested = false
+    if (originalKey !== null && entry.id === undefined) entry.id = toIdentity(originalKey, this.filter)
   }
 }
 
 interface InFlight {
   keys: ParsedKey[]
-  /** Keys whose own meta was read with this batch. */
-  metaOf: ParsedKey[]
+  entries: SeriesEntry[]
+  /** Indexes of the keys whose own meta was read with this batch. */
+  metaOf: number[]
   reply: BatchReply
   withTtl: boolean
 }
 
-async function sendBatch(reader: BatchReader, keys: ParsedKey[], series: SeriesTable, withTtl: boolean): Promise<InFlight> {
-  const metaOf: ParsedKey[] = []
-  for (const k of keys) {
-    if (series.known.has(k.hash) || series.requested.has(k.hash)) continue
-    series.requested.add(k.hash)
-    metaOf.push(k)
+async function sendBatch(reader: BatchReader, keys: ParsedKey[], entries: SeriesEntry[], withTtl: boolean): Promise<InFlight> {
+  const metaOf: number[] = []
+  for (let i = 0; i < keys.length; i++) {
+    const e = entries[i]
+    if (e.id !== undefined || e.requested) continue
+    e.requested = true
+    metaOf.push(i)
   }
   const reply = await reader.read(
     keys.map((k) => k.key),
-    metaOf.map((k) => siblingKey(k, 'meta')),
+    metaOf.map((i) => siblingKey(keys[i], 'meta')),
     withTtl,
   )
-  return {keys, metaOf, reply, withTtl}
+  return {keys, entries, metaOf, reply, withTtl}
 }
 
 async function finishBatch(
   reader: BatchReader,
-  {keys, metaOf, reply, withTtl}: InFlight,
+  {keys, entries, metaOf, reply, withTtl}: InFlight,
   series: SeriesTable,
   skipped: SkippedCounts,
   visit: (k: ReadKey) => void,
 ): Promise<void> {
-  metaOf.forEach((k, i) => series.learn(k.hash, reply.metas[i]))
-
-  // A hash still unknown: its first meta was missing. Each such key reads its own (rare).
   const asked = new Set(metaOf)
-  const orphanCandidates: ParsedKey[] = []
-  for (const k of keys) if (!series.known.has(k.hash) && !series.requested.has(k.hash) && !asked.has(k)) orphanCandidates.push(k)
+  metaOf.forEach((i, j) => series.learn(entries[i], reply.metas[j]))
+
+  // A series still unknown: the meta its first key named was missing. Each such key reads its own (rare).
+  const orphanCandidates: number[] = []
+  for (let i = 0; i < keys.length; i++) {
+    const e = entries[i]
+    if (e.id === undefined && !e.requested && !asked.has(i)) orphanCandidates.push(i)
+  }
   if (orphanCandidates.length > 0) {
-    const own = await reader.read([], orphanCandidates.map((k) => siblingKey(k, 'meta')))
-    orphanCandidates.forEach((k, i) => series.learn(k.hash, own.metas[i]))
+    const own = await reader.read([], orphanCandidates.map((i) => siblingKey(keys[i], 'meta')))
+    orphanCandidates.forEach((i, j) => series.learn(entries[i], own.metas[j]))
   }
 
   for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]
     const fields = reply.fields[i]
     if (fields === WRONGTYPE) {
       skipped.nonHash++
       continue
     }
-    const id = series.known.get(k.hash)
+    const id = entries[i].id
     if (typeof id !== 'object') {
       if (id === undefined) skipped.orphans++
       else if (id === 'bad-json') skipped.badJson++
@@ -253,6 +286,6 @@ async function finishBatch(
       skipped.badNumber++
       continue
     }
-    visit({parsed: k, identity: id, value, timestamp, updatedAt: up === null ? 0 : (parsePyFloat(up) ?? 0), pttl: withTtl ? reply.pttl[i] : undefined})
+    visit({parsed: keys[i], identity: id, value, timestamp, updatedAt: up === null ? 0 : (parsePyFloat(up) ?? 0), pttl: withTtl ? reply.pttl[i] : undefined, series: entries[i]})
   }
 }
