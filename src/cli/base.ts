@@ -110,13 +110,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         .replace(/^Parsing (--[\w-]+) /, '$1: ')
       return {message: `${text} (see --help)`, exitCode: ExitCode.USAGE}
     }
-    const mapped = this.loaded ? mapRedisError(error, endpointOf(this.loaded.config)) : error
-    if (mapped instanceof RedismpError) {
-      const exitCode = mapped.exitCode
-      const message = exitCode === ExitCode.UNEXPECTED ? `${mapped.message}` : mapped.message
-      return {message, exitCode}
-    }
-    return {message: `unexpected: ${String((error as Error)?.message ?? error)}`, exitCode: ExitCode.UNEXPECTED}
+    const mapped = error instanceof RedismpError ? error : this.loaded ? mapRedisError(error, endpointOf(this.loaded.config)) : undefined
+    if (mapped) return {message: mapped.message, exitCode: mapped.exitCode}
+    // A bug: one line by default, the stack on request.
+    if (/\bredismp\b/.test(process.env.DEBUG ?? '')) process.stderr.write(`${(error as Error)?.stack ?? error}\n`)
+    return {message: `unexpected: ${String((error as Error)?.message ?? error)} (DEBUG=redismp shows the stack)`, exitCode: ExitCode.UNEXPECTED}
   }
 
   /** Run on SIGINT before exiting 130 (e.g. to release a lock); given one second at most. */

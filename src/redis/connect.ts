@@ -90,7 +90,8 @@ export async function connectRedis(c: RedisConfig): Promise<Redis> {
     return redis
   } catch (error) {
     redis.disconnect()
-    throw mapRedisError(lastError && !(error instanceof RedisTimeoutError) ? lastError : error, ep)
+    const cause = lastError && !(error instanceof RedisTimeoutError) ? lastError : error
+    throw mapRedisError(cause, ep) ?? cause
   } finally {
     clearTimeout(timer)
   }

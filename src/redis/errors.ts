@@ -22,8 +22,11 @@ function firstLine(s: string): string {
   return s.split('\n')[0].trim()
 }
 
-/** Maps an error seen while talking to Redis to our error classes; ours pass through unchanged. */
-export function mapRedisError(err: unknown, ep: Endpoint): RedismpError {
+/**
+ * Maps an error seen while talking to Redis to our error classes; ours pass
+ * through unchanged; anything that did not come from Redis gives undefined.
+ */
+export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefined {
   if (err instanceof RedismpError) return err
   const e = err as NodeJS.ErrnoException & {command?: {name?: string}}
   const code = typeof e?.code === 'string' ? e.code : ''
@@ -61,11 +64,15 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError {
   if (/Command timed out/i.test(message)) {
     return new RedisTimeoutError(`${at} did not answer within the command timeout`, {cause: err})
   }
-  if (/Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(message)) {
+  if (/Connection is closed|Stream isn't writeable|enableOfflineQueue|max retries per request/i.test(message)) {
     return new RedisConnectionError(`lost the connection to ${at}`, {cause: err})
   }
   if (/^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN)\b/.test(message)) {
     return new RedisConnectionError(`${at} cannot serve us now: ${message}`, {cause: err})
   }
-  return new RedismpError(`Redis at ${at} said: ${message}`, {cause: err})
+  if (e?.name === 'ReplyError' || e?.command) {
+    return new RedismpError(`Redis at ${at} said: ${message}`, {cause: err})
+  }
+  // Not from Redis at all: a bug of ours, left for the caller to report as such.
+  return undefined
 }
