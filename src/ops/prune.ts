@@ -158,15 +158,15 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
 /** One line for cron mail. */
 export function summarizePrune(r: PruneResult): string {
   const verb = r.dryRun ? 'would delete' : 'deleted'
-  const planned = Object.entries(r.planned)
-    .filter(([reason, n]) => n > 0 && reason !== 'fix-ttl')
-    .map(([reason, n]) => `${n} ${reason}`)
-  const deleted = r.dryRun ? planned.reduce((a, p) => a + Number(p.split(' ')[0]), 0) : r.deletedKeys
-  const parts = [`${verb} ${deleted} keys${planned.length ? ` (${planned.join(', ')})` : ''}`]
-  if (r.deadPids.length) parts.unshift(`dead pids: ${r.deadPids.length > 8 ? `${r.deadPids.slice(0, 8).join(' ')} …` : r.deadPids.join(' ')}`)
-  if (r.planned['fix-ttl'] || r.ttlFixed) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${r.dryRun ? r.planned['fix-ttl'] : r.ttlFixed} keys`)
+  const reasons = (Object.entries(r.planned) as [PruneReason, number][]).filter(([reason, n]) => n > 0 && reason !== 'fix-ttl')
+  const deleted = r.dryRun ? reasons.reduce((sum, [, n]) => sum + n, 0) : r.deletedKeys
+  const ttl = r.dryRun ? r.planned['fix-ttl'] : r.ttlFixed
+  const parts: string[] = []
+  if (r.deadPids.length) parts.push(`dead pids: ${r.deadPids.slice(0, 8).join(' ')}${r.deadPids.length > 8 ? ' …' : ''}`)
+  parts.push(`${verb} ${deleted} keys${reasons.length ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
+  if (ttl) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${ttl} keys`)
   if (r.keptRewritten) parts.push(`kept ${r.keptRewritten} rewritten since planned`)
   if (r.failed) parts.push(`${r.failed} failed`)
-  if (deleted === 0 && !r.planned['fix-ttl']) parts.push('nothing to prune')
+  if (deleted === 0 && !ttl) parts.push('nothing to prune')
   return `prune: ${parts.join('; ')}`
 }
