@@ -26,6 +26,14 @@ describe('dump, pids, pid', () => {
     expect(out).toBe('')
   })
 
+  it('without permission to run scripts (ACL -@scripting), dump falls back to pipelines and agrees', async () => {
+    await ctx.redis.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting')
+    const r = await runCli(['dump'], {...ctx.env, REDIS_USERNAME: 'noscripts', REDIS_PASSWORD: 'pw'})
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe('')
+    expect(r.stdout).toBe(clean)
+  })
+
   it('formats: prometheus when piped, json and table on request', async () => {
     const json = await runCli(['dump', '--format', 'json', '--metric', 'gunicorn_worker_requests'], ctx.env)
     const families = JSON.parse(json.stdout)
