@@ -188,6 +188,15 @@ describe('flushdb and prune', () => {
     expect(await ctx.redis.exists('gunicorn:redismp:prune-lock')).toBe(0)
   })
 
+  it('an ACL user that may not run scripts: exit 3 naming the permission, no lock left behind', async () => {
+    await ctx.redis.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting')
+    const before = await snapshot(ctx.server)
+    const r = await runCli(['prune', '--pid', '10001', '--yes'], {...ctx.env, REDIS_USERNAME: 'noscripts', REDIS_PASSWORD: 'pw'})
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim()).toMatch(/^error: the ACL user lacks a permission .*NOPERM.*'eval'/)
+    expect(await snapshot(ctx.server)).toEqual(before)
+  })
+
   it('bad prune input: nothing selected, unreadable or bad --pids-from: exit 2', async () => {
     for (const [args, pattern] of [
       [['prune', '--yes'], /nothing to prune/],

@@ -11,7 +11,7 @@ export interface Endpoint {
   tls: boolean
 }
 
-const AUTH_REPLY = /^(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid username-password/i
+const AUTH_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i
 const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_OSSL_|HOSTNAME_MISMATCH)/
 
 function where(ep: Endpoint): string {

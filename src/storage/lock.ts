@@ -35,6 +35,13 @@ export class Lease {
       throw new RefusedError(`another ${name.replace(/-lock$/, '')} is running (lock ${key} held by ${who}, ${Math.ceil(Math.max(pttl, 0) / 1000)}s left); try again later`)
     }
     const lease = new Lease(redis, key, token, ttlMs)
+    try {
+      // Renewal and release are scripts: find out now if this user may not run them.
+      await lease.renew()
+    } catch (error) {
+      if ((await redis.get(key)) === token) await redis.del(key)
+      throw error
+    }
     lease.timer = setInterval(() => void lease.renew().catch(() => undefined), ttlMs / 3)
     lease.timer.unref()
     return lease
