@@ -22,7 +22,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<[number, string]> = [
   [ExitCode.CONNECTION, 'Redis unreachable, refused, TLS failed, wrong password/ACL, or timed out'],
   [ExitCode.REFUSED, 'refused: needs --yes off a TTY, prefix already holds data, lock held, or answered no'],
   [ExitCode.PARTIAL, 'partial failure: some keys could not be processed (re-run to finish)'],
-  [ExitCode.CHECK_FAILED, 'check failed: health unhealthy, or --strict found foreign data or warnings'],
+  [ExitCode.CHECK_FAILED, 'check failed: health unhealthy, --strict found foreign data or warnings, or foreign data blocked a write'],
   [ExitCode.INTERRUPTED, 'interrupted (SIGINT)'],
 ]
 

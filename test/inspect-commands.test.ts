@@ -34,6 +34,24 @@ describe('seed, keys, health', () => {
     await ctx.redis.unlink(...(await scanAll(ctx.redis, 'forced:*')))
   })
 
+  it('a foreign non-hash key where a write must go: exit 6, one line naming the key', async () => {
+    const [meta] = await scanAll(ctx.redis, 'gunicorn:counter:10001:meta:*')
+    const saved = await ctx.redis.hgetall(meta)
+    const ttl = await ctx.redis.pttl(meta)
+    await ctx.redis.del(meta)
+    await ctx.redis.set(meta, 'not a hash')
+    try {
+      const r = await runCli(['seed', '--pids', '1', '--series', '5', '--force'], ctx.env)
+      expect(r.code).toBe(6)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stderr).toContain(`foreign data: key "${meta}" is not of the type the exporter writes`)
+    } finally {
+      await ctx.redis.del(meta)
+      await ctx.redis.hset(meta, saved)
+      await ctx.redis.pexpire(meta, ttl)
+    }
+  })
+
   it('keys lists exactly what redis-cli --scan finds, less the nested prefix', async () => {
     const cli = execFileSync('redis-cli', ['-p', String(ctx.server.port), '--scan', '--pattern', 'gunicorn:*']).toString().trim().split('\n')
     const expected = [...new Set(cli)].filter((k) => !k.startsWith('gunicorn:shadow:')).sort()

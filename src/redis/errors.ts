@@ -3,7 +3,7 @@
  * line a person can act on. ioredis's own `connect()` only says "Connection is
  * closed.", so the cause is taken from the last 'error' event when there is one.
  */
-import {RedisAuthenticationError, RedisConnectionError, RedisTimeoutError, RedismpError} from '../errors.js'
+import {CheckFailedError, RedisAuthenticationError, RedisConnectionError, RedisTimeoutError, RedismpError} from '../errors.js'
 
 export interface Endpoint {
   host: string
@@ -69,6 +69,10 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
   }
   if (/^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN)\b/.test(message)) {
     return new RedisConnectionError(`${at} cannot serve us now: ${message}`, {cause: err})
+  }
+  if (message.startsWith('WRONGTYPE')) {
+    const key = (e.command as {args?: unknown[]} | undefined)?.args?.[0]
+    return new CheckFailedError(`foreign data: ${key === undefined ? 'a key' : `key "${String(key)}"`} is not of the type the exporter writes (${message})`, {cause: err})
   }
   if (e?.name === 'ReplyError' || e?.command) {
     return new RedismpError(`Redis at ${at} said: ${message}`, {cause: err})
