@@ -3,6 +3,9 @@
  * touch, dry runs, re-runs, the lock, interruption, and workers writing while
  * prune runs.
  */
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
 import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
@@ -140,6 +143,19 @@ describe('flushdb and prune', () => {
     const again = await runCli(['prune', '--pid', '10002', '--yes'], ctx.env)
     expect(again.stdout).toMatch(/deleted 0 keys; nothing to prune/)
     expect(await snapshot(ctx.server)).toEqual(after)
+  })
+
+  it('--pids-from reads dead pids from a file (comments and blank lines allowed) or stdin', async () => {
+    const file = join(ctx.server.dir, 'dead.txt')
+    writeFileSync(file, '# workers that died\n10002\n\n10003  # oom-killed\n')
+    const r = await runCli(['prune', '--pids-from', file, '--dry-run', '--json'], ctx.env)
+    expect(JSON.parse(r.stdout).deadPids).toEqual([10002, 10003])
+    const stdin = await runCli(['prune', '--pids-from', '-', '--dry-run', '--json'], ctx.env, {input: '10001\n'})
+    expect(JSON.parse(stdin.stdout).deadPids).toEqual([10001])
+    writeFileSync(file, '10002\nnot-a-pid\n')
+    const bad = await runCli(['prune', '--pids-from', file, '--dry-run'], ctx.env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--pids-from: line 2 of ".*dead.txt" is not a pid: "not-a-pid"/)
   })
 
   it('--older-than removes every stale series, and never anything outside the prefix', async () => {
