@@ -7,7 +7,7 @@ import {execFileSync} from 'node:child_process'
 import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runCli} from './helpers/cli.js'
+import {runCli, startCli} from './helpers/cli.js'
 import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 
 const H = '0123456789abcdef0123456789abcdef'
@@ -70,6 +70,22 @@ describe('seed, keys, health', () => {
     expect(keys[0].ttl).toBeGreaterThan(0)
     const table = await runCli(['keys', 'gauge:*', '--format', 'table'], ctx.env)
     expect(table.stdout).toContain('gauge (artifact)')
+  })
+
+  it('keys streams into a pipe, and a reader that leaves early (| head) is not an error', async () => {
+    const p = ctx.redis.pipeline()
+    for (let i = 0; i < 30_000; i++) p.hset(`gunicorn:counter:${20_000 + i}:metric:${H}`, 'value', '1.0')
+    await p.exec()
+    try {
+      const run = startCli(['keys'], ctx.env)
+      await new Promise((resolve) => run.child.stdout!.once('data', resolve))
+      run.child.stdout!.destroy()
+      const r = await run.done
+      expect(r.code).toBe(0)
+      expect(r.stderr).toBe('')
+    } finally {
+      await ctx.redis.unlink(...(await scanAll(ctx.redis, `gunicorn:counter:*:metric:${H}`)))
+    }
   })
 
   it('keys --limit stops early and says so on stderr only', async () => {

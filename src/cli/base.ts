@@ -33,6 +33,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   override async init(): Promise<void> {
     await super.init()
     process.once('SIGINT', () => this.interrupted())
+    // `redismp keys | head`: the reader left, which is success, not an error.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(ExitCode.OK)
+    })
     this.parsing = true
     const {args, flags} = await this.parse({
       args: this.ctor.args,

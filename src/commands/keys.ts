@@ -1,9 +1,11 @@
+import {once} from 'node:events'
+
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
-import {type KeysResult, listKeys} from '../ops/keys.js'
+import {type KeysOptions, type KeysResult, listKeys, streamKeys} from '../ops/keys.js'
 import {renderTable} from '../render/table.js'
 
 export default class Keys extends BaseCommand<typeof Keys> {
@@ -34,9 +36,9 @@ ${EXIT_CODES_HELP}`
     format: Flags.option({options: ['table', 'lines'] as const, description: 'table, or one key per line [default: table on a terminal, lines when piped]'})(),
   }
 
-  async run(): Promise<KeysResult> {
+  async run(): Promise<KeysResult | {count: number; truncated: boolean; otherPrefixSkipped: number}> {
     const {flags} = this
-    const result = await listKeys(await this.redis(), {
+    const options: KeysOptions = {
       prefix: this.loaded.config.prefix,
       pattern: this.args.pattern,
       type: flags.type,
@@ -45,26 +47,35 @@ ${EXIT_CODES_HELP}`
       kind: flags.kind,
       limit: flags.limit,
       resolve: flags.resolve,
-    })
+    }
+    const redis = await this.redis()
+    const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'lines')
+    if (format === 'lines' && !this.jsonEnabled()) {
+      // A pipe gets keys as they are found: memory stays at one batch, and `| head` gets them at once.
+      const done = await streamKeys(redis, options, (rows) => writeOut(rows.map((r) => r.key + '\n').join('')))
+      if (done.truncated) this.note(`stopped at --limit ${flags.limit}`)
+      return done
+    }
+    const result = await listKeys(redis, options)
     if (!this.jsonEnabled()) {
-      const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'lines')
-      if (format === 'lines') {
-        if (result.keys.length > 0) this.log(result.keys.map((k) => k.key).join('\n'))
-      } else {
-        const head = ['key', 'type', 'mode', 'pid', 'kind', 'ttl', ...(flags.resolve ? ['metric', 'sample'] : [])]
-        const rows = result.keys.map((k) => [
-          k.key,
-          k.artifact ? 'gauge (artifact)' : k.type,
-          k.mode,
-          k.pid,
-          k.kind,
-          k.ttl === null ? 'none' : `${k.ttl}s`,
-          ...(flags.resolve ? [k.metric, k.sample] : []),
-        ])
-        this.log(renderTable(head, rows, {color: colorEnabled(process.stdout)}))
-      }
+      const head = ['key', 'type', 'mode', 'pid', 'kind', 'ttl', ...(flags.resolve ? ['metric', 'sample'] : [])]
+      const rows = result.keys.map((k) => [
+        k.key,
+        k.artifact ? 'gauge (artifact)' : k.type,
+        k.mode,
+        k.pid,
+        k.kind,
+        k.ttl === null ? 'none' : `${k.ttl}s`,
+        ...(flags.resolve ? [k.metric, k.sample] : []),
+      ])
+      this.log(renderTable(head, rows, {color: colorEnabled(process.stdout)}))
       if (result.truncated) this.note(`stopped at --limit ${flags.limit}`)
     }
     return result
   }
+}
+
+/** Writes to stdout, waiting while a slow reader (a pipe) catches up. */
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain')
 }

@@ -58,10 +58,26 @@ function wanted(row: KeyRow, o: KeysOptions): boolean {
   return true
 }
 
+/**
+ * The keys, sorted, all in memory: for tables and JSON. For a pipe, use
+ * streamKeys, whose memory stays at one batch however many keys there are.
+ */
 export async function listKeys(redis: Redis, o: KeysOptions): Promise<KeysResult> {
+  const rows: KeyRow[] = []
+  const {truncated, otherPrefixSkipped} = await streamKeys(redis, o, async (batch) => void rows.push(...batch))
+  if (!truncated) rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return {keys: rows, truncated, otherPrefixSkipped}
+}
+
+/** The keys in SCAN order, one batch at a time, to `onBatch` (awaited: it can wait for a slow pipe). */
+export async function streamKeys(
+  redis: Redis,
+  o: KeysOptions,
+  onBatch: (rows: KeyRow[]) => Promise<void>,
+): Promise<Omit<KeysResult, 'keys'> & {count: number}> {
   const rest = o.pattern ?? (o.pid === undefined ? '*' : `*:${escapeGlob(String(o.pid))}:*`)
   const names = new Map<string, {metric: string; sample: string} | null>()
-  const rows: KeyRow[] = []
+  let count = 0
   let otherPrefixSkipped = 0
   const limit = o.limit ?? Infinity
 
@@ -71,7 +87,7 @@ export async function listKeys(redis: Redis, o: KeysOptions): Promise<KeysResult
       ...batch.ours.map((k) => ({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, hash: k.hash, ttl: null})),
       ...batch.foreign.map((f) => ({key: f.key, kind: 'foreign' as const, artifact: false, ttl: null, detail: f.detail})),
     ].filter((r) => wanted(r, o))
-    const page = candidates.slice(0, limit - rows.length)
+    const page = candidates.slice(0, limit - count)
     const metaLookups = o.resolve ? unresolvedMetas(page, names) : []
     const replies = await pipelineReplies(redis, (p) => {
       for (const r of page) p.pttl(r.key)
@@ -82,6 +98,7 @@ export async function listKeys(redis: Redis, o: KeysOptions): Promise<KeysResult
       const id = reply.ok && typeof reply.value === 'string' ? parseOriginalKey(reply.value) : undefined
       names.set(m.hash, id ? {metric: id.metricName, sample: id.sampleName} : null)
     })
+    const rows: KeyRow[] = []
     page.forEach((r, i) => {
       const ttl = replies[i]
       if (ttl.ok && ttl.value === -2) return // gone since SCAN saw it
@@ -90,10 +107,11 @@ export async function listKeys(redis: Redis, o: KeysOptions): Promise<KeysResult
       if (name) Object.assign(r, name)
       rows.push(r)
     })
-    if (rows.length >= limit) return {keys: rows, truncated: true, otherPrefixSkipped}
+    count += rows.length
+    if (rows.length > 0) await onBatch(rows)
+    if (count >= limit) return {count, truncated: true, otherPrefixSkipped}
   }
-  rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-  return {keys: rows, truncated: false, otherPrefixSkipped}
+  return {count, truncated: false, otherPrefixSkipped}
 }
 
 /** One meta key per hash not looked up yet; metric keys map to their sibling meta. */
