@@ -105,6 +105,15 @@ describe('seed, keys, health', () => {
     expect(r.stderr).toMatch(/1 keys under the prefix are not exporter data/)
   })
 
+  it('health --no-keyspace is a fast probe: no census, still checks the write path', async () => {
+    const r = await runCli(['health', '--no-keyspace', '--json'], ctx.env)
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout)
+    expect(report.keyspace).toBeUndefined()
+    expect(report).toMatchObject({healthy: true, probe: {ok: true}})
+    expect(r.stderr).toBe('')
+  })
+
   it('health --strict turns warnings into exit 6 and still prints the report', async () => {
     await ctx.redis.persist((await scanAll(ctx.redis, 'gunicorn:counter:10001:metric:*'))[0])
     await ctx.redis.config('SET', 'maxmemory', '1gb')

@@ -13,11 +13,21 @@ Exit 0 when healthy; 6 with the reason when not (a replica, a failed write). War
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
-  static override examples = ['<%= config.bin %> health', '<%= config.bin %> health --strict --json', 'REDIS_URL=rediss://redis.internal:6380/0 <%= config.bin %> health']
+  static override examples = [
+    '<%= config.bin %> health',
+    '<%= config.bin %> health --strict --json',
+    '<%= config.bin %> health --no-keyspace --pings 1   # a liveness probe that stays fast on millions of keys',
+    'REDIS_URL=rediss://redis.internal:6380/0 <%= config.bin %> health',
+  ]
 
   static override flags = {
     strict: Flags.boolean({description: 'treat warnings as failures (exit 6)'}),
     pings: Flags.integer({description: 'PING samples for the round-trip figures', default: 5, min: 1, max: 1000}),
+    keyspace: Flags.boolean({
+      description: 'count the keys under the prefix (a SCAN of all of them); --no-keyspace for a fast liveness probe',
+      default: true,
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<HealthReport> {
@@ -27,6 +37,7 @@ ${EXIT_CODES_HELP}`
       endpoint: `${config.tls ? 'rediss' : 'redis'}://${config.host}:${config.port}/${config.db}`,
       pingSamples: this.flags.pings,
       ttlDisabled: config.ttlDisabled,
+      census: this.flags.keyspace,
     })
     if (!this.jsonEnabled()) this.log(this.render(report))
     for (const w of report.warnings) this.note(w)
@@ -40,6 +51,17 @@ ${EXIT_CODES_HELP}`
   private render(r: HealthReport): string {
     const k = r.keyspace
     const s = r.server
+    const census: [string, string | number][] = k
+      ? [
+          ['metric keys', k.metricKeys],
+          ['meta keys', k.metaKeys],
+          ['pids', k.pids],
+          ['without TTL', k.keysWithoutTtl],
+          ['artifacts', `${k.artifacts} (bare gauge init twins, never aggregated)`],
+          ['foreign keys', k.foreignKeys],
+          ['other prefixes', `${k.otherPrefixKeys} (another application's keys under ${r.prefix}:…, left alone)`],
+        ]
+      : [['keys', 'not counted (--no-keyspace)']]
     return renderFields([
       ['status', r.healthy ? 'healthy' : 'UNHEALTHY'],
       ['endpoint', r.endpoint],
@@ -48,13 +70,7 @@ ${EXIT_CODES_HELP}`
       ['write probe', r.probe.ok ? 'ok' : `FAILED: ${r.probe.error}`],
       ['memory', `${formatBytes(s.usedMemory)} used of ${s.maxMemory ? formatBytes(s.maxMemory) : 'no limit'}, policy ${s.evictionPolicy ?? '?'}`],
       ['prefix', r.prefix],
-      ['metric keys', k.metricKeys],
-      ['meta keys', k.metaKeys],
-      ['pids', k.pids],
-      ['without TTL', k.keysWithoutTtl],
-      ['artifacts', `${k.artifacts} (bare gauge init twins, never aggregated)`],
-      ['foreign keys', k.foreignKeys],
-      ['other prefixes', `${k.otherPrefixKeys} (another application's keys under ${r.prefix}:…, left alone)`],
+      ...census,
     ])
   }
 }

@@ -44,7 +44,8 @@ export interface HealthReport {
   ping: PingStats
   probe: {ok: boolean; error?: string}
   server: ServerInfo
-  keyspace: KeyspaceSummary
+  /** Absent when the census was skipped (a fast probe). */
+  keyspace?: KeyspaceSummary
   problems: string[]
   warnings: string[]
 }
@@ -55,6 +56,8 @@ export interface HealthOptions {
   pingSamples?: number
   /** Whether the exporter is configured to write keys without a TTL (then they are expected). */
   ttlDisabled?: boolean
+  /** Count the keys under the prefix (a SCAN of the whole prefix); false for a fast probe. */
+  census?: boolean
   scanCount?: number
 }
 
@@ -164,6 +167,7 @@ function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>,
   if (server.maxMemory && server.usedMemory !== undefined && server.usedMemory / server.maxMemory > 0.9) {
     warnings.push(`memory is ${Math.round((100 * server.usedMemory) / server.maxMemory)}% of maxmemory`)
   }
+  if (!keyspace) return
   if (keyspace.keysWithoutTtl > 0 && !options.ttlDisabled) {
     warnings.push(`${keyspace.keysWithoutTtl} keys have no TTL and will never expire (redismp prune --fix-ttl)`)
   }
@@ -181,7 +185,7 @@ export async function health(redis: Redis, options: HealthOptions): Promise<Heal
   const ping = await pingStats(redis, options.pingSamples ?? 5)
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
-  const keyspace = await summarizeKeyspace(redis, options.prefix, options.scanCount)
+  const keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount)
   const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
   assess(partial, options, problems, warnings)
   return {healthy: problems.length === 0, ...partial, problems, warnings}
