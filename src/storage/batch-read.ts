@@ -1,10 +1,11 @@
 /**
- * Reads the fields of a SCAN batch in one command. A pipeline of one HMGET
- * per key is already one round trip, but its per-command cost on the client
- * (a Command object, a timeout timer, a promise each) dominated a 1M-key dump;
- * one read-only Lua call per batch replies with one flat array instead. Where
- * scripts are not allowed (ACL without @scripting, a Redis before 7, a
- * Cluster's cross-slot batch) it falls back to the pipeline, for good.
+ * Reads the fields of a SCAN batch with a few commands instead of one per key.
+ * A pipeline of one HMGET per key is already one round trip, but its
+ * per-command cost on the client (a Command object, a timeout timer, a promise
+ * each) dominated a 1M-key dump; a read-only Lua call per 5000 keys replies
+ * with one length-prefixed string instead. Where scripts are not allowed (ACL
+ * without @scripting, a Redis before 7, a Cluster's cross-slot batch) it falls
+ * back to the pipeline, for good.
  */
 import type {Redis} from 'ioredis'
 
@@ -149,15 +150,5 @@ export class BatchReader {
     })
     const metas = replies.slice(metricKeys.length * per).map((r) => (r.ok && typeof r.value === 'string' ? r.value : null))
     return {fields, pttl, metas}
-  }
-
-  /** For tests and diagnostics: whether the next read will use the script. */
-  get usingScript(): boolean {
-    return this.scripts
-  }
-
-  /** Forces the pipeline path (for tests, or servers known to refuse scripts). */
-  disableScript(): void {
-    this.scripts = false
   }
 }
