@@ -55,6 +55,22 @@ describe('dump, pids, pid', () => {
     expect(JSON.parse(hist.stdout).families.map((f: {type: string}) => f.type)).toEqual(['histogram'])
   })
 
+  it('--live-within judges a pid by all its writes, even when --metric or --type narrows the dump', async () => {
+    const [gauge] = await scanAll(ctx.redis, 'gunicorn:gauge_livesum:10004:metric:*')
+    const saved = await ctx.redis.hget(gauge, 'updated_at')
+    await ctx.redis.hset(gauge, 'updated_at', '1000.0') // this gauge is old, the worker's other series are fresh
+    try {
+      const all = JSON.parse((await runCli(['dump', '--metric', 'gunicorn_active_requests', '--json'], ctx.env)).stdout)
+      for (const narrow of [['--metric', 'gunicorn_active_requests'], ['--type', 'gauge', '--metric', 'gunicorn_active_requests']]) {
+        const r = JSON.parse((await runCli(['dump', ...narrow, '--live-within', '1h', '--json'], ctx.env)).stdout)
+        expect(r.deadPids).toEqual([])
+        expect(r.families).toEqual(all.families)
+      }
+    } finally {
+      await ctx.redis.hset(gauge, 'updated_at', saved!)
+    }
+  })
+
   it('--pid shows one worker; --raw keeps a pid label on every sample', async () => {
     const one = await runCli(['dump', '--pid', '10002', '--metric', 'gunicorn_worker_memory_bytes'], ctx.env)
     expect(one.stdout).toMatch(/gunicorn_worker_memory_bytes\{pid="10002"\}/)

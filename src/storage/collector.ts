@@ -80,12 +80,16 @@ export class RedisMultiProcessCollector {
     }
     const isLive = o.liveWithinMs === undefined ? undefined : (pid: number) => (newestWrite.get(pid) ?? -Infinity) >= cutoff
     const agg = new Aggregator({modeOverride: o.modeOverride, raw: o.raw, isLive})
+    // Liveness is judged on every write of a pid, so with liveWithinMs the
+    // metric and type filters apply after the read, not in it.
+    const filterLate = isLive !== undefined
     const stats = await readMetricKeys(
       this.redis,
-      {prefix: o.prefix, pid: o.pid, type: o.type, metricFilter: o.metricFilter, scanCount: o.scanCount},
+      {prefix: o.prefix, pid: o.pid, type: filterLate ? undefined : o.type, metricFilter: filterLate ? undefined : o.metricFilter, scanCount: o.scanCount},
       (k) => {
         if ((newestWrite.get(k.parsed.pid) ?? -Infinity) < k.updatedAt) newestWrite.set(k.parsed.pid, k.updatedAt)
         const id = k.identity
+        if (filterLate && ((o.type && k.parsed.type !== o.type) || (o.metricFilter && !o.metricFilter(id.metricName)))) return
         agg.add({
           pid: k.parsed.pid,
           type: k.parsed.type,
