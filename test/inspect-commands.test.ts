@@ -52,6 +52,17 @@ describe('seed, keys, health', () => {
     }
   })
 
+  it('seed: the same seed writes the same data, and --series gives that many distinct series', async () => {
+    for (const prefix of ['same1', 'same2']) {
+      expect((await runCli(['seed', '--prefix', prefix, '--pids', '2', '--series', '60', '--seed', '7'], ctx.env)).code).toBe(0)
+    }
+    const raw1 = (await runCli(['dump', '--prefix', 'same1', '--raw'], ctx.env)).stdout
+    const raw2 = (await runCli(['dump', '--prefix', 'same2', '--raw'], ctx.env)).stdout
+    expect(raw1).toBe(raw2)
+    expect(raw1.match(/^gunicorn_worker_requests_total\{.*pid="10001".*\}/gm)).toHaveLength(60)
+    await ctx.redis.unlink(...(await scanAll(ctx.redis, 'same?:*')))
+  })
+
   it('keys lists exactly what redis-cli --scan finds, less the nested prefix', async () => {
     const cli = execFileSync('redis-cli', ['-p', String(ctx.server.port), '--scan', '--pattern', 'gunicorn:*']).toString().trim().split('\n')
     const expected = [...new Set(cli)].filter((k) => !k.startsWith('gunicorn:shadow:')).sort()

@@ -77,10 +77,15 @@ function plan(series: number, rnd: () => number): {families: number; values: Pla
   const pick = <T>(xs: T[], i: number) => xs[i % xs.length]
   const requests = Math.ceil(rnd() * 500)
   for (let i = 0; i < series; i++) {
-    const labels = {method: pick(METHODS, i), status: pick(STATUSES, i * 3 + 1), path: pick(PATHS, i)}
+    // A distinct label combination for every i: method, then status, then path vary.
+    const combos = METHODS.length * STATUSES.length * PATHS.length
+    const path = pick(PATHS, Math.floor(i / (METHODS.length * STATUSES.length))) + (i >= combos ? `/${Math.floor(i / combos)}` : '')
+    const labels = {method: pick(METHODS, i), status: pick(STATUSES, Math.floor(i / METHODS.length)), path}
+    // Amounts are drawn now, not when the writes run (they run concurrently): same seed, same data.
+    const served = Math.ceil(rnd() * requests)
     out.push({
       params: {typ: 'counter', metricName: 'gunicorn_worker_requests', name: 'gunicorn_worker_requests_total', labelnames: Object.keys(labels), labelvalues: Object.values(labels), help: 'Total requests handled, by method, status and path.'},
-      write: (v) => v.inc(Math.ceil(rnd() * requests)),
+      write: (v) => v.inc(served),
     })
     const route = {path: pick(PATHS, i)}
     if (i < PATHS.length) {
@@ -93,11 +98,13 @@ function plan(series: number, rnd: () => number): {families: number; values: Pla
           write: (v) => v.inc(n),
         })
       }
+      const seconds = Math.round(rnd() * 40_000) / 1000
       out.push({
         params: {typ: 'histogram', metricName: 'gunicorn_worker_request_duration_seconds', name: 'gunicorn_worker_request_duration_seconds_sum', labelnames: ['path'], labelvalues: [route.path], help: 'Request latency in seconds.'},
-        write: (v) => v.inc(Math.round(rnd() * 40_000) / 1000),
+        write: (v) => v.inc(seconds),
       })
       const count = Math.ceil(rnd() * 50)
+      const bytes = count * Math.ceil(rnd() * 4096)
       out.push(
         {
           params: {typ: 'summary', metricName: 'gunicorn_worker_response_size_bytes', name: 'gunicorn_worker_response_size_bytes_count', labelnames: ['path'], labelvalues: [route.path], help: 'Response sizes in bytes.'},
@@ -105,16 +112,17 @@ function plan(series: number, rnd: () => number): {families: number; values: Pla
         },
         {
           params: {typ: 'summary', metricName: 'gunicorn_worker_response_size_bytes', name: 'gunicorn_worker_response_size_bytes_sum', labelnames: ['path'], labelvalues: [route.path], help: 'Response sizes in bytes.'},
-          write: (v) => v.inc(count * Math.ceil(rnd() * 4096)),
+          write: (v) => v.inc(bytes),
         },
       )
     }
   }
   for (const mode of GAUGE_MODES) {
     const [name, help, scale] = GAUGES[mode]
+    const value = Math.round(rnd() * scale)
     out.push({
       params: {typ: 'gauge', metricName: name, name, labelnames: [], labelvalues: [], help: `${help} (multiprocess_mode=${mode})`, multiprocessMode: mode},
-      write: (v) => v.set(Math.round(rnd() * scale)),
+      write: (v) => v.set(value),
     })
   }
   return {families: 3 + GAUGE_MODES.length, values: out}
