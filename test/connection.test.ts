@@ -103,6 +103,23 @@ describe('connection failures', () => {
     expectOneLineError(r.stderr, /TLS handshake .* failed/)
   })
 
+  it('TLS with client certificates: without one refused (exit 3), with REDIS_SSL_CERT/KEY healthy', async () => {
+    const mtls = await startRedis({tls: true, requireClientCert: true})
+    try {
+      const base = mtls.env({REDIS_SSL: 'true', REDIS_SSL_CA: mtls.tlsFiles!.ca, REDIS_SSL_SERVERNAME: 'localhost'})
+      const without = await runCli(['health', '--connect-timeout', '2s'], base)
+      expect(without.code).toBe(3)
+      expectOneLineError(without.stderr, /TLS|reset|lost the connection/)
+      const withCert = await runCli(['health'], {...base, REDIS_SSL_CERT: mtls.tlsFiles!.clientCert, REDIS_SSL_KEY: mtls.tlsFiles!.clientKey})
+      expect(withCert.code).toBe(0)
+      const onlyCert = await runCli(['health'], {...base, REDIS_SSL_CERT: mtls.tlsFiles!.clientCert})
+      expect(onlyCert.code).toBe(2)
+      expectOneLineError(onlyCert.stderr, /REDIS_SSL_CERT and REDIS_SSL_KEY/)
+    } finally {
+      await mtls.stop()
+    }
+  })
+
   it('TLS --tls-insecure skips verification', async () => {
     const r = await runCli(['health', '--tls', '--tls-insecure'], tls.env())
     expect(r.code).toBe(0)

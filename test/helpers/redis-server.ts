@@ -19,6 +19,8 @@ export interface RedisServerOptions {
   aclUser?: {name: string; password: string}
   /** Serve TLS only, with a certificate from a throwaway CA. */
   tls?: boolean
+  /** With tls: clients must present a certificate signed by that CA. */
+  requireClientCert?: boolean
   extraArgs?: string[]
 }
 
@@ -26,8 +28,8 @@ export interface RedisServer {
   host: string
   port: number
   dir: string
-  /** PEM files of the throwaway CA and server, when tls. */
-  tlsFiles?: {ca: string; cert: string; key: string}
+  /** PEM files of the throwaway CA, the server, and a client the CA signed, when tls. */
+  tlsFiles?: {ca: string; cert: string; key: string; clientCert: string; clientKey: string}
   proc: ChildProcess
   /** Starts redis-server again on the same port and dir (after a kill), and waits until it answers. */
   restart(): Promise<void>
@@ -54,14 +56,16 @@ export async function freePort(): Promise<number> {
   })
 }
 
-function makeCa(dir: string): {ca: string; cert: string; key: string} {
+function makeCa(dir: string): NonNullable<RedisServer['tlsFiles']> {
   const f = (n: string) => join(dir, n)
   const run = (args: string[]) => execFileSync('openssl', args, {stdio: 'ignore'})
   run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=redismp test CA', '-keyout', f('ca.key'), '-out', f('ca.crt')])
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('server.key'), '-out', f('server.csr')])
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
   run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.crt')])
-  return {ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key')}
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=redismp client', '-keyout', f('client.key'), '-out', f('client.csr')])
+  run(['x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-out', f('client.crt')])
+  return {ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key')}
 }
 
 async function waitReady(proc: ChildProcess, connect: () => Promise<Redis>): Promise<void> {
@@ -86,7 +90,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const tlsFiles = options.tls ? makeCa(dir) : undefined
   const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')]
   if (tlsFiles) {
-    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tlsFiles.cert, '--tls-key-file', tlsFiles.key, '--tls-ca-cert-file', tlsFiles.ca, '--tls-auth-clients', 'no')
+    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tlsFiles.cert, '--tls-key-file', tlsFiles.key, '--tls-ca-cert-file', tlsFiles.ca, '--tls-auth-clients', options.requireClientCert ? 'yes' : 'no')
   } else args.push('--port', String(port))
   if (options.password) args.push('--requirepass', options.password)
   if (options.aclUser) {
@@ -106,7 +110,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       port,
       db,
       password: options.password,
-      tls: tlsFiles ? {ca: [readFileSync(tlsFiles.ca)], servername: 'localhost'} : undefined,
+      tls: tlsFiles
+        ? {ca: [readFileSync(tlsFiles.ca)], servername: 'localhost', cert: readFileSync(tlsFiles.clientCert), key: readFileSync(tlsFiles.clientKey)}
+        : undefined,
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
