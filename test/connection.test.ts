@@ -7,7 +7,7 @@ import {createServer, type Server, type Socket} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runCli} from './helpers/cli.js'
-import {freePort, type RedisServer, startRedis} from './helpers/redis-server.js'
+import {freePort, type RedisServer, startRedis, startSentinel} from './helpers/redis-server.js'
 
 function expectOneLineError(stderr: string, pattern: RegExp) {
   const lines = stderr.trim().split('\n')
@@ -139,6 +139,24 @@ describe('connection failures', () => {
     expectOneLineError(r.stderr, /did not answer/)
   })
 
+  it('through Sentinel: finds the master, and says so when the master name or the sentinels are wrong', async () => {
+    const sentinel = await startSentinel(plain)
+    try {
+      const env = {REDIS_SENTINELS: `127.0.0.1:${sentinel.port}`}
+      const ok = await runCli(['health', '--no-keyspace', '--json'], env)
+      expect(ok.code).toBe(0)
+      expect(JSON.parse(ok.stdout).endpoint).toBe(`redis://127.0.0.1:${plain.port}/0 (master "mymaster" via sentinels 127.0.0.1:${sentinel.port})`)
+      const wrongName = await runCli(['health', '--sentinel-master', 'nope'], env)
+      expect(wrongName.code).toBe(3)
+      expectOneLineError(wrongName.stderr, /the sentinels at 127.0.0.1:\d+ know no master named "nope"/)
+      const nobody = await runCli(['health', '--sentinels', `127.0.0.1:${await freePort()}`])
+      expect(nobody.code).toBe(3)
+      expectOneLineError(nobody.stderr, /no sentinel answered at 127.0.0.1:\d+/)
+    } finally {
+      await sentinel.stop()
+    }
+  })
+
   it('bad config values name the variable or flag and what is expected: exit 2', async () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['health'], {REDIS_PORT: 'abc'}, /REDIS_PORT: expected a port number from 1 to 65535, got "abc"/],
@@ -147,6 +165,7 @@ describe('connection failures', () => {
       [['health'], {REDIS_TTL_SECONDS: '0'}, /REDIS_TTL_SECONDS: expected a whole number of seconds/],
       [['health'], {REDIS_URL: 'http://x'}, /REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/],
       [['health'], {REDIS_CONNECT_TIMEOUT: 'soon'}, /REDIS_CONNECT_TIMEOUT: expected a positive duration/],
+      [['health'], {REDIS_SENTINELS: 'sentinel-1'}, /REDIS_SENTINELS: expected host:port pairs separated by commas/],
       [['health', '--port', '70000'], {}, /--port: expected a port number/],
       [['health', '--prefix', ':'], {}, /--prefix: expected a non-empty key prefix/],
       [['health', '--tls', '--tls-ca', '/nonexistent/ca.pem'], {}, /cannot read the TLS CA file "\/nonexistent\/ca.pem"/],

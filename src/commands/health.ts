@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {CheckFailedError} from '../errors.js'
+import {describeConnection} from '../redis/connect.js'
 import {type HealthReport, health} from '../ops/health.js'
 import {formatBytes, renderFields} from '../render/table.js'
 
@@ -32,9 +33,10 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<HealthReport> {
     const {config} = this.loaded
-    const report = await health(await this.redis(), {
+    const redis = await this.redis()
+    const report = await health(redis, {
       prefix: config.prefix,
-      endpoint: `${config.tls ? 'rediss' : 'redis'}://${config.host}:${config.port}/${config.db}`,
+      endpoint: describeConnection(redis, config),
       pingSamples: this.flags.pings,
       ttlDisabled: config.ttlDisabled,
       census: this.flags.keyspace,

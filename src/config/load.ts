@@ -18,6 +18,10 @@ export interface RedisConfig {
   tlsKey?: string
   tlsServername?: string
   tlsInsecure: boolean
+  /** Sentinels to ask for the master (host and port are then not used). */
+  sentinels?: {host: string; port: number}[]
+  /** The master group name the Sentinels know. */
+  sentinelMaster: string
   /** Key prefix without a trailing `:`. */
   prefix: string
   ttlSeconds: number
@@ -42,6 +46,7 @@ export const DEFAULTS: RedisConfig = {
   db: 0,
   tls: false,
   tlsInsecure: false,
+  sentinelMaster: 'mymaster',
   prefix: 'gunicorn',
   ttlSeconds: 300,
   ttlDisabled: false,

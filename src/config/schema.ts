@@ -70,6 +70,17 @@ const prefixText = z.string().transform((s, ctx) => {
 
 const text = z.string().min(1, 'expected a non-empty value')
 
+/** `host:port[,host:port…]`, e.g. the Sentinels to ask for the current master. */
+const hostPortsText = z.string().transform((s, ctx) => {
+  const list = s.split(',').map((x) => x.trim()).filter(Boolean)
+  const parsed = list.map((hp) => /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hp))
+  if (list.length === 0 || parsed.some((m) => !m || Number(m[2]) < 1 || Number(m[2]) > 65535)) {
+    ctx.addIssue({code: 'custom', message: 'expected host:port pairs separated by commas, such as sentinel-1:26379,sentinel-2:26379'})
+    return z.NEVER
+  }
+  return parsed.map((m) => ({host: m![1].replace(/^\[(.*)\]$/, '$1'), port: Number(m![2])}))
+})
+
 /** Field schemas, shared by the environment and the flags. */
 export const field = {
   url: urlText,
@@ -84,6 +95,8 @@ export const field = {
   tlsKey: text,
   tlsServername: text,
   tlsInsecure: boolText,
+  sentinels: hostPortsText,
+  sentinelMaster: text,
   prefix: prefixText,
   ttlSeconds: intText(1, 2 ** 31 - 1, 'a whole number of seconds greater than 0'),
   ttlDisabled: boolText,
@@ -107,6 +120,8 @@ export const ENV_VARS = {
   tlsKey: 'REDIS_SSL_KEY',
   tlsServername: 'REDIS_SSL_SERVERNAME',
   tlsInsecure: 'REDIS_SSL_INSECURE',
+  sentinels: 'REDIS_SENTINELS',
+  sentinelMaster: 'REDIS_SENTINEL_MASTER',
   prefix: 'REDIS_KEY_PREFIX',
   ttlSeconds: 'REDIS_TTL_SECONDS',
   ttlDisabled: 'REDIS_TTL_DISABLED',

@@ -34,6 +34,9 @@ function tlsOptions(c: RedisConfig): ConnectionOptions | undefined {
 }
 
 export function endpointOf(c: RedisConfig): Endpoint {
+  if (c.sentinels) {
+    return {host: c.sentinels.map((s) => `${s.host}:${s.port}`).join(','), port: 0, tls: c.tls, sentinelMaster: c.sentinelMaster}
+  }
   return {host: c.host, port: c.port, tls: c.tls}
 }
 
@@ -54,6 +57,15 @@ export function redisOptions(c: RedisConfig): RedisOptions {
     reconnectOnError: () => false,
     autoResubscribe: false,
     connectionName: 'redismp',
+    ...(c.sentinels
+      ? {
+          sentinels: c.sentinels,
+          name: c.sentinelMaster,
+          sentinelRetryStrategy: () => null,
+          sentinelCommandTimeout: c.commandTimeoutMs,
+          enableTLSForSentinelMode: c.tls,
+        }
+      : {}),
   }
 }
 
@@ -95,6 +107,15 @@ export async function connectRedis(c: RedisConfig): Promise<Redis> {
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** Where a connection really went, for reports: through Sentinels this is the master they named. */
+export function describeConnection(redis: Redis, c: RedisConfig): string {
+  const scheme = c.tls ? 'rediss' : 'redis'
+  const stream = redis.stream as {remoteAddress?: string; remotePort?: number} | undefined
+  const host = stream?.remoteAddress ?? c.host
+  const at = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${stream?.remotePort ?? c.port}/${c.db}`
+  return c.sentinels ? `${at} (master "${c.sentinelMaster}" via sentinels ${endpointOf(c).host})` : at
 }
 
 /** Closes politely when the server still answers, at once otherwise. */

@@ -9,12 +9,15 @@ export interface Endpoint {
   host: string
   port: number
   tls: boolean
+  /** Set when the master is found through Sentinels (then host lists them). */
+  sentinelMaster?: string
 }
 
 const AUTH_REPLY = /^(WRONGPASS|NOAUTH)\b|invalid password|invalid username-password/i
 const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_OSSL_|HOSTNAME_MISMATCH)/
 
 function where(ep: Endpoint): string {
+  if (ep.sentinelMaster) return `master "${ep.sentinelMaster}" via sentinels ${ep.host}`
   return `${ep.tls ? 'rediss' : 'redis'}://${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`
 }
 
@@ -33,6 +36,11 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
   const message = firstLine(String(e?.message ?? err))
   const at = where(ep)
 
+  if (/All sentinels are unreachable/i.test(message)) {
+    return /No such master/i.test(message)
+      ? new RedisConnectionError(`the sentinels at ${ep.host} know no master named "${ep.sentinelMaster}" (REDIS_SENTINEL_MASTER)`, {cause: err})
+      : new RedisConnectionError(`no sentinel answered at ${ep.host}`, {cause: err})
+  }
   if (AUTH_REPLY.test(message)) {
     return new RedisAuthenticationError(`authentication failed at ${at}: ${message}`, {cause: err})
   }

@@ -8,7 +8,7 @@ import type {Redis} from 'ioredis'
 
 import {type RedisConfig, loadConfig} from '../config/load.js'
 import {type HealthReport, health} from '../ops/health.js'
-import {connectRedis, closeRedis} from '../redis/connect.js'
+import {closeRedis, connectRedis, describeConnection} from '../redis/connect.js'
 import {RedisStorageClient} from './client.js'
 import {RedisMultiProcessCollector} from './collector.js'
 
@@ -51,7 +51,7 @@ export class RedisStorageManager {
   async healthCheck(): Promise<HealthReport> {
     const client = await this.setup()
     const c = this.config
-    return health(client.redis, {prefix: c.prefix, endpoint: `${c.host}:${c.port}/${c.db}`, ttlDisabled: c.ttlDisabled})
+    return health(client.redis, {prefix: c.prefix, endpoint: describeConnection(client.redis, c), ttlDisabled: c.ttlDisabled})
   }
 
   async close(): Promise<void> {

@@ -185,3 +185,41 @@ export async function scanAll(redis: Redis, match: string): Promise<string[]> {
   } while (cursor !== '0')
   return [...out]
 }
+
+export interface SentinelServer {
+  port: number
+  stop(): Promise<void>
+}
+
+/** A Sentinel (redis-server --sentinel) on a free port, watching `master` under `name`. */
+export async function startSentinel(master: RedisServer, name = 'mymaster'): Promise<SentinelServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'redismp-sentinel-'))
+  const port = await freePort()
+  const conf = join(dir, 'sentinel.conf')
+  // Sentinel rewrites its config file, so it gets a writable one of its own.
+  writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} ${master.host} ${master.port} 1\n`)
+  const proc = spawn('redis-server', [conf, '--sentinel', '--logfile', join(dir, 'sentinel.log')], {stdio: 'ignore'})
+  started.add(proc)
+  const ask = async () => {
+    const c = new Redis({port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null})
+    c.on('error', () => undefined)
+    await c.connect()
+    // Ready once it names the master.
+    const addr = (await c.call('SENTINEL', 'get-master-addr-by-name', name)) as string[] | null
+    if (!addr) throw new Error('sentinel does not know the master yet')
+    return c
+  }
+  await waitReady(proc, ask)
+  return {
+    port,
+    async stop() {
+      started.delete(proc)
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r))
+        proc.kill('SIGTERM')
+        await exited
+      }
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
