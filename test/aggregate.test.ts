@@ -152,3 +152,19 @@ describe('ExactSum against Python math.fsum', () => {
     expect(ours).toEqual(reference)
   })
 })
+
+describe('metric name globs', () => {
+  it('match like shell globs, with regex characters taken literally', async () => {
+    const {globToRegExp} = await import('../src/ops/dump.js')
+    const m = (glob: string, name: string) => globToRegExp(glob).test(name)
+    expect(m('gunicorn_*', 'gunicorn_requests')).toBe(true)
+    expect(m('gunicorn_*', 'app_gunicorn_requests')).toBe(false)
+    expect(m('req?ests', 'requests')).toBe(true)
+    expect(m('a.b', 'axb')).toBe(false)
+    expect(m('a.b', 'a.b')).toBe(true)
+    expect(m('m[12]', 'm2')).toBe(true)
+    expect(m('m[!12]', 'm2')).toBe(false)
+    expect(m('m[', 'm[')).toBe(true)
+    expect(() => globToRegExp('m[z-a]')).toThrow(/--metric: "m\[z-a\]" is not a valid glob/)
+  })
+})

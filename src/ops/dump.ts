@@ -4,7 +4,7 @@
  */
 import type {Redis} from 'ioredis'
 
-import {CheckFailedError} from '../errors.js'
+import {CheckFailedError, ConfigError} from '../errors.js'
 import type {MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
@@ -48,7 +48,11 @@ export function globToRegExp(glob: string): RegExp {
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&')
   }
-  return new RegExp(`^${re}$`)
+  try {
+    return new RegExp(`^${re}$`)
+  } catch {
+    throw new ConfigError(`--metric: "${glob}" is not a valid glob (use *, ? and [abc])`)
+  }
 }
 
 export async function dump(redis: Redis, o: DumpOptions): Promise<DumpResult> {
