@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
 import {RedisStorageManager} from '../src/storage/manager.js'
-import {runCli} from './helpers/cli.js'
+import {runCli, runCliOnTty} from './helpers/cli.js'
 import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 
 describe('dump, pids, pid', () => {
@@ -32,6 +32,15 @@ describe('dump, pids, pid', () => {
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(clean)
+  })
+
+  it('on a terminal a progress counter runs on stderr and is erased; in a pipe there is none', async () => {
+    const tty = await runCliOnTty(['dump', '--format', 'prometheus'], ctx.env, '')
+    expect(tty.code).toBe(0)
+    expect(tty.screen).toMatch(/\rdump: [\d,]+ keys…\u001b\[K/)
+    expect(tty.screen).toMatch(/\r\u001b\[K# HELP /)
+    const piped = await runCli(['dump'], ctx.env)
+    expect(piped.stderr).toBe('')
   })
 
   it('formats: prometheus when piped, json and table on request', async () => {

@@ -4,6 +4,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {durationFlag, modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
 import {dump} from '../ops/dump.js'
+import {progress} from '../render/progress.js'
 import {DUMP_FORMATS, type JsonFamily, familiesToJson, renderFamiliesTable, renderPrometheus} from '../render/metrics.js'
 import type {ReadStats} from '../storage/reader.js'
 
@@ -46,7 +47,9 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<DumpJson> {
     const {flags} = this
+    const meter = progress('dump')
     const result = await dump(await this.redis(), {
+      onProgress: (n) => meter.update(n),
       prefix: this.loaded.config.prefix,
       modeOverride: flags.mode,
       metric: flags.metric,
@@ -55,7 +58,7 @@ ${EXIT_CODES_HELP}`
       raw: flags.raw,
       liveWithinMs: flags['live-within'],
       strict: flags.strict,
-    })
+    }).finally(() => meter.done())
     if (result.warning) this.note(result.warning)
     if (result.deadPids.length > 0) this.note(`treated as dead for live gauges: pids ${result.deadPids.join(', ')}`)
     if (!this.jsonEnabled()) {

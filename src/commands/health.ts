@@ -4,6 +4,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {CheckFailedError} from '../errors.js'
 import {describeConnection} from '../redis/connect.js'
 import {type HealthReport, health} from '../ops/health.js'
+import {progress} from '../render/progress.js'
 import {formatBytes, renderFields} from '../render/table.js'
 
 export default class Health extends BaseCommand<typeof Health> {
@@ -34,13 +35,15 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<HealthReport> {
     const {config} = this.loaded
     const redis = await this.redis()
+    const meter = progress('health: counting keys')
     const report = await health(redis, {
+      onProgress: (n) => meter.update(n),
       prefix: config.prefix,
       endpoint: describeConnection(redis, config),
       pingSamples: this.flags.pings,
       ttlDisabled: config.ttlDisabled,
       census: this.flags.keyspace,
-    })
+    }).finally(() => meter.done())
     if (!this.jsonEnabled()) this.log(this.render(report))
     for (const w of report.warnings) this.note(w)
     if (!report.healthy) this.failWithData(new CheckFailedError(`unhealthy: ${report.problems.join('; ')}`), report)

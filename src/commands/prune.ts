@@ -8,6 +8,7 @@ import {requireConsent} from '../cli/consent.js'
 import {ttlFlags} from '../cli/flags.js'
 import {ConfigError, PartialFailureError} from '../errors.js'
 import {DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult, prune, summarizePrune} from '../ops/prune.js'
+import {progress} from '../render/progress.js'
 import {Lease} from '../storage/lock.js'
 
 export default class Prune extends BaseCommand<typeof Prune> {
@@ -70,11 +71,13 @@ ${EXIT_CODES_HELP}`
     if (flags['fix-ttl'] && config.ttlDisabled) this.note('REDIS_TTL_DISABLED is set: the exporter will write keys without TTL again')
 
     const redis = await this.redis()
+    const meter = progress('prune')
+    options.onProgress = (n) => meter.update(n)
     let result: PruneResult
-    if (flags['dry-run']) result = await prune(redis, {...options, dryRun: true})
+    if (flags['dry-run']) result = await prune(redis, {...options, dryRun: true}).finally(() => meter.done())
     else {
       if (!flags.yes) {
-        const plan = await prune(redis, {...options, dryRun: true})
+        const plan = await prune(redis, {...options, dryRun: true}).finally(() => meter.done())
         await requireConsent(`${summarizePrune(plan)}. Go ahead?`, false)
       }
       this.lease = await Lease.acquire(redis, config.prefix, 'prune-lock')
@@ -82,6 +85,7 @@ ${EXIT_CODES_HELP}`
       try {
         result = await prune(redis, options)
       } finally {
+        meter.done()
         await this.lease.release().catch(() => undefined)
       }
     }

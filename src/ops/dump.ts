@@ -22,6 +22,7 @@ export interface DumpOptions {
   /** Skipped foreign data is an error instead of a warning. */
   strict?: boolean
   scanCount?: number
+  onProgress?: (scanned: number) => void
 }
 
 export interface DumpResult {
@@ -65,6 +66,7 @@ export async function dump(redis: Redis, o: DumpOptions): Promise<DumpResult> {
     type: o.type,
     raw: o.raw,
     scanCount: o.scanCount,
+    onProgress: o.onProgress,
     // Counter families are named without `_total`; let `--metric requests_total` find them too.
     metricFilter: nameRe ? (name) => nameRe.test(name) || nameRe.test(`${name}_total`) : undefined,
   })

@@ -59,6 +59,8 @@ export interface HealthOptions {
   /** Count the keys under the prefix (a SCAN of the whole prefix); false for a fast probe. */
   census?: boolean
   scanCount?: number
+  /** Told the number of keys counted so far, after each batch. */
+  onProgress?: (scanned: number) => void
 }
 
 async function pingStats(redis: Redis, samples: number): Promise<PingStats> {
@@ -115,7 +117,7 @@ async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo>
   }
 }
 
-async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: number): Promise<KeyspaceSummary> {
+async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -127,7 +129,10 @@ async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: numbe
     otherPrefixKeys: 0,
   }
   const pids = new Set<number>()
+  let scanned = 0
   for await (const batch of scanPrefix(redis, prefix, {count: scanCount})) {
+    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    onProgress?.(scanned)
     summary.otherPrefixKeys += batch.otherPrefix.length
     summary.foreignKeys += batch.foreign.length
     const replies = await pipelineReplies(redis, (p) => {
@@ -185,7 +190,7 @@ export async function health(redis: Redis, options: HealthOptions): Promise<Heal
   const ping = await pingStats(redis, options.pingSamples ?? 5)
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
-  const keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount)
+  const keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount, options.onProgress)
   const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
   assess(partial, options, problems, warnings)
   return {healthy: problems.length === 0, ...partial, problems, warnings}

@@ -41,6 +41,8 @@ export interface PruneOptions {
   dryRun?: boolean
   sampleSize?: number
   scanCount?: number
+  /** Told the number of keys scanned so far, after each batch. */
+  onProgress?: (scanned: number) => void
   /** Called between a batch's plan and its execution with the keys planned: a seam for race tests. */
   beforeApply?: (targets: string[]) => Promise<void>
 }
@@ -110,7 +112,10 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids: [...dead].sort((a, b) => a - b), planned, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, failed: 0, sample: []}
   const sampleSize = o.sampleSize ?? 10
 
+  let scanned = 0
   for await (const batch of scanPrefix(redis, o.prefix, {count: o.scanCount})) {
+    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    o.onProgress?.(scanned)
     if (batch.ours.length === 0) continue
     const known = await facts(redis, batch.ours, o)
     const items: AtomicItem[] = []

@@ -29,6 +29,8 @@ export interface CollectorOptions {
   /** No folding across pids: one sample per pid and series, with a `pid` label. */
   raw?: boolean
   scanCount?: number
+  /** Told the number of keys scanned so far, after each batch. */
+  onProgress?: (scanned: number) => void
 }
 
 /** Anything that yields families: extra local metrics merged into collect(). */
@@ -85,7 +87,7 @@ export class RedisMultiProcessCollector {
     const filterLate = isLive !== undefined
     const stats = await readMetricKeys(
       this.redis,
-      {prefix: o.prefix, pid: o.pid, type: filterLate ? undefined : o.type, metricFilter: filterLate ? undefined : o.metricFilter, scanCount: o.scanCount},
+      {prefix: o.prefix, pid: o.pid, type: filterLate ? undefined : o.type, metricFilter: filterLate ? undefined : o.metricFilter, scanCount: o.scanCount, onProgress: o.onProgress},
       (k) => {
         if ((newestWrite.get(k.parsed.pid) ?? -Infinity) < k.updatedAt) newestWrite.set(k.parsed.pid, k.updatedAt)
         const id = k.identity

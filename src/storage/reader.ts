@@ -44,6 +44,8 @@ export interface ReadOptions {
   scanCount?: number
   /** How batches are read; one is made per call when absent. */
   reader?: BatchReader
+  /** Told the number of keys scanned so far, after each batch. */
+  onProgress?: (scanned: number) => void
 }
 
 /** What was skipped and why: the warning line of dump, the error of --strict. */
@@ -167,6 +169,7 @@ export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: Re
   let previous: Promise<InFlight> | undefined
   for await (const batch of scanPrefix(redis, o.prefix, {rest: scanRest(o), count: o.scanCount ?? DUMP_SCAN_COUNT})) {
     stats.scannedKeys += batch.ours.length + batch.otherPrefix.length + batch.foreign.length
+    o.onProgress?.(stats.scannedKeys)
     skipped.otherPrefix += batch.otherPrefix.length
     const keys: ParsedKey[] = []
     const entries: SeriesEntry[] = []
