@@ -1,9 +1,10 @@
 /**
- * The streaming reader under dump, pids, pid and the collector: SCAN the
- * metric keys under the prefix, and per SCAN batch one pipeline that reads
- * every key's fields and the meta of each hash not seen before. Memory holds
- * one identity per series and a compact set of (pid, series) seen — never
- * the keys. Anything that is not clean exporter data is counted, never fatal.
+ * The streaming reader under dump, pid and the collector: SCAN the metric
+ * keys under the prefix and, per SCAN batch, read every key's fields and the
+ * meta of each series not seen before in a few commands (batch-read.ts), the
+ * next batch in flight while this one is folded. Memory holds one entry per
+ * series — identity, the (pid, type) slots seen — never the keys. Anything
+ * that is not clean exporter data is counted, never fatal.
  */
 import type {Redis} from 'ioredis'
 
