@@ -130,7 +130,7 @@ describe('flushdb and prune', () => {
     const r = await runCli(['prune', '--pid', '10002', '--yes', '--json'], ctx.env)
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout)
-    expect(result).toMatchObject({deadPids: [10002], deletedKeys: 20, failed: 0})
+    expect(result).toMatchObject({deadPids: [10002], deletedKeys: 20, failed: 0, done: {'dead-live-gauge': 10, 'dead-artifact': 10}})
     const after = await snapshot(ctx.server)
     const gone = Object.keys(before).filter((k) => !(k in after))
     expect(gone).toHaveLength(20)
@@ -211,6 +211,12 @@ describe('flushdb and prune', () => {
     expect(r.code).toBe(3)
     expect(r.stderr.trim()).toMatch(/^error: the ACL user lacks a permission .*NOPERM.*'eval'/)
     expect(await snapshot(ctx.server)).toEqual(before)
+    // Planning needs no scripts: a dry run reads through pipelines and plans the same.
+    const args = ['prune', '--pid', '10001', '--orphans', '--fix-ttl', '--dry-run', '--json']
+    const scripted = JSON.parse((await runCli(args, ctx.env)).stdout)
+    const piped = await runCli(args, {...ctx.env, REDIS_USERNAME: 'noscripts', REDIS_PASSWORD: 'pw'})
+    expect(piped.code).toBe(0)
+    expect(JSON.parse(piped.stdout)).toEqual(scripted)
   })
 
   it('bad prune input: nothing selected, unreadable or bad --pids-from: exit 2', async () => {
@@ -292,9 +298,9 @@ describe('prune under concurrency and interruption', () => {
 
   it('SIGINT mid-prune: exit 130, lock released, store consistent, a re-run finishes', async () => {
     await ctx.redis.flushall()
-    await populateDeadGauges(ctx.redis, 'big', 30_000)
+    await populateDeadGauges(ctx.redis, 'big', 60_000)
     const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], ctx.server.env())
-    await waitUntil(async () => (await ctx.redis.dbsize()) < 60_000)
+    await waitUntil(async () => (await ctx.redis.dbsize()) < 120_000)
     run.child.kill('SIGINT')
     const r = await run.done
     expect(r.code).toBe(130)
@@ -307,9 +313,9 @@ describe('prune under concurrency and interruption', () => {
 
   it('connection lost mid-prune: one clear line, exit 3; a re-run completes', async () => {
     await ctx.redis.flushall()
-    await populateDeadGauges(ctx.redis, 'big', 30_000)
+    await populateDeadGauges(ctx.redis, 'big', 60_000)
     const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], ctx.server.env())
-    await waitUntil(async () => (await ctx.redis.dbsize()) < 60_000)
+    await waitUntil(async () => (await ctx.redis.dbsize()) < 120_000)
     await ctx.redis.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
     const r = await run.done
     expect(r.code).toBe(3)
@@ -327,9 +333,9 @@ describe('prune under concurrency and interruption', () => {
     const doomed = await startRedis({extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always']})
     try {
       let c = await doomed.client()
-      await populateDeadGauges(c, 'big', 30_000)
+      await populateDeadGauges(c, 'big', 60_000)
       const run = startCli(['prune', '--prefix', 'big', '--pid', '7', '--yes'], doomed.env())
-      await waitUntil(async () => (await c.dbsize()) < 60_000)
+      await waitUntil(async () => (await c.dbsize()) < 120_000)
       c.disconnect()
       doomed.proc.kill('SIGKILL')
       const r = await run.done

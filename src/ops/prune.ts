@@ -13,7 +13,8 @@ import type {Redis} from 'ioredis'
 
 import {isLiveMode, type ParsedKey, siblingKey} from '../metrics/keys.js'
 import {parsePyFloat} from '../metrics/pyfloat.js'
-import {pipelineReplies} from '../redis/pipeline.js'
+import {PUT_FIELD, evalFields, scriptsRefused} from '../redis/lua.js'
+import {chunks, pipelineReplies} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
 import {type AtomicItem, applyAtomically} from '../storage/atomic.js'
 import {scanPrefix} from '../storage/keyspace.js'
@@ -52,6 +53,8 @@ export interface PruneResult {
   deadPids: number[]
   /** Keys planned per reason (a series' metric and meta count as two). */
   planned: Record<PruneReason, number>
+  /** Keys deleted (TTLs set, for fix-ttl) per reason; zero in a dry run. */
+  done: Record<PruneReason, number>
   deletedKeys: number
   ttlFixed: number
   /** Rewritten by a worker after the plan: kept. */
@@ -62,6 +65,9 @@ export interface PruneResult {
 }
 
 export const DEFAULT_ORPHAN_GRACE_MS = 60_000
+
+/** Keys per SCAN call: each batch is planned with a few scripts and applied with one. */
+const PRUNE_SCAN_COUNT = 5000
 
 /** The pids that count as dead for this run. */
 async function deadPids(redis: Redis, o: PruneOptions, now: number): Promise<Set<number>> {
@@ -82,24 +88,63 @@ interface KeyFacts {
   pttl?: number
 }
 
-/** What one batch needs to know: one pipeline. */
-async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions): Promise<KeyFacts[]> {
+/**
+ * Per key: its write time (updated_at of a metric, created_at of a meta),
+ * whether its sibling exists, and (for --fix-ttl) its PTTL — length-prefixed
+ * from one read-only script per 5000 keys (redis/lua.ts). pcall: a foreign
+ * non-hash key reads as having no time, and the apply step reports it.
+ */
+const FACTS = `#!lua flags=no-writes
+${PUT_FIELD}
+local withTtl = ARGV[1] == '1'
+for i = 1, #KEYS, 2 do
+  local t = redis.pcall('HGET', KEYS[i], ARGV[(i + 1) / 2 + 1])
+  if type(t) == 'table' then t = false end
+  put(t)
+  put(tostring(redis.call('EXISTS', KEYS[i + 1])))
+  if withTtl then put(tostring(redis.call('PTTL', KEYS[i]))) end
+end
+return table.concat(out)`
+
+const FACTS_CHUNK = 5000
+const APPLY_CHUNK = 1000
+
+/** What one batch needs to know: a few scripts, or one pipeline where scripts are refused. */
+async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions, mode: {scripts: boolean}): Promise<KeyFacts[]> {
+  const withTtl = o.fixTtlSeconds !== undefined
+  const timeField = (k: ParsedKey) => (k.kind === 'metric' ? 'updated_at' : 'created_at')
+  const sibling = (k: ParsedKey) => siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric')
+  const toFacts = (k: ParsedKey, time: string | undefined, siblingExists: boolean, pttl: number | undefined): KeyFacts => ({
+    ...(k.kind === 'metric' ? {updatedAt: time} : {createdAt: time}),
+    siblingExists,
+    pttl,
+  })
+  if (mode.scripts) {
+    try {
+      const parts = await Promise.all(
+        [...chunks(keys, FACTS_CHUNK)].map((part) =>
+          evalFields(redis, FACTS, part.flatMap((k) => [k.key, sibling(k)]), [withTtl ? '1' : '0', ...part.map(timeField)]),
+        ),
+      )
+      const flat = parts.flat()
+      const per = withTtl ? 3 : 2
+      return keys.map((k, i) => toFacts(k, flat[i * per] ?? undefined, flat[i * per + 1] === '1', withTtl ? Number(flat[i * per + 2]) : undefined))
+    } catch (error) {
+      if (!scriptsRefused(error)) throw error
+      mode.scripts = false
+    }
+  }
   const replies = await pipelineReplies(redis, (p) => {
     for (const k of keys) {
-      p.hget(k.key, k.kind === 'metric' ? 'updated_at' : 'created_at')
-      p.exists(siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric'))
-      if (o.fixTtlSeconds !== undefined) p.pttl(k.key)
+      p.hget(k.key, timeField(k))
+      p.exists(sibling(k))
+      if (withTtl) p.pttl(k.key)
     }
   })
-  const per = o.fixTtlSeconds === undefined ? 2 : 3
+  const per = withTtl ? 3 : 2
   return keys.map((k, i) => {
-    const [time, sibling, pttl] = [replies[i * per], replies[i * per + 1], replies[i * per + 2]]
-    const t = time.ok && typeof time.value === 'string' ? time.value : undefined
-    return {
-      ...(k.kind === 'metric' ? {updatedAt: t} : {createdAt: t}),
-      siblingExists: sibling.ok && sibling.value === 1,
-      pttl: pttl?.ok ? Number(pttl.value) : undefined,
-    }
+    const [time, sib, pttl] = [replies[i * per], replies[i * per + 1], replies[i * per + 2]]
+    return toFacts(k, time.ok && typeof time.value === 'string' ? time.value : undefined, sib.ok && sib.value === 1, pttl?.ok ? Number(pttl.value) : undefined)
   })
 }
 
@@ -109,18 +154,22 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   const graceCutoff = now - (o.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS) / 1000
   const olderCutoff = o.olderThanMs === undefined ? undefined : now - o.olderThanMs / 1000
   const planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
-  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids: [...dead].sort((a, b) => a - b), planned, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, failed: 0, sample: []}
+  const done: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
+  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids: [...dead].sort((a, b) => a - b), planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, failed: 0, sample: []}
   const sampleSize = o.sampleSize ?? 10
 
   let scanned = 0
-  for await (const batch of scanPrefix(redis, o.prefix, {count: o.scanCount})) {
+  const readMode = {scripts: true}
+  for await (const batch of scanPrefix(redis, o.prefix, {count: o.scanCount ?? PRUNE_SCAN_COUNT})) {
     scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
     o.onProgress?.(scanned)
     if (batch.ours.length === 0) continue
-    const known = await facts(redis, batch.ours, o)
+    const known = await facts(redis, batch.ours, o, readMode)
     const items: AtomicItem[] = []
+    const reasons: PruneReason[] = []
     const plan = (item: AtomicItem, reason: PruneReason, keys: number) => {
       items.push(item)
+      reasons.push(reason)
       planned[reason] += keys
       if (result.sample.length < sampleSize) result.sample.push({key: item.target, reason})
     }
@@ -140,11 +189,18 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
     })
     if (o.dryRun || items.length === 0) continue
     await o.beforeApply?.(items.map((it) => it.target))
-    const done = await applyAtomically(redis, items)
-    result.deletedKeys += done.deletedKeys
-    result.ttlFixed += done.ttlFixed
-    result.keptRewritten += done.kept
-    result.failed += done.failed
+    // A write script blocks the server while it runs: at most APPLY_CHUNK keys at a time.
+    for (let from = 0; from < items.length; from += APPLY_CHUNK) {
+      const applied = await applyAtomically(redis, items.slice(from, from + APPLY_CHUNK))
+      result.deletedKeys += applied.deletedKeys
+      result.ttlFixed += applied.ttlFixed
+      result.keptRewritten += applied.kept
+      result.failed += applied.failed
+      applied.outcomes.forEach((outcome, i) => {
+        if (typeof outcome === 'number') done[reasons[from + i]] += outcome
+        else if (outcome === 't') done['fix-ttl']++
+      })
+    }
   }
   return result
 
@@ -163,7 +219,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
 /** One line for cron mail. */
 export function summarizePrune(r: PruneResult): string {
   const verb = r.dryRun ? 'would delete' : 'deleted'
-  const reasons = (Object.entries(r.planned) as [PruneReason, number][]).filter(([reason, n]) => n > 0 && reason !== 'fix-ttl')
+  const reasons = (Object.entries(r.dryRun ? r.planned : r.done) as [PruneReason, number][]).filter(([reason, n]) => n > 0 && reason !== 'fix-ttl')
   const deleted = r.dryRun ? reasons.reduce((sum, [, n]) => sum + n, 0) : r.deletedKeys
   const ttl = r.dryRun ? r.planned['fix-ttl'] : r.ttlFixed
   const parts: string[] = []

@@ -32,50 +32,65 @@ export interface AtomicResult {
 }
 
 const SCRIPT = `
-local deleted, kept, failed, fixed = 0, 0, 0, 0
+local out = {}
 for i = 1, #KEYS, 2 do
   local target, sibling = KEYS[i], KEYS[i + 1]
   local op, expected = ARGV[i], ARGV[i + 1]
+  local n = (i + 1) / 2
   if op == 'ttl' then
     if redis.call('PTTL', target) == -1 then
       redis.call('EXPIRE', target, expected)
-      fixed = fixed + 1
+      out[n] = 't'
+    else
+      out[n] = '0'
     end
   elseif op == 'meta' then
     if redis.call('EXISTS', sibling) == 0 then
-      deleted = deleted + redis.call('DEL', target)
+      out[n] = tostring(redis.call('DEL', target))
     else
-      kept = kept + 1
+      out[n] = 'k'
     end
   else
     local u = redis.pcall('HGET', target, 'updated_at')
     if type(u) == 'table' then
-      failed = failed + 1
+      out[n] = 'f'
     elseif op == 'metric' and redis.call('EXISTS', sibling) == 1 then
-      kept = kept + 1
+      out[n] = 'k'
     elseif u == expected then
       if op == 'pair' then
-        deleted = deleted + redis.call('DEL', target, sibling)
+        out[n] = tostring(redis.call('DEL', target, sibling))
       else
-        deleted = deleted + redis.call('DEL', target)
+        out[n] = tostring(redis.call('DEL', target))
       end
     elseif u == false and op == 'pair' then
-      deleted = deleted + redis.call('DEL', sibling)
+      out[n] = tostring(redis.call('DEL', sibling))
     else
-      kept = kept + 1
+      out[n] = 'k'
     end
   end
 end
-return {deleted, kept, failed, fixed}`
+return table.concat(out)`
 
-export async function applyAtomically(redis: Redis, items: readonly AtomicItem[]): Promise<AtomicResult> {
-  if (items.length === 0) return {deletedKeys: 0, kept: 0, failed: 0, ttlFixed: 0}
+/** What happened to each item: keys deleted (0–2), `k` kept, `f` failed, `t` TTL set. */
+export type Outcome = 0 | 1 | 2 | 'k' | 'f' | 't'
+
+export async function applyAtomically(redis: Redis, items: readonly AtomicItem[]): Promise<AtomicResult & {outcomes: Outcome[]}> {
+  const result = {deletedKeys: 0, kept: 0, failed: 0, ttlFixed: 0, outcomes: [] as Outcome[]}
+  if (items.length === 0) return result
   const keys: string[] = []
   const args: string[] = []
   for (const it of items) {
     keys.push(it.target, it.sibling)
     args.push(it.op, it.expected)
   }
-  const [deletedKeys, kept, failed, ttlFixed] = (await redis.eval(SCRIPT, keys.length, ...keys, ...args)) as number[]
-  return {deletedKeys, kept, failed, ttlFixed}
+  const codes = String(await redis.eval(SCRIPT, keys.length, ...keys, ...args))
+  for (const c of codes) {
+    const outcome = (c === 'k' || c === 'f' || c === 't' ? c : Number(c)) as Outcome
+    result.outcomes.push(outcome)
+    if (outcome === 'k') result.kept++
+    else if (outcome === 'f') result.failed++
+    else if (outcome === 't') result.ttlFixed++
+    else result.deletedKeys += outcome
+  }
+  return result
 }
