@@ -28,10 +28,17 @@ describe('dump, pids, pid', () => {
 
   it('without permission to run scripts (ACL -@scripting), dump falls back to pipelines and agrees', async () => {
     await ctx.redis.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting')
-    const r = await runCli(['dump'], {...ctx.env, REDIS_USERNAME: 'noscripts', REDIS_PASSWORD: 'pw'})
+    const noScripts = {...ctx.env, REDIS_USERNAME: 'noscripts', REDIS_PASSWORD: 'pw'}
+    const r = await runCli(['dump'], noScripts)
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(clean)
+    // pids and health's census read through the same fallback.
+    const counts = (rows: {pid: number; metricKeys: number; series: number; keysWithoutTtl: number}[]) => rows.map((x) => [x.pid, x.metricKeys, x.series, x.keysWithoutTtl])
+    const pids = async (env: Record<string, string>) => counts(JSON.parse((await runCli(['pids', '--json'], env)).stdout))
+    expect(await pids(noScripts)).toEqual(await pids(ctx.env))
+    const census = async (env: Record<string, string>) => JSON.parse((await runCli(['health', '--json'], env)).stdout).keyspace
+    expect(await census(noScripts)).toEqual(await census(ctx.env))
   })
 
   it('on a terminal a progress counter runs on stderr and is erased; in a pipe there is none', async () => {

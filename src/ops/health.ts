@@ -7,8 +7,10 @@ import {randomUUID} from 'node:crypto'
 
 import type {Redis} from 'ioredis'
 
+import {probeKeys} from '../redis/lua.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {scanPrefix, toolKey} from '../storage/keyspace.js'
+import {DUMP_SCAN_COUNT} from '../storage/reader.js'
 
 export interface PingStats {
   samples: number
@@ -129,22 +131,18 @@ async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: numbe
     otherPrefixKeys: 0,
   }
   const pids = new Set<number>()
+  const mode = {scripts: true}
   let scanned = 0
-  for await (const batch of scanPrefix(redis, prefix, {count: scanCount})) {
+  for await (const batch of scanPrefix(redis, prefix, {count: scanCount ?? DUMP_SCAN_COUNT})) {
     scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
     onProgress?.(scanned)
     summary.otherPrefixKeys += batch.otherPrefix.length
     summary.foreignKeys += batch.foreign.length
-    const replies = await pipelineReplies(redis, (p) => {
-      for (const k of batch.ours) {
-        p.type(k.key)
-        p.pttl(k.key)
-      }
-    })
+    const answers = await probeKeys(redis, batch.ours.map((k) => k.key), ['TYPE', 'PTTL'], mode)
     batch.ours.forEach((k, i) => {
-      const [type, ttl] = [replies[2 * i], replies[2 * i + 1]]
-      if (!type.ok || type.value === 'none') return // expired between SCAN and now
-      if (type.value !== 'hash') {
+      const [type, ttl] = answers[i]
+      if (type === null || type === 'none') return // expired between SCAN and now
+      if (type !== 'hash') {
         summary.nonHashKeys++
         summary.foreignKeys++
         return
@@ -152,7 +150,7 @@ async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: numbe
       if (k.kind === 'metric') summary.metricKeys++
       else summary.metaKeys++
       if (k.artifact) summary.artifacts++
-      if (ttl.ok && ttl.value === -1) summary.keysWithoutTtl++
+      if (ttl === '-1') summary.keysWithoutTtl++
       pids.add(k.pid)
     })
   }

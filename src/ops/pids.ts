@@ -6,9 +6,9 @@ import type {Redis} from 'ioredis'
 
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {parsePyFloat} from '../metrics/pyfloat.js'
-import {pipelineReplies} from '../redis/pipeline.js'
+import {probeKeys} from '../redis/lua.js'
 import {scanPrefix} from '../storage/keyspace.js'
-import {type ReadStats, SeenKeys, readMetricKeys} from '../storage/reader.js'
+import {DUMP_SCAN_COUNT, type ReadStats, SeenKeys, readMetricKeys} from '../storage/reader.js'
 import {redisTime} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -32,17 +32,13 @@ export interface PidRow {
 export async function listPids(redis: Redis, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
   const rows = new Map<number, PidRow>()
   const seen = new SeenKeys()
-  for await (const batch of scanPrefix(redis, o.prefix, {rest: '*:*:metric:*', count: o.scanCount ?? 5000})) {
+  const mode = {scripts: true}
+  for await (const batch of scanPrefix(redis, o.prefix, {rest: '*:*:metric:*', count: o.scanCount ?? DUMP_SCAN_COUNT})) {
     const keys = batch.ours.filter((k) => k.kind === 'metric')
-    const replies = await pipelineReplies(redis, (p) => {
-      for (const k of keys) {
-        p.hget(k.key, 'updated_at')
-        p.pttl(k.key)
-      }
-    })
+    const answers = await probeKeys(redis, keys.map((k) => k.key), ['HGET:updated_at', 'PTTL'], mode)
     keys.forEach((k, i) => {
-      const [updated, pttl] = [replies[2 * i], replies[2 * i + 1]]
-      if (!pttl.ok || pttl.value === -2) return // expired since SCAN
+      const [updated, pttl] = answers[i]
+      if (pttl === null || pttl === '-2') return // expired since SCAN
       let row = rows.get(k.pid)
       if (!row) {
         row = {pid: k.pid, metricKeys: 0, series: 0, artifacts: 0, newestWrite: null, ageSeconds: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0}
@@ -52,9 +48,9 @@ export async function listPids(redis: Redis, o: {prefix: string; local?: boolean
       row.metricKeys++
       if (k.artifact) row.artifacts++
       else row.series++
-      const at = updated.ok && typeof updated.value === 'string' ? parsePyFloat(updated.value) : undefined
+      const at = updated === null ? undefined : parsePyFloat(updated)
       if (at !== undefined && (row.newestWrite === null || at > row.newestWrite)) row.newestWrite = at
-      const ttl = Number(pttl.value)
+      const ttl = Number(pttl)
       if (ttl === -1) row.keysWithoutTtl++
       else {
         const s = Math.ceil(ttl / 1000)

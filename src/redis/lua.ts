@@ -46,3 +46,59 @@ export function decodeFields(buf: Buffer): (string | null)[] {
   }
   return out
 }
+
+/** What probeKeys can ask of each key. */
+export type Probe = 'TYPE' | 'PTTL' | `HGET:${string}`
+
+const PROBE_SCRIPT = `#!lua flags=no-writes
+${PUT_FIELD}
+for i = 1, #KEYS do
+  for c = 1, #ARGV do
+    local cmd = ARGV[c]
+    local v
+    if cmd == 'TYPE' then
+      v = redis.call('TYPE', KEYS[i]).ok
+    elseif cmd == 'PTTL' then
+      v = tostring(redis.call('PTTL', KEYS[i]))
+    else
+      v = redis.pcall('HGET', KEYS[i], string.sub(cmd, 6))
+      if type(v) == 'table' then v = false end
+    end
+    put(v)
+  end
+end
+return table.concat(out)`
+
+const PROBE_CHUNK = 5000
+
+/**
+ * The same few read commands for every key (TYPE, PTTL, HGET of a field), as
+ * text (null: missing, or HGET of a non-hash): one read-only script per 5000
+ * keys, or one pipeline where scripts are refused (then `mode.scripts` turns
+ * false for the rest of the walk). Returns one array of answers per key.
+ */
+export async function probeKeys(redis: Redis, keys: readonly string[], probes: readonly Probe[], mode: {scripts: boolean}): Promise<(string | null)[][]> {
+  const per = probes.length
+  const split = (flat: (string | null)[]) => keys.map((_, i) => flat.slice(i * per, i * per + per))
+  if (keys.length === 0) return []
+  if (mode.scripts) {
+    try {
+      const parts: Promise<(string | null)[]>[] = []
+      for (let i = 0; i < keys.length; i += PROBE_CHUNK) parts.push(evalFields(redis, PROBE_SCRIPT, keys.slice(i, i + PROBE_CHUNK), probes))
+      return split((await Promise.all(parts)).flat())
+    } catch (error) {
+      if (!scriptsRefused(error)) throw error
+      mode.scripts = false
+    }
+  }
+  const pipeline = redis.pipeline()
+  for (const k of keys) {
+    for (const p of probes) {
+      if (p === 'TYPE') pipeline.type(k)
+      else if (p === 'PTTL') pipeline.pttl(k)
+      else pipeline.hget(k, p.slice(5))
+    }
+  }
+  const replies = (await pipeline.exec()) ?? []
+  return split(replies.map(([error, value]) => (error || value === null || value === undefined ? null : String(value))))
+}
