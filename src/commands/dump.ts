@@ -61,6 +61,7 @@ ${EXIT_CODES_HELP}`
     }).finally(() => meter.done())
     if (result.warning) this.note(result.warning)
     if (result.deadPids.length > 0) this.note(`treated as dead for live gauges: pids ${result.deadPids.join(', ')}`)
+    if (result.families.length === 0) this.note(`no samples under prefix "${this.loaded.config.prefix}" in db ${this.loaded.config.db}${flags.metric || flags.type || flags.pid ? ' matching the filters' : ''}`)
     if (!this.jsonEnabled()) {
       const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'prometheus')
       if (format === 'prometheus') process.stdout.write(renderPrometheus(result.families))

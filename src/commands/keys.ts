@@ -68,7 +68,8 @@ ${EXIT_CODES_HELP}`
         k.ttl === null ? 'none' : `${k.ttl}s`,
         ...(flags.resolve ? [k.metric, k.sample] : []),
       ])
-      this.log(renderTable(head, rows, {color: colorEnabled(process.stdout)}))
+      if (rows.length === 0) this.note(`no keys under prefix "${this.loaded.config.prefix}" match`)
+      else this.log(renderTable(head, rows, {color: colorEnabled(process.stdout)}))
       if (result.truncated) this.note(`stopped at --limit ${flags.limit}`)
     }
     return result
