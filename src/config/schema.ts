@@ -59,8 +59,13 @@ const urlText = z.string().transform((s, ctx) => {
   return url
 })
 
+/** REDIS_KEY_PREFIX as the exporter uses it: a trailing `:` is dropped. */
+export function normalizePrefix(prefix: string): string {
+  return prefix.replace(/:+$/, '')
+}
+
 const prefixText = z.string().transform((s, ctx) => {
-  const p = s.replace(/:+$/, '')
+  const p = normalizePrefix(s)
   if (p === '') {
     ctx.addIssue({code: 'custom', message: 'expected a non-empty key prefix such as gunicorn'})
     return z.NEVER

@@ -48,10 +48,6 @@ export type KeyVerdict =
 const HASH = /^[0-9a-f]{32}$/
 const PID = /^[1-9]\d{0,9}$/
 
-export function isGaugeMode(s: string): s is GaugeMode {
-  return (GAUGE_MODES as readonly string[]).includes(s)
-}
-
 export function isLiveMode(mode: GaugeMode): boolean {
   return mode.startsWith('live')
 }
@@ -129,7 +125,3 @@ export function prefixPattern(prefix: string, rest = '*'): string {
   return `${escapeGlob(prefix)}:${rest}`
 }
 
-/** Normalizes REDIS_KEY_PREFIX as the exporter does: a trailing `:` is dropped. */
-export function normalizePrefix(prefix: string): string {
-  return prefix.replace(/:+$/, '')
-}

@@ -5,7 +5,9 @@
  */
 import type {Redis} from 'ioredis'
 
-import {scanPrefix} from '../storage/keyspace.js'
+import {flushPrefix, scanPrefix} from '../storage/keyspace.js'
+
+export {flushPrefix}
 
 export interface FlushPlan {
   /** Exporter keys under the prefix (metric, meta, artifacts). */
@@ -33,15 +35,6 @@ export async function planFlush(redis: Redis, prefix: string, sampleSize = 10): 
     for (const k of batch.ours) if (plan.sample.length < sampleSize) plan.sample.push(k.key)
   }
   return plan
-}
-
-/** SCAN + UNLINK per batch; safe to re-run. */
-export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
-  let deleted = 0
-  for await (const batch of scanPrefix(redis, prefix)) {
-    if (batch.ours.length > 0) deleted += await redis.unlink(...batch.ours.map((k) => k.key))
-  }
-  return deleted
 }
 
 export async function planFlushAll(redis: Redis, sampleSize = 10): Promise<FlushPlan> {

@@ -13,8 +13,8 @@ import type {Redis} from 'ioredis'
 
 import {isLiveMode, type ParsedKey, siblingKey} from '../metrics/keys.js'
 import {parsePyFloat} from '../metrics/pyfloat.js'
-import {PUT_FIELD, evalFields, scriptsRefused} from '../redis/lua.js'
-import {chunks, pipelineReplies} from '../redis/pipeline.js'
+import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../redis/lua.js'
+import {pipelineReplies} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
 import {type AtomicItem, applyAtomically} from '../storage/atomic.js'
 import {scanPrefix} from '../storage/keyspace.js'
@@ -119,33 +119,30 @@ async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions, mode: {sc
     siblingExists,
     pttl,
   })
-  if (mode.scripts) {
-    try {
-      const parts = await Promise.all(
-        [...chunks(keys, FACTS_CHUNK)].map((part) =>
-          evalFields(redis, FACTS, part.flatMap((k) => [k.key, sibling(k)]), [withTtl ? '1' : '0', ...part.map(timeField)]),
-        ),
-      )
-      const flat = parts.flat()
-      const per = withTtl ? 3 : 2
-      return keys.map((k, i) => toFacts(k, flat[i * per] ?? undefined, flat[i * per + 1] === '1', withTtl ? Number(flat[i * per + 2]) : undefined))
-    } catch (error) {
-      if (!scriptsRefused(error)) throw error
-      mode.scripts = false
-    }
-  }
-  const replies = await pipelineReplies(redis, (p) => {
-    for (const k of keys) {
-      p.hget(k.key, timeField(k))
-      p.exists(sibling(k))
-      if (withTtl) p.pttl(k.key)
-    }
-  })
   const per = withTtl ? 3 : 2
-  return keys.map((k, i) => {
-    const [time, sib, pttl] = [replies[i * per], replies[i * per + 1], replies[i * per + 2]]
-    return toFacts(k, time.ok && typeof time.value === 'string' ? time.value : undefined, sib.ok && sib.value === 1, pttl?.ok ? Number(pttl.value) : undefined)
-  })
+  return scriptOrPipeline(
+    mode,
+    async () => {
+      const flat = await evalFieldsInChunks(redis, FACTS, keys, FACTS_CHUNK, (part) => ({
+        keys: part.flatMap((k) => [k.key, sibling(k)]),
+        args: [withTtl ? '1' : '0', ...part.map(timeField)],
+      }))
+      return keys.map((k, i) => toFacts(k, flat[i * per] ?? undefined, flat[i * per + 1] === '1', withTtl ? Number(flat[i * per + 2]) : undefined))
+    },
+    async () => {
+      const replies = await pipelineReplies(redis, (p) => {
+        for (const k of keys) {
+          p.hget(k.key, timeField(k))
+          p.exists(sibling(k))
+          if (withTtl) p.pttl(k.key)
+        }
+      })
+      return keys.map((k, i) => {
+        const [time, sib, pttl] = [replies[i * per], replies[i * per + 1], replies[i * per + 2]]
+        return toFacts(k, time.ok && typeof time.value === 'string' ? time.value : undefined, sib.ok && sib.value === 1, pttl?.ok ? Number(pttl.value) : undefined)
+      })
+    },
+  )
 }
 
 export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult> {

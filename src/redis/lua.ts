@@ -22,6 +22,43 @@ export function scriptsRefused(error: unknown): boolean {
   return NO_SCRIPTS.test(String((error as Error)?.message ?? error))
 }
 
+/**
+ * Runs `viaScript` unless scripts were refused before on this walk, and
+ * `viaPipeline` when they are refused now (then `mode.scripts` turns false,
+ * so the rest of the walk does not ask again). Other errors pass through.
+ */
+export async function scriptOrPipeline<T>(mode: {scripts: boolean}, viaScript: () => Promise<T>, viaPipeline: () => Promise<T>): Promise<T> {
+  if (mode.scripts) {
+    try {
+      return await viaScript()
+    } catch (error) {
+      if (!scriptsRefused(error)) throw error
+      mode.scripts = false
+    }
+  }
+  return viaPipeline()
+}
+
+/**
+ * A PUT_FIELD script over many items, `size` at a time, the calls sent back
+ * to back (one Lua call over 25k keys cost the server 5.2 µs a key, over 5k
+ * keys 2.8 µs: its tables grow). Returns every field in item order.
+ */
+export async function evalFieldsInChunks<T>(
+  redis: Redis,
+  script: string,
+  items: readonly T[],
+  size: number,
+  call: (part: readonly T[]) => {keys: string[]; args: (string | number)[]},
+): Promise<(string | null)[]> {
+  const parts: Promise<(string | null)[]>[] = []
+  for (let i = 0; i < items.length; i += size) {
+    const {keys, args} = call(items.slice(i, i + size))
+    parts.push(evalFields(redis, script, keys, args))
+  }
+  return (await Promise.all(parts)).flat()
+}
+
 /** Runs a PUT_FIELD script and returns its fields in order. */
 export async function evalFields(redis: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<(string | null)[]> {
   const buf = (await redis.callBuffer('EVAL', script, keys.length, ...keys, ...args)) as Buffer
@@ -81,24 +118,20 @@ export async function probeKeys(redis: Redis, keys: readonly string[], probes: r
   const per = probes.length
   const split = (flat: (string | null)[]) => keys.map((_, i) => flat.slice(i * per, i * per + per))
   if (keys.length === 0) return []
-  if (mode.scripts) {
-    try {
-      const parts: Promise<(string | null)[]>[] = []
-      for (let i = 0; i < keys.length; i += PROBE_CHUNK) parts.push(evalFields(redis, PROBE_SCRIPT, keys.slice(i, i + PROBE_CHUNK), probes))
-      return split((await Promise.all(parts)).flat())
-    } catch (error) {
-      if (!scriptsRefused(error)) throw error
-      mode.scripts = false
-    }
-  }
-  const pipeline = redis.pipeline()
-  for (const k of keys) {
-    for (const p of probes) {
-      if (p === 'TYPE') pipeline.type(k)
-      else if (p === 'PTTL') pipeline.pttl(k)
-      else pipeline.hget(k, p.slice(5))
-    }
-  }
-  const replies = (await pipeline.exec()) ?? []
-  return split(replies.map(([error, value]) => (error || value === null || value === undefined ? null : String(value))))
+  return scriptOrPipeline(
+    mode,
+    async () => split(await evalFieldsInChunks(redis, PROBE_SCRIPT, keys, PROBE_CHUNK, (part) => ({keys: [...part], args: [...probes]}))),
+    async () => {
+      const pipeline = redis.pipeline()
+      for (const k of keys) {
+        for (const p of probes) {
+          if (p === 'TYPE') pipeline.type(k)
+          else if (p === 'PTTL') pipeline.pttl(k)
+          else pipeline.hget(k, p.slice(5))
+        }
+      }
+      const replies = (await pipeline.exec()) ?? []
+      return split(replies.map(([error, value]) => (error || value === null || value === undefined ? null : String(value))))
+    },
+  )
 }

@@ -8,9 +8,10 @@ import type {Redis} from 'ioredis'
 import type {RedisConfig} from '../config/load.js'
 import {escapeGlob} from '../metrics/keys.js'
 import {closeRedis, connectRedis} from '../redis/connect.js'
-import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet, pipelineReplies} from '../redis/pipeline.js'
+import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet} from '../redis/pipeline.js'
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict, type StorageDictOptions} from './dict.js'
+import {flushPrefix} from './keyspace.js'
 
 export class RedisStorageClient {
   constructor(
@@ -72,28 +73,17 @@ export class RedisStorageClient {
   }
 
   /**
-   * Deletes every key under the prefix (and only there) by SCAN + UNLINK in
-   * batches. The database's other keys are untouched; for all of them use FLUSHDB.
+   * Deletes the exporter's keys under the prefix by SCAN + UNLINK in batches,
+   * exactly as `redismp flushdb` does: not another application's nested
+   * prefix, not foreign keys under ours, not the database's other keys.
    */
-  async flushdb(batchCount = 1000): Promise<number> {
-    let deleted = 0
-    for await (const batch of scanBatches(this.redis, {match: `${escapeGlob(this.prefix)}:*`, count: batchCount})) {
-      deleted += await this.redis.unlink(...batch)
-    }
-    return deleted
+  flushdb(): Promise<number> {
+    return flushPrefix(this.redis, this.prefix)
   }
 
   /** The per-process store the exporter writes through, for this prefix. */
   dict(options: StorageDictOptions = {}): RedisStorageDict {
     return new RedisStorageDict(this.redis, this.prefix, {...this.ttl, ...options})
-  }
-
-  /** Hash fields of many keys in one round trip. */
-  async getMany(keys: readonly string[]): Promise<(Record<string, string> | undefined)[]> {
-    const replies = await pipelineReplies(this.redis, (p) => {
-      for (const k of keys) p.hgetall(k)
-    })
-    return replies.map((r) => (r.ok && Object.keys(r.value as object).length > 0 ? (r.value as Record<string, string>) : undefined))
   }
 
   private defaultTtl(): number | undefined {

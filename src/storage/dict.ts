@@ -9,12 +9,12 @@
  */
 import type {Redis} from 'ioredis'
 
-import {type GaugeMode, type MetricType, classifyKey, escapeGlob, formatKey, siblingKey, typeSegment} from '../metrics/keys.js'
+import {type GaugeMode, type MetricType, formatKey, siblingKey, typeSegment} from '../metrics/keys.js'
 import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
 import {md5Hex} from '../metrics/pyjson.js'
-import {scanBatches} from '../redis/scan.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
+import {scanPrefix} from './keyspace.js'
 
 export interface StorageDictOptions {
   /** The writing process; the exporter uses os.getpid(). */
@@ -169,23 +169,18 @@ export class RedisStorageDict {
   }
 
   private async *ownKeys(kind: 'metric' | 'meta' | '*', batchCount: number): AsyncGenerator<string[]> {
-    const match = `${escapeGlob(this.prefix)}:*:${this.pid}:${kind}:*`
-    for await (const keys of scanBatches(this.redis, {match, count: batchCount})) {
-      const ours = keys.filter((k) => {
-        const v = classifyKey(k, this.prefix)
-        return v.ours && v.parsed.pid === this.pid
-      })
+    for await (const batch of scanPrefix(this.redis, this.prefix, {rest: `*:${this.pid}:${kind}:*`, count: batchCount})) {
+      const ours = batch.ours.filter((k) => k.pid === this.pid).map((k) => k.key)
       if (ours.length > 0) yield ours
     }
   }
 
   /**
    * Every (original_key, value, timestamp) this dict's prefix holds, over all pids,
-   * as the exporter's `read_all_values` yields them. One pipeline per SCAN batch.
+   * as the exporter's `read_all_values` yields them (each key's own meta). One pipeline per SCAN batch.
    */
   async *readAllValues(batchCount = 1000): AsyncGenerator<StoredValue> {
-    for await (const keys of scanBatches(this.redis, {match: `${escapeGlob(this.prefix)}:*:*:metric:*`, count: batchCount})) {
-      const parsed = keys.map((k) => classifyKey(k, this.prefix)).flatMap((v) => (v.ours ? [v.parsed] : []))
+    for await (const {ours: parsed} of scanPrefix(this.redis, this.prefix, {rest: '*:*:metric:*', count: batchCount})) {
       const replies = await pipelineReplies(this.redis, (p) => {
         for (const k of parsed) {
           p.hget(siblingKey(k, 'meta'), 'original_key')

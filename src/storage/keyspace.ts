@@ -47,3 +47,12 @@ export async function* scanPrefix(
     yield classifyBatch(keys, prefix)
   }
 }
+
+/** Deletes the exporter's keys under the prefix, SCAN + UNLINK per batch; safe to re-run. */
+export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0
+  for await (const batch of scanPrefix(redis, prefix)) {
+    if (batch.ours.length > 0) deleted += await redis.unlink(...batch.ours.map((k) => k.key))
+  }
+  return deleted
+}

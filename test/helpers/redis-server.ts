@@ -45,6 +45,17 @@ process.on('exit', () => {
   for (const p of started) p.kill('SIGKILL')
 })
 
+/** Stops a process this module started (if it still runs) and removes its directory. */
+async function stopProcess(proc: ChildProcess, dir: string): Promise<void> {
+  started.delete(proc)
+  if (proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGTERM')
+    await exited
+  }
+  rmSync(dir, {recursive: true, force: true})
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
@@ -138,15 +149,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     },
     client,
     env: (extra = {}) => ({REDIS_HOST: host, REDIS_PORT: String(port), ...extra}),
-    async stop() {
-      started.delete(proc)
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r))
-        proc.kill('SIGTERM')
-        await exited
-      }
-      rmSync(dir, {recursive: true, force: true})
-    },
+    stop: () => stopProcess(proc, dir),
   }
   return server
 }
@@ -212,14 +215,6 @@ export async function startSentinel(master: RedisServer, name = 'mymaster'): Pro
   await waitReady(proc, ask)
   return {
     port,
-    async stop() {
-      started.delete(proc)
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r))
-        proc.kill('SIGTERM')
-        await exited
-      }
-      rmSync(dir, {recursive: true, force: true})
-    },
+    stop: () => stopProcess(proc, dir),
   }
 }
