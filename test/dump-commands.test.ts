@@ -26,7 +26,7 @@ describe('dump, pids, pid', () => {
     expect(out).toBe('')
   })
 
-  it('without permission to run scripts (ACL -@scripting), dump falls back to pipelines and agrees', async () => {
+  it('without permission to run scripts (ACL -@scripting): dump needs none, pids and health fall back to pipelines, all agree', async () => {
     await ctx.redis.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting')
     const noScripts = {...ctx.env, REDIS_USERNAME: 'noscripts', REDIS_PASSWORD: 'pw'}
     const r = await runCli(['dump'], noScripts)

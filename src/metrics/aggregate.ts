@@ -7,7 +7,7 @@
  * in sums, NaN and ±0 in min/max, timestamp ties in mostrecent — we fix the
  * order to ascending pid, so the result never depends on SCAN order.
  */
-import {type GaugeMode, type MetricType, isLiveMode} from './keys.js'
+import {GAUGE_MODES, type GaugeMode, type MetricType, isLiveMode} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
 import {compareCodePoints, sortByCodePoint} from './pyjson.js'
@@ -46,7 +46,12 @@ export interface StoredSample {
    * entry). The aggregator caches its per-series work there; without it, on
    * the labels array.
    */
-  series?: object
+  series?: SeriesSlot
+}
+
+/** Where fold() keeps what it worked out about a series, on an object every sample of the series shares. */
+export interface SeriesSlot {
+  folded?: {owner: object}
 }
 
 export interface AggregateOptions {
@@ -70,13 +75,10 @@ interface Accumulator {
   result(): number | undefined
 }
 
-class SumAcc implements Accumulator {
-  private readonly sum = new ExactSum()
-  add(value: number): void {
-    this.sum.add(value)
-  }
+/** An ExactSum itself: one object less to reach per sample. */
+class SumAcc extends ExactSum implements Accumulator {
   result(): number {
-    return this.sum.value()
+    return this.value()
   }
 }
 
@@ -164,6 +166,8 @@ interface FamilyState {
 }
 
 interface PreparedSeries {
+  /** The aggregator that worked this out (a caller's series object may meet several). */
+  owner: Aggregator
   sampleName: string
   /** sample name + labels, the accumulator key */
   key: string
@@ -172,20 +176,13 @@ interface PreparedSeries {
   /** The family this series folds into, and under which type key it was found. */
   typeKey?: string
   fam?: FamilyState
-  /** Its accumulator (or bucket sum), once known, when pids fold into one sample. */
-  entry?: {acc: Accumulator}
-  bucketSum?: ExactSum
+  /** Where every pid of the series folds (its sample's accumulator or bucket sum), once known, when pids fold into one sample. */
+  acc?: Pick<Accumulator, 'add'>
 }
 
-/**
- * Where fold() keeps what it worked out about a series: on the object the
- * caller shares among all samples of the series (the reader's entry, else the
- * labels array). A Map or WeakMap lookup per sample cost as much as the rest
- * of fold() together.
- */
-const PREPARED = Symbol('redismp.prepared')
-
 const SEP = '\u0000'
+/** Family keys of gauges by mode, made once: a template string per sample showed in profiles. */
+const GAUGE_TYPE_KEY = Object.fromEntries(GAUGE_MODES.map((m) => [m, `gauge_${m}`])) as Record<GaugeMode, string>
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
 
 export class Aggregator {
@@ -199,7 +196,7 @@ export class Aggregator {
 
   add(s: StoredSample): void {
     const mode = s.type === 'gauge' ? (this.options.modeOverride ?? s.mode) : undefined
-    if (mode && isLiveMode(mode) && this.options.isLive && !this.options.raw) {
+    if (this.options.isLive && mode && isLiveMode(mode) && !this.options.raw) {
       this.pendingLive.push(s)
       return
     }
@@ -208,8 +205,11 @@ export class Aggregator {
 
   private fold(s: StoredSample, mode: GaugeMode | undefined): void {
     const raw = this.options.raw
-    const typeKey = s.type === 'gauge' && !raw ? `gauge_${mode}` : s.type
+    const typeKey = s.type === 'gauge' && !raw ? (mode ? GAUGE_TYPE_KEY[mode] : 'gauge') : s.type
     const series = this.prepare(s)
+    const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
+    // The common case, first: every pid of a folded series lands in the accumulator found for the first.
+    if (!keepsPid && series.typeKey === typeKey && series.acc) return series.acc.add(s.value, s.pid, s.timestamp)
     if (series.typeKey !== typeKey) {
       // First sample of this series (or a pid that stored it under another type): find its family.
       let byType = this.families.get(s.metricName)
@@ -219,12 +219,11 @@ export class Aggregator {
         fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
         byType.set(typeKey, fam)
       }
-      Object.assign(series, {typeKey, fam, entry: undefined, bucketSum: undefined})
+      Object.assign(series, {typeKey, fam, acc: undefined})
     }
     const fam = series.fam!
-    const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
     const pidSuffix = keepsPid ? SEP + SEP + 'pid' + SEP + s.pid : ''
-    // A copy either way: the input labels array carries the PREPARED cache.
+    // A copy either way: the input labels array may carry the fold cache.
     const withPid = (labels: LabelPairs) => (keepsPid ? labels.concat([['pid', String(s.pid)]]) : labels.slice())
 
     if (series.bucket) {
@@ -232,22 +231,19 @@ export class Aggregator {
         this.rejected['bad-le']++
         return
       }
-      if (!keepsPid && series.bucketSum) return series.bucketSum.add(s.value)
       const key = series.bucket.groupKey + pidSuffix
       let group = fam.buckets.get(key)
       if (!group) fam.buckets.set(key, (group = {labels: withPid(series.bucket.group), byLe: new Map()}))
       let sum = group.byLe.get(series.bucket.bound)
       if (!sum) group.byLe.set(series.bucket.bound, (sum = new ExactSum()))
-      if (!keepsPid) series.bucketSum = sum
+      if (!keepsPid) series.acc = sum
       sum.add(s.value)
       return
     }
-    // Folded across pids, every pid of a series lands in the same accumulator: remember it.
-    if (!keepsPid && series.entry) return series.entry.acc.add(s.value, s.pid, s.timestamp)
     const key = series.key + pidSuffix
     let entry = fam.samples.get(key)
     if (!entry) fam.samples.set(key, (entry = {name: s.sampleName, labels: withPid(s.labels), acc: raw ? new LastAcc() : accumulatorFor(s.type, mode)}))
-    if (!keepsPid) series.entry = entry
+    if (!keepsPid) series.acc = entry.acc
     entry.acc.add(s.value, s.pid, s.timestamp)
   }
 
@@ -256,16 +252,17 @@ export class Aggregator {
    * array for every pid of a series, so it keys the cache.
    */
   private prepare(s: StoredSample): PreparedSeries {
-    const cache = (s.series ?? s.labels) as {[PREPARED]?: {owner: Aggregator; series: PreparedSeries}}
-    let p = cache[PREPARED]?.owner === this ? cache[PREPARED].series : undefined
+    // A Map or WeakMap lookup per sample cost as much as the rest of fold() together.
+    const cache = s.series ?? (s.labels as SeriesSlot)
+    let p = cache.folded?.owner === this ? (cache.folded as PreparedSeries) : undefined
     if (p && p.sampleName === s.sampleName) return p
-    p = {sampleName: s.sampleName, key: s.sampleName + SEP + SEP + SEP + labelsKey(s.labels)}
+    p = {owner: this, sampleName: s.sampleName, key: s.sampleName + SEP + SEP + SEP + labelsKey(s.labels)}
     const le = s.type === 'histogram' ? s.labels.find(([n]) => n === 'le') : undefined
     if (le) {
       const group = s.labels.filter(([n]) => n !== 'le')
       p.bucket = {bound: parsePyFloat(le[1]), group, groupKey: labelsKey(group)}
     }
-    cache[PREPARED] = {owner: this, series: p}
+    cache.folded = p
     return p
   }
 

@@ -7,10 +7,24 @@
  * one — the same for any SCAN order, so two dumps are byte-identical.
  */
 export class ExactSum {
-  private partials: number[] = []
+  /** The one partial while one is enough, which is nearly always; then `partials` is undefined. */
+  private hi = 0
+  /** Shewchuk's partials, once a sum needs more than one. */
+  private partials: number[] | undefined
   private special = 0 // running naive sum of non-finite terms: Inf, -Inf or NaN
 
   add(x: number): void {
+    if (this.partials === undefined) {
+      // Adding to a single partial loses nothing when TwoSum's error term is 0.
+      const y = this.hi
+      const hi = x + y
+      const bv = hi - x
+      if (Number.isFinite(hi) && x - (hi - bv) + (y - bv) === 0) {
+        this.hi = hi
+        return
+      }
+      this.partials = [y]
+    }
     if (!Number.isFinite(x)) {
       this.special += x
       return
@@ -36,7 +50,7 @@ export class ExactSum {
   /** The correctly rounded sum, started from +0.0 as Python's `defaultdict(float)` does. */
   value(): number {
     if (this.special !== 0 || Number.isNaN(this.special)) return this.special
-    const p = this.partials
+    const p = this.partials ?? [this.hi]
     let n = p.length
     if (n === 0) return 0
     let hi = p[--n]

@@ -52,16 +52,19 @@ export function isLiveMode(mode: GaugeMode): boolean {
   return mode.startsWith('live')
 }
 
-type TypeInfo = Pick<ParsedKey, 'type' | 'mode' | 'artifact'>
+export type TypeInfo = Pick<ParsedKey, 'type' | 'mode' | 'artifact'> & {segment: string}
 
-/** Every valid type segment, looked up once per key instead of parsed. */
-const TYPE_SEGMENTS = new Map<string, TypeInfo>([
-  ['counter', {type: 'counter', artifact: false}],
-  ['histogram', {type: 'histogram', artifact: false}],
-  ['summary', {type: 'summary', artifact: false}],
-  ['gauge', {type: 'gauge', artifact: true}],
-  ...GAUGE_MODES.map((mode): [string, TypeInfo] => [`gauge_${mode}`, {type: 'gauge', mode, artifact: false}]),
-])
+/** Every valid type segment, in a fixed order: a type's index in it is a small number for per-key tables. */
+export const TYPE_INFOS: readonly TypeInfo[] = [
+  {segment: 'counter', type: 'counter', artifact: false},
+  {segment: 'histogram', type: 'histogram', artifact: false},
+  {segment: 'summary', type: 'summary', artifact: false},
+  {segment: 'gauge', type: 'gauge', artifact: true},
+  ...GAUGE_MODES.map((mode): TypeInfo => ({segment: `gauge_${mode}`, type: 'gauge', mode, artifact: false})),
+]
+
+/** Type segment -> index in TYPE_INFOS, looked up once per key instead of parsed. */
+export const TYPE_INDEX = new Map(TYPE_INFOS.map((info, i) => [info.segment, i]))
 
 /**
  * Classifies one key found under `prefix:`. A schema-shaped key under a longer
@@ -80,7 +83,8 @@ export function classifyKey(key: string, prefix: string): KeyVerdict {
   const pidSeg = key.slice(p + 1, k)
   const kindSeg = key.slice(k + 1, h)
   const hash = key.slice(h + 1)
-  const info = TYPE_SEGMENTS.get(typeSeg)
+  const index = TYPE_INDEX.get(typeSeg)
+  const info = index === undefined ? undefined : TYPE_INFOS[index]
   const problem = info ? schemaProblem(pidSeg, kindSeg, hash) : `unknown type "${typeSeg}"`
   if (problem) return {ours: false, reason: 'malformed', detail: problem}
   if (t !== prefix.length || !key.startsWith(prefix)) {

@@ -20,6 +20,9 @@ export function pyFloatRepr(x: number): string {
   if (x === -Infinity) return '-inf'
   const sign = x < 0 || Object.is(x, -0) ? '-' : ''
   if (x === 0) return `${sign}0.0`
+  // Where both print positional notation, JavaScript's shortest digits are Python's too.
+  const abs = Math.abs(x)
+  if (abs >= 1e-4 && abs < 1e16) return Number.isInteger(x) ? `${x}.0` : String(x)
   const {digits, exp} = shortestDigits(Math.abs(x))
   const decpt = exp + 1 // position of the decimal point relative to the digits
   if (decpt > -4 && decpt <= 16) {
@@ -67,4 +70,38 @@ export function parsePyFloat(text: string): number | undefined {
   }
   if (!PY_FLOAT.test(t)) return undefined
   return Number(t.replaceAll('_', ''))
+}
+
+/** Powers of ten that doubles hold exactly: a product or quotient with one is correctly rounded. */
+const EXACT_POW10 = Array.from({length: 23}, (_, i) => 10 ** i)
+
+/**
+ * parsePyFloat on UTF-8 bytes, without making a string for what repr()
+ * writes for everyday values: `[-]digits[.digits]` with at most 15
+ * significant digits is an exact integer over an exact power of ten, and one
+ * IEEE division of those is the correctly rounded result (Clinger's fast
+ * path). Everything else (exponents, inf, nan, long digit runs) goes through
+ * the text parser.
+ */
+export function parsePyFloatBytes(buf: Uint8Array, start: number, end: number): number | undefined {
+  let p = start
+  const negative = buf[p] === 0x2d
+  if (negative) p++
+  let mantissa = 0
+  let digits = 0
+  let fraction = -1
+  for (; p < end; p++) {
+    const c = buf[p]
+    if (c >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30)
+      digits++
+    } else if (c === 0x2e && fraction < 0 && digits > 0) fraction = digits
+    else break
+  }
+  if (p === end && digits > 0 && digits <= 15 && fraction !== digits) {
+    const scale = fraction < 0 ? 0 : digits - fraction
+    const value = scale === 0 ? mantissa : mantissa / EXACT_POW10[scale]
+    return negative ? -value : value
+  }
+  return parsePyFloat(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8'))
 }

@@ -95,19 +95,19 @@ export interface PidReport {
 export async function inspectPid(redis: Redis, o: {prefix: string; pid: number; local?: boolean; scanCount?: number}): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
   const now = await redisTime(redis)
-  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, scanCount: o.scanCount}, (k) => {
+  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount}, (k) => {
     rows.push({
       metric: k.identity.metricName,
       sample: k.identity.sampleName,
       labels: Object.fromEntries(k.identity.labels),
-      type: k.parsed.type,
-      ...(k.parsed.mode ? {mode: k.parsed.mode} : {}),
+      type: k.type,
+      ...(k.mode ? {mode: k.mode} : {}),
       value: k.value,
       timestamp: k.timestamp,
       updatedAt: k.updatedAt,
       ageSeconds: Math.max(0, Math.round((now - k.updatedAt) * 1000) / 1000),
       ttl: k.pttl === undefined || k.pttl < 0 ? null : Math.ceil(k.pttl / 1000),
-      key: k.parsed.key,
+      key: k.key!,
     })
   })
   rows.sort((a, b) => (a.sample < b.sample ? -1 : a.sample > b.sample ? 1 : JSON.stringify(a.labels) < JSON.stringify(b.labels) ? -1 : 1))

@@ -89,21 +89,9 @@ export class RedisMultiProcessCollector {
       this.redis,
       {prefix: o.prefix, pid: o.pid, type: filterLate ? undefined : o.type, metricFilter: filterLate ? undefined : o.metricFilter, scanCount: o.scanCount, onProgress: o.onProgress},
       (k) => {
-        if ((newestWrite.get(k.parsed.pid) ?? -Infinity) < k.updatedAt) newestWrite.set(k.parsed.pid, k.updatedAt)
-        const id = k.identity
-        if (filterLate && ((o.type && k.parsed.type !== o.type) || (o.metricFilter && !o.metricFilter(id.metricName)))) return
-        agg.add({
-          pid: k.parsed.pid,
-          type: k.parsed.type,
-          mode: k.parsed.mode,
-          metricName: id.metricName,
-          sampleName: id.sampleName,
-          labels: id.labels,
-          help: id.help,
-          value: k.value,
-          timestamp: k.timestamp,
-          series: k.series,
-        })
+        if (isLive && (newestWrite.get(k.pid) ?? -Infinity) < k.updatedAt) newestWrite.set(k.pid, k.updatedAt)
+        if (filterLate && ((o.type && k.type !== o.type) || (o.metricFilter && !o.metricFilter(k.metricName)))) return
+        agg.add(k)
       },
     )
     const families = agg.result()

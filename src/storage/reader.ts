@@ -1,19 +1,23 @@
 /**
  * The streaming reader under dump, pid and the collector: SCAN the metric
- * keys under the prefix and, per SCAN batch, read every key's fields and the
- * meta of each series not seen before in a few commands (batch-read.ts), the
- * next batch in flight while this one is folded. Memory holds one entry per
- * series — identity, the (pid, type) slots seen — never the keys. Anything
- * that is not clean exporter data is counted, never fatal.
+ * keys under the prefix and, per SCAN batch, one pipeline of HMGETs (and an
+ * HGET of the meta of each series not seen before), on a lane of its own that
+ * works on reply bytes (redis/lane.ts): the next SCAN and this batch's reads
+ * are in flight while the previous batch is folded, so Redis and we work at
+ * once. Memory holds one entry per series — identity, the (pid, type) slots
+ * seen — and the batch at hand, never the keys of the walk. Anything that is
+ * not clean exporter data is counted, never fatal.
  */
 import type {Redis} from 'ioredis'
 
-import {type LabelPairs, isValidMetricName} from '../metrics/aggregate.js'
-import {GAUGE_MODES, type MetricType, type ParsedKey, escapeGlob, siblingKey} from '../metrics/keys.js'
-import {parsePyFloat} from '../metrics/pyfloat.js'
+import {type LabelPairs, type SeriesSlot, type StoredSample, isValidMetricName} from '../metrics/aggregate.js'
+import {type GaugeMode, type MetricType, type ParsedKey, TYPE_INDEX, TYPE_INFOS, classifyKey, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
+import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
-import {type BatchReply, BatchReader, WRONGTYPE} from './batch-read.js'
-import {scanPrefix} from './keyspace.js'
+import {RawLane, ReplyError} from '../redis/lane.js'
+import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
+import {toolKey} from './keyspace.js'
+import {SeriesIndex} from './series-index.js'
 
 export interface SeriesIdentity {
   metricName: string
@@ -22,17 +26,20 @@ export interface SeriesIdentity {
   help: string
 }
 
-export interface ReadKey {
-  parsed: ParsedKey
+/**
+ * One metric key as read: a StoredSample, ready for the Aggregator as it is
+ * (one object per key, not two), plus what else the read learned.
+ */
+export interface ReadKey extends StoredSample {
   identity: SeriesIdentity
-  value: number
-  timestamp: number
   /** Redis TIME of the last write, seconds. */
   updatedAt: number
   /** Milliseconds to live; -1 without TTL; only with `withTtl`. */
   pttl?: number
+  /** The key itself; only with `withKeys`. */
+  key?: string
   /** The same object for every key of one series: a place for callers to cache per-series work. */
-  series: object
+  series: SeriesSlot
 }
 
 export interface ReadOptions {
@@ -42,9 +49,9 @@ export interface ReadOptions {
   /** Only series whose metric name passes (applied once per series). */
   metricFilter?: (metricName: string) => boolean
   withTtl?: boolean
+  /** Hand each key's name to the visitor as well (costs a string per key). */
+  withKeys?: boolean
   scanCount?: number
-  /** How batches are read; one is made per call when absent. */
-  reader?: BatchReader
   /** Told the number of keys scanned so far, after each batch. */
   onProgress?: (scanned: number) => void
 }
@@ -98,8 +105,8 @@ export const DUMP_SCAN_COUNT = 50_000
 
 type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 
-const TYPE_SLOT: Record<string, number> = {counter: 1, histogram: 2, summary: 3, gauge: 4}
-const MODE_SLOT: Record<string, number> = Object.fromEntries(GAUGE_MODES.map((m, i) => [m, 5 + i]))
+/** A (pid, type) pair as one number: what tells a repeated key of a series from a new one. */
+const slotOf = (pid: number, typeIndex: number) => pid * 16 + typeIndex
 
 /** Where a series keeps the (pid, type) slots SCAN has shown already. */
 interface SlotHolder {
@@ -107,13 +114,12 @@ interface SlotHolder {
 }
 
 /**
- * Records a key in its series' holder; true when SCAN showed it before. SCAN
+ * Records a slot in its series' holder; true when SCAN showed it before. SCAN
  * may return a key twice while the server rehashes, and a sum must count it
  * once. A short list of small numbers per series (a Set past 64 pids): a few
  * bytes per key, and no key string retained.
  */
-function isRepeat(holder: SlotHolder, k: ParsedKey): boolean {
-  const slot = k.pid * 16 + (k.mode ? MODE_SLOT[k.mode] : TYPE_SLOT[k.type] + (k.artifact ? 14 : 0))
+function isRepeat(holder: SlotHolder, slot: number): boolean {
   const seen = holder.slots
   if (seen === undefined) {
     holder.slots = [slot]
@@ -137,7 +143,7 @@ export class SeenKeys {
   repeat(k: ParsedKey): boolean {
     let holder = this.bySeries.get(k.hash)
     if (!holder) this.bySeries.set(k.hash, (holder = {}))
-    return isRepeat(holder, k)
+    return isRepeat(holder, slotOf(k.pid, TYPE_INDEX.get(k.typeSegment)!))
   }
 }
 
@@ -156,140 +162,382 @@ function scanRest(o: ReadOptions): string {
   return `${type}:${pid}:metric:*`
 }
 
-export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
-  const reader = o.reader ?? new BatchReader(redis)
-  const skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
-  const stats: ReadStats = {scannedKeys: 0, samples: 0, skipped, repeats: 0}
-  const series = new SeriesTable(o.metricFilter)
-  const count = (k: ReadKey) => {
-    stats.samples++
-    visit(k)
-  }
+/**
+ * Everything the reader knows about one series (one md5), reached by its
+ * number in the walk's SeriesIndex. A class, so that every entry has one
+ * shape and the hot loops read its fields at fixed offsets.
+ */
+class SeriesEntry implements SlotHolder, SeriesSlot {
+  /** The identity once a meta named the series, or why it cannot be used. */
+  id: Known | undefined = undefined
+  /** Its meta is on its way in some batch. */
+  requested = false
+  slots: number[] | Set<number> | undefined = undefined
+  /** The consumer's per-series cache (the aggregator's). */
+  folded: SeriesSlot['folded'] = undefined
+}
 
-  // One batch's read is in flight while the previous one is folded: Redis and we work at once.
-  let previous: Promise<InFlight> | undefined
-  for await (const batch of scanPrefix(redis, o.prefix, {rest: scanRest(o), count: o.scanCount ?? DUMP_SCAN_COUNT})) {
-    stats.scannedKeys += batch.ours.length + batch.otherPrefix.length + batch.foreign.length
-    o.onProgress?.(stats.scannedKeys)
-    skipped.otherPrefix += batch.otherPrefix.length
-    const keys: ParsedKey[] = []
-    const entries: SeriesEntry[] = []
-    for (const k of batch.ours) {
-      if (k.kind !== 'metric') continue
-      if (k.artifact) {
-        skipped.artifacts++
-        continue
-      }
-      const entry = series.entry(k.hash)
-      if (isRepeat(entry, k)) {
-        stats.repeats++
-        continue
-      }
-      keys.push(k)
-      entries.push(entry)
-    }
-    const current = sendBatch(reader, keys, entries, o.withTtl ?? false)
-    if (previous) await finishBatch(reader, await previous, series, skipped, count)
-    previous = current
+const HASH_LENGTH = 32
+/** `:metric:` and the hash end every key the walk reads. */
+const METRIC_TAIL = Buffer.from(':metric:')
+const META = Buffer.from('meta')
+const HMGET = encodeHead(5, 'HMGET')
+const HMGET_FIELDS = encodeArgs('value', 'timestamp', 'updated_at')
+const PTTL = encodeHead(2, 'PTTL')
+const HGET = encodeHead(3, 'HGET')
+const HGET_ORIGINAL_KEY = encodeArgs('original_key')
+
+/** Type segments by byte length, to match a key's bytes without making a string. */
+const TYPES_BY_LENGTH: [Buffer, number][][] = []
+TYPE_INFOS.forEach((info, i) => (TYPES_BY_LENGTH[info.segment.length] ??= []).push([Buffer.from(info.segment), i]))
+
+function typeIndexAt(b: Uint8Array, start: number, end: number): number | undefined {
+  for (const [segment, index] of TYPES_BY_LENGTH[end - start] ?? []) {
+    let i = 0
+    while (i < segment.length && b[start + i] === segment[i]) i++
+    if (i === segment.length) return index
   }
-  if (previous) await finishBatch(reader, await previous, series, skipped, count)
-  return stats
+  return undefined
 }
 
 /**
- * Everything the reader knows about one series (one md5), reached with one
- * Map lookup per key: at a million keys, each further lookup cost a second.
+ * Per key of a batch, what it is folded with when its fields arrive. Typed
+ * arrays sized by the SCAN reply: they live off the JS heap, so the batches
+ * in flight do not make every young-generation GC copy them.
  */
-interface SeriesEntry extends SlotHolder {
-  /** The identity once a meta named the series, or why it cannot be used. */
-  id?: Known
-  /** Its meta is on its way in some batch. */
-  requested?: boolean
+class Batch {
+  size = 0
+  readonly pid: Float64Array
+  readonly typeIndex: Uint8Array
+  readonly series: Int32Array
+  /** Keys whose own meta is read ahead of the batch's HMGETs: series new to the walk. */
+  readonly metaOf: number[] = []
+  /** Keys whose series was still unknown when their fields came: they wait for the end of the batch. */
+  readonly waiting: Fields[] = []
+
+  constructor(capacity: number) {
+    this.pid = new Float64Array(capacity)
+    this.typeIndex = new Uint8Array(capacity)
+    this.series = new Int32Array(capacity)
+  }
+
+  add(pid: number, typeIndex: number, series: number): void {
+    this.pid[this.size] = pid
+    this.typeIndex[this.size] = typeIndex
+    this.series[this.size++] = series
+  }
 }
 
-class SeriesTable {
-  private readonly byHash = new Map<string, SeriesEntry>()
-  constructor(private readonly filter?: (name: string) => boolean) {}
+/** What one HMGET (and PTTL) answered. */
+const enum Read {
+  Ok = 0,
+  NonHash = 1,
+  /** Every field missing: the key expired between SCAN and read. */
+  Gone = 2,
+  BadNumber = 3,
+}
 
-  entry(hash: string): SeriesEntry {
-    let e = this.byHash.get(hash)
-    if (!e) this.byHash.set(hash, (e = {}))
-    return e
-  }
+interface Fields {
+  /** The key's index in its batch. */
+  i: number
+  state: Read
+  value: number
+  timestamp: number
+  updatedAt: number
+  pttl: number
+}
 
-  learn(entry: SeriesEntry, originalKey: string | null): void {
-    entry.requested = false
-    if (originalKey !== null && entry.id === undefined) entry.id = toIdentity(originalKey, this.filter)
+export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
+  const lane = await RawLane.open(redis)
+  try {
+    return await new Walk(lane, o, visit).run()
+  } finally {
+    lane.close()
   }
 }
 
-interface InFlight {
-  keys: ParsedKey[]
-  entries: SeriesEntry[]
-  /** Indexes of the keys whose own meta was read with this batch. */
-  metaOf: number[]
-  reply: BatchReply
-  withTtl: boolean
-}
+/**
+ * One walk over the prefix, driven by replies: a SCAN reply sends the next
+ * SCAN at once, then this batch's reads (the metas of new series first, so
+ * that every key's identity is known when its fields arrive), and each HMGET
+ * reply is folded as it comes. Redis is never left without the next command
+ * while we work, and we never hold more than the batches in flight.
+ */
+class Walk {
+  private readonly skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
+  private readonly stats: ReadStats = {scannedKeys: 0, samples: 0, skipped: this.skipped, repeats: 0}
+  private readonly index = new SeriesIndex()
+  private readonly entries: SeriesEntry[] = []
+  private readonly writer = new CommandWriter(1 << 20)
+  private readonly prefix: Buffer
+  private readonly toolPrefix: string
+  private readonly withTtl: boolean
+  private readonly match: string
+  private readonly count: string
+  /** Requests not yet finished, oldest first; run() waits for each. */
+  private readonly inFlight: Promise<void>[] = []
+  /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
+  private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, pttl: -1}
 
-async function sendBatch(reader: BatchReader, keys: ParsedKey[], entries: SeriesEntry[], withTtl: boolean): Promise<InFlight> {
-  const metaOf: number[] = []
-  for (let i = 0; i < keys.length; i++) {
-    const e = entries[i]
-    if (e.id !== undefined || e.requested) continue
-    e.requested = true
-    metaOf.push(i)
-  }
-  const reply = await reader.read(
-    keys.map((k) => k.key),
-    metaOf.map((i) => siblingKey(keys[i], 'meta')),
-    withTtl,
-  )
-  return {keys, entries, metaOf, reply, withTtl}
-}
-
-async function finishBatch(
-  reader: BatchReader,
-  {keys, entries, metaOf, reply, withTtl}: InFlight,
-  series: SeriesTable,
-  skipped: SkippedCounts,
-  visit: (k: ReadKey) => void,
-): Promise<void> {
-  const asked = new Set(metaOf)
-  metaOf.forEach((i, j) => series.learn(entries[i], reply.metas[j]))
-
-  // A series still unknown: the meta its first key named was missing. Each such key reads its own (rare).
-  const orphanCandidates: number[] = []
-  for (let i = 0; i < keys.length; i++) {
-    const e = entries[i]
-    if (e.id === undefined && !e.requested && !asked.has(i)) orphanCandidates.push(i)
-  }
-  if (orphanCandidates.length > 0) {
-    const own = await reader.read([], orphanCandidates.map((i) => siblingKey(keys[i], 'meta')))
-    orphanCandidates.forEach((i, j) => series.learn(entries[i], own.metas[j]))
+  constructor(
+    private readonly lane: RawLane,
+    private readonly o: ReadOptions,
+    private readonly visit: (k: ReadKey) => void,
+  ) {
+    this.prefix = Buffer.from(o.prefix + ':')
+    this.toolPrefix = toolKey(o.prefix, '')
+    this.withTtl = o.withTtl ?? false
+    this.match = prefixPattern(o.prefix, scanRest(o))
+    this.count = String(o.scanCount ?? DUMP_SCAN_COUNT)
   }
 
-  for (let i = 0; i < keys.length; i++) {
-    const fields = reply.fields[i]
-    if (fields === WRONGTYPE) {
-      skipped.nonHash++
-      continue
+  async run(): Promise<ReadStats> {
+    this.scan('0')
+    for (let next = this.inFlight.shift(); next; next = this.inFlight.shift()) await next
+    return this.stats
+  }
+
+  private track(request: Promise<void>): void {
+    // Failures surface where run() awaits them, not as unhandled rejections meanwhile.
+    request.catch(() => undefined)
+    this.inFlight.push(request)
+  }
+
+  /** One SCAN; its reply sends the next one, then its keys' reads, written straight from its bytes. */
+  private scan(cursor: string): void {
+    const command = this.writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(this.match).arg('COUNT').arg(this.count).take()
+    this.track(
+      this.lane.request(command, 1, (r) => {
+        if (r.type === 0x2d) throw new ReplyError(r.line())
+        r.count() // [cursor, keys]
+        r.bulk()
+        const next = r.text()
+        if (next !== '0') this.scan(next)
+        this.read(this.classify(r))
+        this.o.onProgress?.(this.stats.scannedKeys)
+      }),
+    )
+  }
+
+  /**
+   * Picks the keys to read (ours, metric, not an artifact, not a repeat) and
+   * writes the HGETs of the metas of series new to the walk, then their HMGETs.
+   */
+  private classify(r: ReplyCursor): Batch {
+    const n = r.count()
+    const batch = new Batch(n)
+    const w = this.writer
+    this.stats.scannedKeys += n
+    // Where each key's bulk string lies in the reply, `$` header to CRLF.
+    const at = new Int32Array(2 * n)
+    for (let i = 0; i < n; i++) {
+      r.bulk()
+      const {buf, start, end} = r
+      let id = this.parseFast(buf, start, end) ? this.index.idOf(buf, end - HASH_LENGTH) : -1
+      if (id < 0) {
+        // Not a plain key of ours: classifyKey says what it is, as everywhere else.
+        const key = r.text()
+        if (key.startsWith(this.toolPrefix)) continue
+        const v = classifyKey(key, this.o.prefix)
+        if (!v.ours) {
+          if (v.reason === 'other-prefix') this.skipped.otherPrefix++
+          continue
+        }
+        if (v.parsed.kind !== 'metric') continue
+        this.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
+        this.pid = v.parsed.pid
+        id = this.index.idOf(buf, end - HASH_LENGTH)
+      }
+      const {typeIndex, pid} = this
+      if (TYPE_INFOS[typeIndex].artifact) {
+        this.skipped.artifacts++
+        continue
+      }
+      const entry = (this.entries[id] ??= new SeriesEntry())
+      if (isRepeat(entry, slotOf(pid, typeIndex))) {
+        this.stats.repeats++
+        continue
+      }
+      if (entry.id === undefined && !entry.requested) {
+        entry.requested = true
+        batch.metaOf.push(batch.size)
+        const kind = end - HASH_LENGTH - METRIC_TAIL.length + 1
+        w.raw(HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(HGET_ORIGINAL_KEY)
+      }
+      at[2 * batch.size] = r.header
+      at[2 * batch.size + 1] = end + 2
+      batch.add(pid, typeIndex, id)
     }
-    const id = entries[i].id
+    // The HMGETs after the metas, from the positions noted above.
+    for (let j = 0; j < 2 * batch.size; j += 2) {
+      // at[j] is where the key's `$` header begins in the reply: the bulk string goes out as it came in.
+      w.raw(HMGET).raw(r.buf, at[j], at[j + 1]).raw(HMGET_FIELDS)
+      if (this.withTtl) w.raw(PTTL).raw(r.buf, at[j], at[j + 1])
+    }
+    return batch
+  }
+
+  /** What parseFast read last. */
+  private typeIndex = 0
+  private pid = 0
+
+  /**
+   * Reads type and pid of a plain metric key of ours
+   * (`{prefix}:{type}:{pid}:metric:{md5}`) from its bytes; false for anything
+   * else, which classifyKey then judges. The md5's digits are checked by the
+   * series index.
+   */
+  private parseFast(b: Buffer, start: number, end: number): boolean {
+    const prefix = this.prefix
+    const tail = end - HASH_LENGTH - METRIC_TAIL.length
+    if (tail - start <= prefix.length + 2) return false
+    for (let i = 0; i < METRIC_TAIL.length; i++) if (b[tail + i] !== METRIC_TAIL[i]) return false
+    for (let i = 0; i < prefix.length; i++) if (b[start + i] !== prefix[i]) return false
+    // The pid: 1 to 10 digits, no leading zero, right before `:metric:`.
+    let p = tail - 1
+    let pid = 0
+    let scale = 1
+    while (p > start && b[p] >= 0x30 && b[p] <= 0x39) {
+      pid += (b[p] - 0x30) * scale
+      scale *= 10
+      p--
+    }
+    const digits = tail - 1 - p
+    if (digits === 0 || digits > 10 || b[p + 1] === 0x30 || b[p] !== 0x3a) return false
+    const typeIndex = typeIndexAt(b, start + prefix.length, p)
+    if (typeIndex === undefined) return false
+    this.typeIndex = typeIndex
+    this.pid = pid
+    return true
+  }
+
+  /** Key `i` of a batch as text, made again from its parts. */
+  private keyOf(batch: Batch, i: number, kind: 'metric' | 'meta'): string {
+    return formatKey(this.o.prefix, TYPE_INFOS[batch.typeIndex[i]].segment, batch.pid[i], kind, this.index.hexOf(batch.series[i]))
+  }
+
+  /** Sends a batch's reads: metas first, then per key HMGET (and PTTL); folds each key as its reply comes. */
+  private read(batch: Batch): void {
+    const metas = batch.metaOf.length
+    const per = this.withTtl ? 2 : 1
+    const total = metas + batch.size * per
+    const f = this.current
+    let at = 0
+    const onReply = (r: ReplyCursor) => {
+      const k = at++
+      if (k < metas) this.learn(batch.series[batch.metaOf[k]], metaText(r))
+      else if (per === 1) {
+        readFields(r, f)
+        f.i = k - metas
+        this.settle(batch, f, false)
+      } else if ((k - metas) % 2 === 0) readFields(r, f)
+      else {
+        f.pttl = r.type === 0x3a ? r.count() : -2
+        f.i = (k - metas - 1) / 2
+        this.settle(batch, f, false)
+      }
+      if (at === total) this.finish(batch)
+    }
+    const commands = this.writer.detach()
+    this.track(this.lane.request(commands, total, onReply, () => this.writer.reuse(commands)))
+  }
+
+
+  /** Folds one key's fields, counts why not, or (series unknown yet, and not `final`) keeps them for the batch's end. */
+  private settle(batch: Batch, f: Fields, final: boolean): void {
+    if (f.state === Read.NonHash) {
+      this.skipped.nonHash++
+      return
+    }
+    const entry = this.entries[batch.series[f.i]]
+    const id = entry.id
     if (typeof id !== 'object') {
-      if (id === undefined) skipped.orphans++
-      else if (id === 'bad-json') skipped.badJson++
-      else if (id === 'bad-name') skipped.badName++
-      continue
+      if (id === undefined) {
+        if (final) this.skipped.orphans++
+        else batch.waiting.push({...f})
+      } else if (id === 'bad-json') this.skipped.badJson++
+      else if (id === 'bad-name') this.skipped.badName++
+      return
     }
-    const [v, ts, up] = fields
-    if (v === null && ts === null && up === null) continue // expired since SCAN
-    const value = v === null ? undefined : parsePyFloat(v)
-    const timestamp = ts === null ? undefined : parsePyFloat(ts)
-    if (value === undefined || timestamp === undefined) {
-      skipped.badNumber++
-      continue
+    if (f.state === Read.Gone) return
+    if (f.state === Read.BadNumber) {
+      this.skipped.badNumber++
+      return
     }
-    visit({parsed: keys[i], identity: id, value, timestamp, updatedAt: up === null ? 0 : (parsePyFloat(up) ?? 0), pttl: withTtl ? reply.pttl[i] : undefined, series: entries[i]})
+    this.stats.samples++
+    const info = TYPE_INFOS[batch.typeIndex[f.i]]
+    // Every field always set, so that every key has one shape and the fold's reads of it stay monomorphic.
+    this.visit({
+      pid: batch.pid[f.i],
+      type: info.type,
+      mode: info.mode,
+      metricName: id.metricName,
+      sampleName: id.sampleName,
+      labels: id.labels,
+      help: id.help,
+      value: f.value,
+      timestamp: f.timestamp,
+      series: entry,
+      identity: id,
+      updatedAt: f.updatedAt,
+      pttl: this.withTtl ? f.pttl : undefined,
+      key: this.o.withKeys ? this.keyOf(batch, f.i, 'metric') : undefined,
+    })
+  }
+
+  /**
+   * The keys whose series no meta has named yet: the meta their series' first
+   * key named was missing. Each reads its own meta (rare), then all are settled.
+   */
+  private finish(batch: Batch): void {
+    const {waiting} = batch
+    if (waiting.length === 0) return
+    const settleAll = () => waiting.forEach((f) => this.settle(batch, f, true))
+    const asked = new Set(batch.metaOf)
+    const ask = waiting.filter((f) => !asked.has(f.i) && !this.entries[batch.series[f.i]].requested)
+    if (ask.length === 0) return settleAll()
+    for (const f of ask) this.writer.raw(HGET).arg(this.keyOf(batch, f.i, 'meta')).raw(HGET_ORIGINAL_KEY)
+    let j = 0
+    this.track(
+      this.lane.request(this.writer.take(), ask.length, (r) => {
+        this.learn(batch.series[ask[j++].i], metaText(r))
+        if (j === ask.length) settleAll()
+      }),
+    )
+  }
+
+  private learn(series: number, originalKey: string | null): void {
+    const entry = this.entries[series]
+    entry.requested = false
+    if (originalKey !== null && entry.id === undefined) entry.id = toIdentity(originalKey, this.o.metricFilter)
+  }
+}
+
+/** original_key from an HGET reply; null when missing or not a hash. */
+function metaText(r: ReplyCursor): string | null {
+  return r.type === 0x24 && r.bulk() ? r.text() : null
+}
+
+/** value, timestamp, updated_at from an HMGET reply. */
+function readFields(r: ReplyCursor, f: Fields): void {
+  f.state = Read.Ok
+  if (r.type === 0x2d) {
+    const message = r.line()
+    if (!message.startsWith('WRONGTYPE')) throw new ReplyError(message)
+    f.state = Read.NonHash
+    return
+  }
+  r.count()
+  const hasValue = r.bulk()
+  const value = hasValue ? parsePyFloatBytes(r.buf, r.start, r.end) : undefined
+  const hasTimestamp = r.bulk()
+  const timestamp = hasTimestamp ? parsePyFloatBytes(r.buf, r.start, r.end) : undefined
+  const hasUpdated = r.bulk()
+  if (!hasValue && !hasTimestamp && !hasUpdated) f.state = Read.Gone
+  else if (value === undefined || timestamp === undefined) f.state = Read.BadNumber
+  else {
+    f.value = value
+    f.timestamp = timestamp
+    f.updatedAt = hasUpdated ? (parsePyFloatBytes(r.buf, r.start, r.end) ?? 0) : 0
   }
 }

@@ -1,0 +1,162 @@
+/**
+ * The bulk-read lane: a private connection for reading a whole prefix, spoken
+ * to in raw RESP (resp.ts). ioredis opens it (`duplicate()`: the same host,
+ * TLS, ACL user, db and Sentinel master as the main connection) and then lets
+ * go of its socket; from there a request is a buffer of many commands and a
+ * callback per reply that reads the reply's bytes where they lie.
+ *
+ * Failures end the lane, never hang it: an error reply the caller does not
+ * expect, a dropped socket, or no byte for the command timeout while replies
+ * are owed reject every pending request with an error mapRedisError knows.
+ */
+import type {Redis} from 'ioredis'
+
+import {ReplyCursor, ReplyFramer} from './resp.js'
+
+/** Gets one whole reply; `r` is positioned at its first byte. Throwing ends the lane. */
+export type OnReply = (r: ReplyCursor) => void
+
+interface Pending {
+  replies: number
+  onReply: OnReply
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+/** An error reply, named as ioredis names them so that mapRedisError reads it the same way. */
+export class ReplyError extends Error {
+  override name = 'ReplyError'
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000
+
+export class RawLane {
+  private inbox = Buffer.allocUnsafe(1 << 20)
+  /** inbox[head, tail) holds bytes not yet delivered. */
+  private head = 0
+  private tail = 0
+  private readonly framer = new ReplyFramer()
+  private readonly cursor = new ReplyCursor()
+  private readonly queue: Pending[] = []
+  private failure: Error | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  private constructor(
+    private readonly owner: Redis,
+    private readonly socket: NodeJS.ReadWriteStream & {destroy(): void},
+    private readonly timeoutMs: number,
+  ) {
+    socket.removeAllListeners('data')
+    socket.on('data', (chunk: Buffer) => this.receive(chunk))
+    socket.on('error', (error: Error) => this.fail(error))
+    socket.on('close', () => this.fail(new Error('Connection is closed.')))
+  }
+
+  /** Opens a lane beside `redis`, on the same server and database. */
+  static async open(redis: Redis): Promise<RawLane> {
+    // RESP2 whatever the main connection negotiated: the replies parsed here have one shape.
+    const dup = redis.duplicate({lazyConnect: true, connectionName: 'redismp-read', protocol: 2})
+    let lastError: unknown
+    dup.on('error', (error: unknown) => {
+      lastError = error
+    })
+    try {
+      await dup.connect()
+      // ioredis is idle once connected: a PING answered proves it, and nothing is left to arrive for it.
+      await dup.ping()
+    } catch (error) {
+      dup.disconnect()
+      throw lastError ?? error
+    }
+    const socket = dup.stream as unknown as NodeJS.ReadWriteStream & {destroy(): void}
+    return new RawLane(dup, socket, redis.options.commandTimeout ?? DEFAULT_TIMEOUT_MS)
+  }
+
+  /**
+   * Sends `commands` (already encoded) and calls `onReply` for each of the
+   * `replies` replies they produce, in order. Resolves once all were read.
+   * `onSent` is told when the commands' buffer may be reused.
+   */
+  request(commands: Buffer, replies: number, onReply: OnReply, onSent?: () => void): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure)
+    if (replies === 0) {
+      onSent?.()
+      return Promise.resolve()
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({replies, onReply, resolve, reject})
+      this.watch()
+      this.socket.write(commands, onSent && (() => onSent()))
+    })
+  }
+
+  /** Closes the connection; pending requests fail. */
+  close(): void {
+    this.fail(new Error('Connection is closed.'))
+    this.owner.disconnect()
+  }
+
+  private receive(chunk: Buffer): void {
+    this.timer?.refresh()
+    this.append(chunk)
+    try {
+      for (;;) {
+        const end = this.framer.feed(this.inbox, this.tail)
+        if (end < 0) break
+        const pending = this.queue[0]
+        if (!pending) throw new Error('a reply arrived that nothing asked for')
+        pending.onReply(this.cursor.at(this.inbox, this.head))
+        this.head = end
+        if (--pending.replies === 0) {
+          this.queue.shift()
+          pending.resolve()
+        }
+      }
+    } catch (error) {
+      this.fail(error as Error)
+      this.owner.disconnect()
+      return
+    }
+    if (this.head === this.tail) {
+      this.framer.reset(0)
+      this.head = this.tail = 0
+    }
+    if (this.queue.length === 0) this.unwatch()
+  }
+
+  /** Appends a chunk, moving undelivered bytes to the front or growing the inbox when needed. */
+  private append(chunk: Buffer): void {
+    if (this.tail + chunk.length > this.inbox.length) {
+      const kept = this.tail - this.head
+      const target = kept + chunk.length > this.inbox.length ? Buffer.allocUnsafe(Math.max(this.inbox.length * 2, kept + chunk.length)) : this.inbox
+      this.inbox.copy(target, 0, this.head, this.tail)
+      this.inbox = target
+      this.framer.shift(this.head)
+      this.head = 0
+      this.tail = kept
+    }
+    chunk.copy(this.inbox, this.tail)
+    this.tail += chunk.length
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return
+    this.failure = error
+    this.unwatch()
+    for (const p of this.queue.splice(0)) p.reject(error)
+  }
+
+  /** While replies are owed, silence longer than the command timeout ends the lane. */
+  private watch(): void {
+    if (this.timer || this.timeoutMs <= 0) return
+    this.timer = setTimeout(() => {
+      this.fail(new Error('Command timed out'))
+      this.owner.disconnect()
+    }, this.timeoutMs)
+  }
+
+  private unwatch(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}
