@@ -17,6 +17,10 @@ function sampleDoubles(n: number): number[] {
     const x = view.getFloat64(0)
     if (Number.isFinite(x)) out.push(x, Math.round(x * 1000) / 1000)
   }
+  // Everyday values, where pyFloatRepr takes its positional fast path (1e-4 <= |x| < 1e16), and its edges.
+  for (let k = 1; k <= 300; k++) {
+    out.push(k / 1000, -k / 7, k * 1.5, 1e-4 * k, 0.0001 - k * 1e-9, 1e16 - k * 2, -(1e15 + k), (k * 7919) / 100, 2 ** 52 + k)
+  }
   return out
 }
 

@@ -5,7 +5,7 @@ import {durationFlag, modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
 import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
-import {DUMP_FORMATS, type JsonFamily, familiesToJson, renderFamiliesTable, renderPrometheus} from '../render/metrics.js'
+import {DUMP_FORMATS, type JsonFamily, familiesToJson, prometheusChunks, renderFamiliesTable} from '../render/metrics.js'
 import type {ReadStats} from '../storage/reader.js'
 
 export interface DumpJson {
@@ -64,10 +64,11 @@ ${EXIT_CODES_HELP}`
     if (result.families.length === 0) this.note(`no samples under prefix "${this.loaded.config.prefix}" in db ${this.loaded.config.db}${flags.metric || flags.type || flags.pid ? ' matching the filters' : ''}`)
     if (!this.jsonEnabled()) {
       const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'prometheus')
-      if (format === 'prometheus') process.stdout.write(renderPrometheus(result.families))
+      if (format === 'prometheus') for (const chunk of prometheusChunks(result.families)) process.stdout.write(chunk)
       else if (format === 'json') this.log(JSON.stringify(familiesToJson(result.families), null, 2))
       else this.log(renderFamiliesTable(result.families, colorEnabled(process.stdout)))
     }
-    return {families: familiesToJson(result.families), stats: result.stats, deadPids: result.deadPids}
+    // Only --json prints what run() returns: a JSON copy of every sample is not made for nothing.
+    return {families: this.jsonEnabled() ? familiesToJson(result.families) : [], stats: result.stats, deadPids: result.deadPids}
   }
 }

@@ -178,11 +178,16 @@ interface PreparedSeries {
   fam?: FamilyState
   /** Where every pid of the series folds (its sample's accumulator or bucket sum), once known, when pids fold into one sample. */
   acc?: Pick<Accumulator, 'add'>
+  /** The same per pid, when each pid keeps a sample of its own (all, liveall, raw). */
+  byPid?: Map<number, Pick<Accumulator, 'add'>>
 }
 
 const SEP = '\u0000'
 /** Family keys of gauges by mode, made once: a template string per sample showed in profiles. */
 const GAUGE_TYPE_KEY = Object.fromEntries(GAUGE_MODES.map((m) => [m, `gauge_${m}`])) as Record<GaugeMode, string>
+const pidSuffix = (pid: number) => SEP + SEP + 'pid' + SEP + pid
+/** A copy either way: the input labels array may carry the fold cache. */
+const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number): LabelPairs => (keepsPid ? labels.concat([['pid', String(pid)]]) : labels.slice())
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
 
 export class Aggregator {
@@ -208,9 +213,11 @@ export class Aggregator {
     const typeKey = s.type === 'gauge' && !raw ? (mode ? GAUGE_TYPE_KEY[mode] : 'gauge') : s.type
     const series = this.prepare(s)
     const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
-    // The common case, first: every pid of a folded series lands in the accumulator found for the first.
-    if (!keepsPid && series.typeKey === typeKey && series.acc) return series.acc.add(s.value, s.pid, s.timestamp)
-    if (series.typeKey !== typeKey) {
+    // The common cases first: the accumulator this series' pids fold into, or this pid's own, found before.
+    if (series.typeKey === typeKey) {
+      const acc = keepsPid ? series.byPid?.get(s.pid) : series.acc
+      if (acc) return acc.add(s.value, s.pid, s.timestamp)
+    } else {
       // First sample of this series (or a pid that stored it under another type): find its family.
       let byType = this.families.get(s.metricName)
       if (!byType) this.families.set(s.metricName, (byType = new Map()))
@@ -219,32 +226,41 @@ export class Aggregator {
         fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
         byType.set(typeKey, fam)
       }
-      Object.assign(series, {typeKey, fam, acc: undefined})
+      Object.assign(series, {typeKey, fam, acc: undefined, byPid: undefined})
+    }
+    const acc = series.bucket ? this.bucketSum(series, s, keepsPid) : this.sampleAcc(series, s, mode, keepsPid)
+    if (!acc) return
+    if (!keepsPid) series.acc = acc
+    else (series.byPid ??= new Map()).set(s.pid, acc)
+    acc.add(s.value, s.pid, s.timestamp)
+  }
+
+  /** The accumulator of the output sample a (series, pid) lands in: made on first sight. */
+  private sampleAcc(series: PreparedSeries, s: StoredSample, mode: GaugeMode | undefined, keepsPid: boolean): Accumulator {
+    const fam = series.fam!
+    const key = keepsPid ? series.key + pidSuffix(s.pid) : series.key
+    let entry = fam.samples.get(key)
+    if (!entry) {
+      entry = {name: s.sampleName, labels: withPid(s.labels, keepsPid, s.pid), acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode)}
+      fam.samples.set(key, entry)
+    }
+    return entry.acc
+  }
+
+  /** A histogram bucket's running sum (per pid when pids are kept); undefined when `le` is not a number. */
+  private bucketSum(series: PreparedSeries, s: StoredSample, keepsPid: boolean): ExactSum | undefined {
+    const {bound, group, groupKey} = series.bucket!
+    if (bound === undefined) {
+      this.rejected['bad-le']++
+      return undefined
     }
     const fam = series.fam!
-    const pidSuffix = keepsPid ? SEP + SEP + 'pid' + SEP + s.pid : ''
-    // A copy either way: the input labels array may carry the fold cache.
-    const withPid = (labels: LabelPairs) => (keepsPid ? labels.concat([['pid', String(s.pid)]]) : labels.slice())
-
-    if (series.bucket) {
-      if (series.bucket.bound === undefined) {
-        this.rejected['bad-le']++
-        return
-      }
-      const key = series.bucket.groupKey + pidSuffix
-      let group = fam.buckets.get(key)
-      if (!group) fam.buckets.set(key, (group = {labels: withPid(series.bucket.group), byLe: new Map()}))
-      let sum = group.byLe.get(series.bucket.bound)
-      if (!sum) group.byLe.set(series.bucket.bound, (sum = new ExactSum()))
-      if (!keepsPid) series.acc = sum
-      sum.add(s.value)
-      return
-    }
-    const key = series.key + pidSuffix
-    let entry = fam.samples.get(key)
-    if (!entry) fam.samples.set(key, (entry = {name: s.sampleName, labels: withPid(s.labels), acc: raw ? new LastAcc() : accumulatorFor(s.type, mode)}))
-    if (!keepsPid) series.acc = entry.acc
-    entry.acc.add(s.value, s.pid, s.timestamp)
+    const key = keepsPid ? groupKey + pidSuffix(s.pid) : groupKey
+    let buckets = fam.buckets.get(key)
+    if (!buckets) fam.buckets.set(key, (buckets = {labels: withPid(group, keepsPid, s.pid), byLe: new Map()}))
+    let sum = buckets.byLe.get(bound)
+    if (!sum) buckets.byLe.set(bound, (sum = new ExactSum()))
+    return sum
   }
 
   /**

@@ -1,13 +1,13 @@
 /** Renderers for metric families: Prometheus text, JSON-safe data, and a table for people. */
 import type {MetricFamily} from '../metrics/aggregate.js'
-import {generateLatest} from '../metrics/exposition.js'
+import {exposition} from '../metrics/exposition.js'
 import {floatToGoString} from '../metrics/pyfloat.js'
 import {renderTable} from './table.js'
 
 export const DUMP_FORMATS = ['prometheus', 'json', 'table'] as const
 export type DumpFormat = (typeof DUMP_FORMATS)[number]
 
-export {generateLatest as renderPrometheus}
+export {exposition as prometheusChunks}
 
 /** JSON cannot carry Inf or NaN: those become the strings Prometheus uses (`+Inf`, `-Inf`, `NaN`). */
 export function jsonValue(x: number): number | string {
