@@ -106,7 +106,7 @@ export class CommandWriter {
   }
 
   reuse(detached: Buffer): void {
-    if (this.spare.length < 4) this.spare.push(Buffer.from(detached.buffer, detached.byteOffset, detached.buffer.byteLength - detached.byteOffset))
+    if (this.spare.length < 2) this.spare.push(Buffer.from(detached.buffer, detached.byteOffset, detached.buffer.byteLength - detached.byteOffset))
   }
 }
 

@@ -202,26 +202,39 @@ function typeIndexAt(b: Uint8Array, start: number, end: number): number | undefi
 
 /**
  * Per key of a batch, what it is folded with when its fields arrive. Typed
- * arrays sized by the SCAN reply: they live off the JS heap, so the batches
- * in flight do not make every young-generation GC copy them.
+ * arrays, off the JS heap, and used again for a later batch once this one is
+ * done: a walk cycles through the few batches in flight instead of leaving
+ * one set per SCAN reply to the GC.
  */
 class Batch {
   size = 0
-  readonly pid: Float64Array
-  readonly typeIndex: Uint8Array
-  readonly series: Int32Array
+  pid = new Float64Array(0)
+  typeIndex = new Uint8Array(0)
+  series = new Int32Array(0)
+  /** Where each key's bulk string lies in the SCAN reply (`$` header to CRLF), while its reads are written. */
+  at = new Int32Array(0)
   /** Keys whose own meta is read ahead of the batch's HMGETs: series new to the walk. */
   readonly metaOf: number[] = []
   /** Keys whose series was still unknown when their fields came: they wait for the end of the batch. */
   readonly waiting: Fields[] = []
 
-  constructor(capacity: number) {
-    this.pid = new Float64Array(capacity)
-    this.typeIndex = new Uint8Array(capacity)
-    this.series = new Int32Array(capacity)
+  /** Empties the batch for up to `capacity` keys. */
+  reset(capacity: number): this {
+    if (this.pid.length < capacity) {
+      this.pid = new Float64Array(capacity)
+      this.typeIndex = new Uint8Array(capacity)
+      this.series = new Int32Array(capacity)
+      this.at = new Int32Array(2 * capacity)
+    }
+    this.size = 0
+    this.metaOf.length = 0
+    this.waiting.length = 0
+    return this
   }
 
-  add(pid: number, typeIndex: number, series: number): void {
+  add(pid: number, typeIndex: number, series: number, bulkStart: number, bulkEnd: number): void {
+    this.at[2 * this.size] = bulkStart
+    this.at[2 * this.size + 1] = bulkEnd
     this.pid[this.size] = pid
     this.typeIndex[this.size] = typeIndex
     this.series[this.size++] = series
@@ -274,6 +287,8 @@ class Walk {
   private readonly withTtl: boolean
   private readonly match: string
   private readonly count: string
+  /** Batches done with, to be filled again. */
+  private readonly spareBatches: Batch[] = []
   /** Requests not yet finished, oldest first; run() waits for each. */
   private readonly inFlight: Promise<void>[] = []
   /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
@@ -325,11 +340,9 @@ class Walk {
    */
   private classify(r: ReplyCursor): Batch {
     const n = r.count()
-    const batch = new Batch(n)
+    const batch = (this.spareBatches.pop() ?? new Batch()).reset(n)
     const w = this.writer
     this.stats.scannedKeys += n
-    // Where each key's bulk string lies in the reply, `$` header to CRLF.
-    const at = new Int32Array(2 * n)
     for (let i = 0; i < n; i++) {
       r.bulk()
       const {buf, start, end} = r
@@ -364,11 +377,10 @@ class Walk {
         const kind = end - HASH_LENGTH - METRIC_TAIL.length + 1
         w.raw(HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(HGET_ORIGINAL_KEY)
       }
-      at[2 * batch.size] = r.header
-      at[2 * batch.size + 1] = end + 2
-      batch.add(pid, typeIndex, id)
+      batch.add(pid, typeIndex, id, r.header, end + 2)
     }
     // The HMGETs after the metas, from the positions noted above.
+    const at = batch.at
     for (let j = 0; j < 2 * batch.size; j += 2) {
       // at[j] is where the key's `$` header begins in the reply: the bulk string goes out as it came in.
       w.raw(HMGET).raw(r.buf, at[j], at[j + 1]).raw(HMGET_FIELDS)
@@ -438,6 +450,7 @@ class Walk {
       }
       if (at === total) this.finish(batch)
     }
+    if (total === 0) return void this.spareBatches.push(batch)
     const commands = this.writer.detach()
     this.track(this.lane.request(commands, total, onReply, () => this.writer.reuse(commands)))
   }
@@ -491,8 +504,11 @@ class Walk {
    */
   private finish(batch: Batch): void {
     const {waiting} = batch
-    if (waiting.length === 0) return
-    const settleAll = () => waiting.forEach((f) => this.settle(batch, f, true))
+    const settleAll = () => {
+      waiting.forEach((f) => this.settle(batch, f, true))
+      this.spareBatches.push(batch)
+    }
+    if (waiting.length === 0) return settleAll()
     const asked = new Set(batch.metaOf)
     const ask = waiting.filter((f) => !asked.has(f.i) && !this.entries[batch.series[f.i]].requested)
     if (ask.length === 0) return settleAll()
