@@ -157,6 +157,32 @@ describe('connection failures', () => {
     }
   })
 
+  it("dump's bulk-read connection goes where the main one went: ACL user, TLS with a client certificate, Sentinel, another db", async () => {
+    const mtls = await startRedis({tls: true, requireClientCert: true})
+    const sentinel = await startSentinel(plain)
+    try {
+      const targets = [
+        secured.env({REDIS_USERNAME: 'metrics', REDIS_PASSWORD: 'acl-pass', REDIS_DB: '2'}),
+        mtls.env({REDIS_SSL: 'true', REDIS_SSL_CA: mtls.tlsFiles!.ca, REDIS_SSL_SERVERNAME: 'localhost', REDIS_SSL_CERT: mtls.tlsFiles!.clientCert, REDIS_SSL_KEY: mtls.tlsFiles!.clientKey}),
+        {REDIS_SENTINELS: `127.0.0.1:${sentinel.port}`, REDIS_DB: '3'},
+      ]
+      const samples: number[] = []
+      for (const env of targets) {
+        expect((await runCli(['seed', '--pids', '2', '--series', '4'], env)).code).toBe(0)
+        const r = await runCli(['dump', '--format', 'prometheus'], env)
+        expect(r.stderr).toBe('')
+        expect(r.code).toBe(0)
+        expect(r.stdout).toMatch(/^# HELP /)
+        samples.push(r.stdout.split('\n').filter((line) => line && !line.startsWith('#')).length)
+      }
+      expect(samples[0]).toBeGreaterThan(0)
+      expect(new Set(samples).size).toBe(1)
+    } finally {
+      await sentinel.stop()
+      await mtls.stop()
+    }
+  })
+
   it('bad config values name the variable or flag and what is expected: exit 2', async () => {
     const cases: [string[], Record<string, string>, RegExp][] = [
       [['health'], {REDIS_PORT: 'abc'}, /REDIS_PORT: expected a port number from 1 to 65535, got "abc"/],
