@@ -1,0 +1,419 @@
+/**
+ * One walk over a prefix for readMetricKeys (reader.ts), on a read lane
+ * (redis/lane.ts): keys are classified on the SCAN reply's bytes, their reads
+ * written from those bytes, and every reply folded as it arrives.
+ */
+import {isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
+import {TYPE_INDEX, TYPE_INFOS, classifyKey, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
+import {parsePyFloatBytes} from '../metrics/pyfloat.js'
+import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
+import {type RawLane, ReplyError} from '../redis/lane.js'
+import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
+import {toolKey} from './keyspace.js'
+import type {ReadKey, ReadOptions, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
+import {type SlotHolder, isRepeat, slotOf} from './repeats.js'
+import {SeriesIndex} from './series-index.js'
+
+type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
+
+function toIdentity(text: string, filter?: (name: string) => boolean): Known {
+  const id = parseOriginalKey(text)
+  if (!id) return 'bad-json'
+  if (!isValidMetricName(id.metricName)) return 'bad-name'
+  if (filter && !filter(id.metricName)) return 'filtered'
+  const labels = sortByCodePoint(Object.entries(id.labels), ([name]) => name)
+  return {metricName: id.metricName, sampleName: id.sampleName, labels, help: id.help}
+}
+
+function scanRest(o: ReadOptions): string {
+  const pid = o.pid === undefined ? '*' : escapeGlob(String(o.pid))
+  const type = o.type === undefined ? '*' : o.type === 'gauge' ? 'gauge*' : o.type
+  return `${type}:${pid}:metric:*`
+}
+
+/**
+ * Everything the reader knows about one series (one md5), reached by its
+ * number in the walk's SeriesIndex. A class, so that every entry has one
+ * shape and the hot loops read its fields at fixed offsets.
+ */
+class SeriesEntry implements SlotHolder, SeriesSlot {
+  /** The identity once a meta named the series, or why it cannot be used. */
+  id: Known | undefined = undefined
+  /** Its meta is on its way in some batch. */
+  requested = false
+  slots: number[] | Set<number> | undefined = undefined
+  /** The consumer's per-series cache (the aggregator's). */
+  folded: SeriesSlot['folded'] = undefined
+}
+
+const HASH_LENGTH = 32
+/** `:metric:` and the hash end every key the walk reads. */
+const METRIC_TAIL = Buffer.from(':metric:')
+const META = Buffer.from('meta')
+const HMGET = encodeHead(5, 'HMGET')
+const HMGET_FIELDS = encodeArgs('value', 'timestamp', 'updated_at')
+const PTTL = encodeHead(2, 'PTTL')
+const HGET = encodeHead(3, 'HGET')
+const HGET_ORIGINAL_KEY = encodeArgs('original_key')
+
+/** Type segments by byte length, to match a key's bytes without making a string. */
+const TYPES_BY_LENGTH: [Buffer, number][][] = []
+TYPE_INFOS.forEach((info, i) => (TYPES_BY_LENGTH[info.segment.length] ??= []).push([Buffer.from(info.segment), i]))
+
+function typeIndexAt(b: Uint8Array, start: number, end: number): number | undefined {
+  for (const [segment, index] of TYPES_BY_LENGTH[end - start] ?? []) {
+    let i = 0
+    while (i < segment.length && b[start + i] === segment[i]) i++
+    if (i === segment.length) return index
+  }
+  return undefined
+}
+
+/**
+ * Per key of a batch, what it is folded with when its fields arrive. Typed
+ * arrays, off the JS heap, and used again for a later batch once this one is
+ * done: a walk cycles through the few batches in flight instead of leaving
+ * one set per SCAN reply to the GC.
+ */
+class Batch {
+  size = 0
+  pid = new Float64Array(0)
+  typeIndex = new Uint8Array(0)
+  series = new Int32Array(0)
+  /** Where each key's bulk string lies in the SCAN reply (`$` header to CRLF), while its reads are written. */
+  at = new Int32Array(0)
+  /** Keys whose own meta is read ahead of the batch's HMGETs: series new to the walk. */
+  readonly metaOf: number[] = []
+  /** Keys whose series was still unknown when their fields came: they wait for the end of the batch. */
+  readonly waiting: Fields[] = []
+
+  /** Empties the batch for up to `capacity` keys. */
+  reset(capacity: number): this {
+    if (this.pid.length < capacity) {
+      this.pid = new Float64Array(capacity)
+      this.typeIndex = new Uint8Array(capacity)
+      this.series = new Int32Array(capacity)
+      this.at = new Int32Array(2 * capacity)
+    }
+    this.size = 0
+    this.metaOf.length = 0
+    this.waiting.length = 0
+    return this
+  }
+
+  add(pid: number, typeIndex: number, series: number, bulkStart: number, bulkEnd: number): void {
+    this.at[2 * this.size] = bulkStart
+    this.at[2 * this.size + 1] = bulkEnd
+    this.pid[this.size] = pid
+    this.typeIndex[this.size] = typeIndex
+    this.series[this.size++] = series
+  }
+}
+
+/** What one HMGET (and PTTL) answered. */
+const enum Read {
+  Ok = 0,
+  NonHash = 1,
+  /** Every field missing: the key expired between SCAN and read. */
+  Gone = 2,
+  BadNumber = 3,
+}
+
+interface Fields {
+  /** The key's index in its batch. */
+  i: number
+  state: Read
+  value: number
+  timestamp: number
+  updatedAt: number
+  pttl: number
+}
+
+/**
+ * One walk over the prefix, driven by replies: a SCAN reply sends the next
+ * SCAN at once, then this batch's reads (the metas of new series first, so
+ * that every key's identity is known when its fields arrive), and each HMGET
+ * reply is folded as it comes. Redis is never left without the next command
+ * while we work, and we never hold more than the batches in flight.
+ */
+export class Walk {
+  private readonly skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
+  private readonly stats: ReadStats = {scannedKeys: 0, samples: 0, skipped: this.skipped, repeats: 0}
+  private readonly index = new SeriesIndex()
+  private readonly entries: SeriesEntry[] = []
+  private readonly writer = new CommandWriter(1 << 20)
+  private readonly prefix: Buffer
+  private readonly toolPrefix: string
+  private readonly withTtl: boolean
+  private readonly match: string
+  private readonly count: string
+  /** Batches done with, to be filled again. */
+  private readonly spareBatches: Batch[] = []
+  /** Requests not yet finished, oldest first; run() waits for each. */
+  private readonly inFlight: Promise<void>[] = []
+  /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
+  private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, pttl: -1}
+
+  constructor(
+    private readonly lane: RawLane,
+    private readonly o: ReadOptions & {scanCount: number},
+    private readonly visit: (k: ReadKey) => void,
+  ) {
+    this.prefix = Buffer.from(o.prefix + ':')
+    this.toolPrefix = toolKey(o.prefix, '')
+    this.withTtl = o.withTtl ?? false
+    this.match = prefixPattern(o.prefix, scanRest(o))
+    this.count = String(o.scanCount)
+  }
+
+  async run(): Promise<ReadStats> {
+    this.scan('0')
+    for (let next = this.inFlight.shift(); next; next = this.inFlight.shift()) await next
+    return this.stats
+  }
+
+  private track(request: Promise<void>): void {
+    // Failures surface where run() awaits them, not as unhandled rejections meanwhile.
+    request.catch(() => undefined)
+    this.inFlight.push(request)
+  }
+
+  /** One SCAN; its reply sends the next one, then its keys' reads, written straight from its bytes. */
+  private scan(cursor: string): void {
+    const command = this.writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(this.match).arg('COUNT').arg(this.count).take()
+    this.track(
+      this.lane.request(command, 1, (r) => {
+        if (r.type === 0x2d) throw new ReplyError(r.line())
+        r.count() // [cursor, keys]
+        r.bulk()
+        const next = r.text()
+        if (next !== '0') this.scan(next)
+        this.read(this.classify(r))
+        this.o.onProgress?.(this.stats.scannedKeys)
+      }),
+    )
+  }
+
+  /**
+   * Picks the keys to read (ours, metric, not an artifact, not a repeat) and
+   * writes the HGETs of the metas of series new to the walk, then their HMGETs.
+   */
+  private classify(r: ReplyCursor): Batch {
+    const n = r.count()
+    const batch = (this.spareBatches.pop() ?? new Batch()).reset(n)
+    const w = this.writer
+    this.stats.scannedKeys += n
+    for (let i = 0; i < n; i++) {
+      r.bulk()
+      const {buf, start, end} = r
+      let id = this.parseFast(buf, start, end) ? this.index.idOf(buf, end - HASH_LENGTH) : -1
+      if (id < 0) {
+        // Not a plain key of ours: classifyKey says what it is, as everywhere else.
+        const key = r.text()
+        if (key.startsWith(this.toolPrefix)) continue
+        const v = classifyKey(key, this.o.prefix)
+        if (!v.ours) {
+          if (v.reason === 'other-prefix') this.skipped.otherPrefix++
+          continue
+        }
+        if (v.parsed.kind !== 'metric') continue
+        this.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
+        this.pid = v.parsed.pid
+        id = this.index.idOf(buf, end - HASH_LENGTH)
+      }
+      const {typeIndex, pid} = this
+      if (TYPE_INFOS[typeIndex].artifact) {
+        this.skipped.artifacts++
+        continue
+      }
+      const entry = (this.entries[id] ??= new SeriesEntry())
+      if (isRepeat(entry, slotOf(pid, typeIndex))) {
+        this.stats.repeats++
+        continue
+      }
+      if (entry.id === undefined && !entry.requested) {
+        entry.requested = true
+        batch.metaOf.push(batch.size)
+        const kind = end - HASH_LENGTH - METRIC_TAIL.length + 1
+        w.raw(HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(HGET_ORIGINAL_KEY)
+      }
+      batch.add(pid, typeIndex, id, r.header, end + 2)
+    }
+    // The HMGETs after the metas, from the positions noted above.
+    const at = batch.at
+    for (let j = 0; j < 2 * batch.size; j += 2) {
+      // at[j] is where the key's `$` header begins in the reply: the bulk string goes out as it came in.
+      w.raw(HMGET).raw(r.buf, at[j], at[j + 1]).raw(HMGET_FIELDS)
+      if (this.withTtl) w.raw(PTTL).raw(r.buf, at[j], at[j + 1])
+    }
+    return batch
+  }
+
+  /** What parseFast read last. */
+  private typeIndex = 0
+  private pid = 0
+
+  /**
+   * Reads type and pid of a plain metric key of ours
+   * (`{prefix}:{type}:{pid}:metric:{md5}`) from its bytes; false for anything
+   * else, which classifyKey then judges. The md5's digits are checked by the
+   * series index.
+   */
+  private parseFast(b: Buffer, start: number, end: number): boolean {
+    const prefix = this.prefix
+    const tail = end - HASH_LENGTH - METRIC_TAIL.length
+    if (tail - start <= prefix.length + 2) return false
+    for (let i = 0; i < METRIC_TAIL.length; i++) if (b[tail + i] !== METRIC_TAIL[i]) return false
+    for (let i = 0; i < prefix.length; i++) if (b[start + i] !== prefix[i]) return false
+    // The pid: 1 to 10 digits, no leading zero, right before `:metric:`.
+    let p = tail - 1
+    let pid = 0
+    let scale = 1
+    while (p > start && b[p] >= 0x30 && b[p] <= 0x39) {
+      pid += (b[p] - 0x30) * scale
+      scale *= 10
+      p--
+    }
+    const digits = tail - 1 - p
+    if (digits === 0 || digits > 10 || b[p + 1] === 0x30 || b[p] !== 0x3a) return false
+    const typeIndex = typeIndexAt(b, start + prefix.length, p)
+    if (typeIndex === undefined) return false
+    this.typeIndex = typeIndex
+    this.pid = pid
+    return true
+  }
+
+  /** Key `i` of a batch as text, made again from its parts. */
+  private keyOf(batch: Batch, i: number, kind: 'metric' | 'meta'): string {
+    return formatKey(this.o.prefix, TYPE_INFOS[batch.typeIndex[i]].segment, batch.pid[i], kind, this.index.hexOf(batch.series[i]))
+  }
+
+  /** Sends a batch's reads: metas first, then per key HMGET (and PTTL); folds each key as its reply comes. */
+  private read(batch: Batch): void {
+    const metas = batch.metaOf.length
+    const per = this.withTtl ? 2 : 1
+    const total = metas + batch.size * per
+    const f = this.current
+    let at = 0
+    const onReply = (r: ReplyCursor) => {
+      const k = at++
+      if (k < metas) this.learn(batch.series[batch.metaOf[k]], metaText(r))
+      else if (per === 1) {
+        readFields(r, f)
+        f.i = k - metas
+        this.settle(batch, f, false)
+      } else if ((k - metas) % 2 === 0) readFields(r, f)
+      else {
+        f.pttl = r.type === 0x3a ? r.count() : -2
+        f.i = (k - metas - 1) / 2
+        this.settle(batch, f, false)
+      }
+      if (at === total) this.finish(batch)
+    }
+    if (total === 0) return void this.spareBatches.push(batch)
+    const commands = this.writer.detach()
+    this.track(this.lane.request(commands, total, onReply, () => this.writer.reuse(commands)))
+  }
+
+
+  /** Folds one key's fields, counts why not, or (series unknown yet, and not `final`) keeps them for the batch's end. */
+  private settle(batch: Batch, f: Fields, final: boolean): void {
+    if (f.state === Read.NonHash) {
+      this.skipped.nonHash++
+      return
+    }
+    const entry = this.entries[batch.series[f.i]]
+    const id = entry.id
+    if (typeof id !== 'object') {
+      if (id === undefined) {
+        if (final) this.skipped.orphans++
+        else batch.waiting.push({...f})
+      } else if (id === 'bad-json') this.skipped.badJson++
+      else if (id === 'bad-name') this.skipped.badName++
+      return
+    }
+    if (f.state === Read.Gone) return
+    if (f.state === Read.BadNumber) {
+      this.skipped.badNumber++
+      return
+    }
+    this.stats.samples++
+    const info = TYPE_INFOS[batch.typeIndex[f.i]]
+    // Every field always set, so that every key has one shape and the fold's reads of it stay monomorphic.
+    this.visit({
+      pid: batch.pid[f.i],
+      type: info.type,
+      mode: info.mode,
+      metricName: id.metricName,
+      sampleName: id.sampleName,
+      labels: id.labels,
+      help: id.help,
+      value: f.value,
+      timestamp: f.timestamp,
+      series: entry,
+      identity: id,
+      updatedAt: f.updatedAt,
+      pttl: this.withTtl ? f.pttl : undefined,
+      key: this.o.withKeys ? this.keyOf(batch, f.i, 'metric') : undefined,
+    })
+  }
+
+  /**
+   * The keys whose series no meta has named yet: the meta their series' first
+   * key named was missing. Each reads its own meta (rare), then all are settled.
+   */
+  private finish(batch: Batch): void {
+    const {waiting} = batch
+    const settleAll = () => {
+      waiting.forEach((f) => this.settle(batch, f, true))
+      this.spareBatches.push(batch)
+    }
+    if (waiting.length === 0) return settleAll()
+    const asked = new Set(batch.metaOf)
+    const ask = waiting.filter((f) => !asked.has(f.i) && !this.entries[batch.series[f.i]].requested)
+    if (ask.length === 0) return settleAll()
+    for (const f of ask) this.writer.raw(HGET).arg(this.keyOf(batch, f.i, 'meta')).raw(HGET_ORIGINAL_KEY)
+    let j = 0
+    this.track(
+      this.lane.request(this.writer.take(), ask.length, (r) => {
+        this.learn(batch.series[ask[j++].i], metaText(r))
+        if (j === ask.length) settleAll()
+      }),
+    )
+  }
+
+  private learn(series: number, originalKey: string | null): void {
+    const entry = this.entries[series]
+    entry.requested = false
+    if (originalKey !== null && entry.id === undefined) entry.id = toIdentity(originalKey, this.o.metricFilter)
+  }
+}
+
+/** original_key from an HGET reply; null when missing or not a hash. */
+function metaText(r: ReplyCursor): string | null {
+  return r.type === 0x24 && r.bulk() ? r.text() : null
+}
+
+/** value, timestamp, updated_at from an HMGET reply. */
+function readFields(r: ReplyCursor, f: Fields): void {
+  f.state = Read.Ok
+  if (r.type === 0x2d) {
+    const message = r.line()
+    if (!message.startsWith('WRONGTYPE')) throw new ReplyError(message)
+    f.state = Read.NonHash
+    return
+  }
+  r.count()
+  const hasValue = r.bulk()
+  const value = hasValue ? parsePyFloatBytes(r.buf, r.start, r.end) : undefined
+  const hasTimestamp = r.bulk()
+  const timestamp = hasTimestamp ? parsePyFloatBytes(r.buf, r.start, r.end) : undefined
+  const hasUpdated = r.bulk()
+  if (!hasValue && !hasTimestamp && !hasUpdated) f.state = Read.Gone
+  else if (value === undefined || timestamp === undefined) f.state = Read.BadNumber
+  else {
+    f.value = value
+    f.timestamp = timestamp
+    f.updatedAt = hasUpdated ? (parsePyFloatBytes(r.buf, r.start, r.end) ?? 0) : 0
+  }
+}
