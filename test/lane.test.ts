@@ -191,6 +191,37 @@ describe('RawLane against redis-server', () => {
     }
   })
 
+  it('a series whose first key has no meta is named by another pid\'s meta, in the same batch or a later one; one with none is orphaned', async () => {
+    const prefix = 'metas'
+    const named = originalKey('jobs', 'jobs_total', {queue: 'q'}, 'Jobs.')
+    const nameless = originalKey('lost', 'lost_total', {}, 'Lost.')
+    const p = ctx.redis.pipeline()
+    for (let pid = 1; pid <= 40; pid++) {
+      p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(named)), {value: `${pid}.0`, timestamp: '0.0', updated_at: '1.0'})
+      if (pid <= 3) p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(nameless)), {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+    }
+    // Only the last worker's meta survives (the others expired, say).
+    p.hset(formatKey(prefix, 'counter', 40, 'meta', md5Hex(named)), {original_key: named})
+    await p.exec()
+    try {
+      for (const scanCount of [3, 1000]) {
+        let total = 0
+        const pids = new Set<number>()
+        const stats = await readMetricKeys(ctx.redis, {prefix, scanCount}, (k) => {
+          expect(k.metricName).toBe('jobs')
+          total += k.value
+          pids.add(k.pid)
+        })
+        expect(pids.size).toBe(40)
+        expect(total).toBe((40 * 41) / 2)
+        expect(stats.skipped.orphans).toBe(3)
+        expect(stats.samples).toBe(40)
+      }
+    } finally {
+      await ctx.redis.flushdb()
+    }
+  })
+
   it('a connection dropped mid-walk fails the read as a lost connection, and nothing hangs', async () => {
     const prefix = 'dropped'
     const id = originalKey('c', 'c_total', {}, 'h')

@@ -84,8 +84,8 @@ class Batch {
   at = new Int32Array(0)
   /** Keys whose own meta is read ahead of the batch's HMGETs: series new to the walk. */
   readonly metaOf: number[] = []
-  /** Keys whose series was still unknown when their fields came: they wait for the end of the batch. */
-  readonly waiting: Fields[] = []
+  /** Keys whose series no meta had named when their fields came: they wait for the end of the batch. */
+  readonly waiting: Unnamed[] = []
 
   /** Empties the batch for up to `capacity` keys. */
   reset(capacity: number): this {
@@ -129,6 +129,13 @@ interface Fields {
   pttl: number
 }
 
+/** A key read before any meta named its series: all it needs to be folded later, or counted an orphan. */
+interface Unnamed extends Fields {
+  pid: number
+  typeIndex: number
+  series: number
+}
+
 /**
  * One walk over the prefix, driven by replies: a SCAN reply sends the next
  * SCAN at once, then this batch's reads (the metas of new series first, so
@@ -147,6 +154,8 @@ export class Walk {
   private readonly withTtl: boolean
   private readonly match: string
   private readonly count: string
+  /** Keys no meta had named by the end of their batch. */
+  private readonly unnamed: Unnamed[] = []
   /** Batches done with, to be filled again. */
   private readonly spareBatches: Batch[] = []
   /** Requests not yet finished, oldest first; run() waits for each. */
@@ -169,6 +178,8 @@ export class Walk {
   async run(): Promise<ReadStats> {
     this.scan('0')
     for (let next = this.inFlight.shift(); next; next = this.inFlight.shift()) await next
+    // Keys read before their series was named: folded now if a later meta named it, orphans if none did.
+    for (const u of this.unnamed.splice(0)) this.settle(u.pid, u.typeIndex, u.series, u, undefined)
     return this.stats
   }
 
@@ -283,9 +294,9 @@ export class Walk {
     return true
   }
 
-  /** Key `i` of a batch as text, made again from its parts. */
-  private keyOf(batch: Batch, i: number, kind: 'metric' | 'meta'): string {
-    return formatKey(this.o.prefix, TYPE_INFOS[batch.typeIndex[i]].segment, batch.pid[i], kind, this.index.hexOf(batch.series[i]))
+  /** A key as text, made again from its parts. */
+  private keyOf(pid: number, typeIndex: number, series: number, kind: 'metric' | 'meta'): string {
+    return formatKey(this.o.prefix, TYPE_INFOS[typeIndex].segment, pid, kind, this.index.hexOf(series))
   }
 
   /** Sends a batch's reads: metas first, then per key HMGET (and PTTL); folds each key as its reply comes. */
@@ -301,12 +312,12 @@ export class Walk {
       else if (per === 1) {
         readFields(r, f)
         f.i = k - metas
-        this.settle(batch, f, false)
+        this.settle(batch.pid[f.i], batch.typeIndex[f.i], batch.series[f.i], f, batch.waiting)
       } else if ((k - metas) % 2 === 0) readFields(r, f)
       else {
         f.pttl = r.type === 0x3a ? r.count() : -2
         f.i = (k - metas - 1) / 2
-        this.settle(batch, f, false)
+        this.settle(batch.pid[f.i], batch.typeIndex[f.i], batch.series[f.i], f, batch.waiting)
       }
       if (at === total) this.finish(batch)
     }
@@ -316,18 +327,22 @@ export class Walk {
   }
 
 
-  /** Folds one key's fields, counts why not, or (series unknown yet, and not `final`) keeps them for the batch's end. */
-  private settle(batch: Batch, f: Fields, final: boolean): void {
+  /**
+   * Folds one key's fields, or counts why not. A key whose series no meta
+   * has named yet goes to `unnamed` (the walk's end decides), or, at the
+   * end, counts as an orphan.
+   */
+  private settle(pid: number, typeIndex: number, series: number, f: Fields, unnamed: Unnamed[] | undefined): void {
     if (f.state === Read.NonHash) {
       this.skipped.nonHash++
       return
     }
-    const entry = this.entries[batch.series[f.i]]
+    const entry = this.entries[series]
     const id = entry.id
     if (typeof id !== 'object') {
       if (id === undefined) {
-        if (final) this.skipped.orphans++
-        else batch.waiting.push({...f})
+        if (unnamed) unnamed.push({...f, pid, typeIndex, series})
+        else this.skipped.orphans++
       } else if (id === 'bad-json') this.skipped.badJson++
       else if (id === 'bad-name') this.skipped.badName++
       return
@@ -338,10 +353,10 @@ export class Walk {
       return
     }
     this.stats.samples++
-    const info = TYPE_INFOS[batch.typeIndex[f.i]]
+    const info = TYPE_INFOS[typeIndex]
     // Every field always set, so that every key has one shape and the fold's reads of it stay monomorphic.
     this.visit({
-      pid: batch.pid[f.i],
+      pid,
       type: info.type,
       mode: info.mode,
       metricName: id.metricName,
@@ -354,30 +369,29 @@ export class Walk {
       identity: id,
       updatedAt: f.updatedAt,
       pttl: this.withTtl ? f.pttl : undefined,
-      key: this.o.withKeys ? this.keyOf(batch, f.i, 'metric') : undefined,
+      key: this.o.withKeys ? this.keyOf(pid, typeIndex, series, 'metric') : undefined,
     })
   }
 
   /**
-   * The keys whose series no meta has named yet: the meta their series' first
-   * key named was missing. Each reads its own meta (rare), then all are settled.
+   * The end of a batch. Its keys whose series no meta has named (the meta the
+   * series' first key named was missing) read their own metas (rare); those
+   * still unnamed wait for the end of the walk, since a later key's meta may
+   * yet name their series (metas can expire before their metrics do).
    */
   private finish(batch: Batch): void {
-    const {waiting} = batch
-    const settleAll = () => {
-      waiting.forEach((f) => this.settle(batch, f, true))
-      this.spareBatches.push(batch)
-    }
-    if (waiting.length === 0) return settleAll()
+    const waiting = batch.waiting.splice(0)
     const asked = new Set(batch.metaOf)
-    const ask = waiting.filter((f) => !asked.has(f.i) && !this.entries[batch.series[f.i]].requested)
-    if (ask.length === 0) return settleAll()
-    for (const f of ask) this.writer.raw(HGET).arg(this.keyOf(batch, f.i, 'meta')).raw(HGET_ORIGINAL_KEY)
+    this.spareBatches.push(batch)
+    const park = () => waiting.forEach((w) => this.settle(w.pid, w.typeIndex, w.series, w, this.entries[w.series].id === undefined ? this.unnamed : undefined))
+    const ask = waiting.filter((w) => !asked.has(w.i) && !this.entries[w.series].requested)
+    if (ask.length === 0) return park()
+    for (const w of ask) this.writer.raw(HGET).arg(this.keyOf(w.pid, w.typeIndex, w.series, 'meta')).raw(HGET_ORIGINAL_KEY)
     let j = 0
     this.track(
       this.lane.request(this.writer.take(), ask.length, (r) => {
-        this.learn(batch.series[ask[j++].i], metaText(r))
-        if (j === ask.length) settleAll()
+        this.learn(ask[j++].series, metaText(r))
+        if (j === ask.length) park()
       }),
     )
   }
