@@ -377,7 +377,8 @@ export class Walk {
    * The end of a batch. Its keys whose series no meta has named (the meta the
    * series' first key named was missing) read their own metas (rare); those
    * still unnamed wait for the end of the walk, since a later key's meta may
-   * yet name their series (metas can expire before their metrics do).
+   * yet name their series (a worker killed between its metric's HSET and its
+   * meta's HSETNX leaves no meta of its own).
    */
   private finish(batch: Batch): void {
     const waiting = batch.waiting.splice(0)
