@@ -158,6 +158,45 @@ describe('dump, pids, pid', () => {
     }
   })
 
+  it('pids agrees with the keys themselves, a non-hash key and a key without TTL included', async () => {
+    const odd = `gunicorn:counter:10002:metric:${'e'.repeat(32)}`
+    const bare = `gunicorn:counter:10003:metric:${'f'.repeat(32)}`
+    await ctx.redis.set(odd, 'not a hash', 'EX', 500)
+    await ctx.redis.hset(bare, {value: '1.0', timestamp: '0.0', updated_at: '9999999999.5'})
+    try {
+      // Ground truth, key by key, with the test's own client.
+      const expected = new Map<number, {metricKeys: number; artifacts: number; newestWrite: number | null; minTtl: number | null; maxTtl: number | null; keysWithoutTtl: number}>()
+      for (const key of await scanAll(ctx.redis, 'gunicorn:*:*:metric:*')) {
+        const [, type, pid] = key.split(':')
+        const row = expected.get(Number(pid)) ?? {metricKeys: 0, artifacts: 0, newestWrite: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0}
+        expected.set(Number(pid), row)
+        row.metricKeys++
+        if (type === 'gauge') row.artifacts++
+        const updated = (await ctx.redis.type(key)) === 'hash' ? await ctx.redis.hget(key, 'updated_at') : null
+        if (updated !== null) row.newestWrite = Math.max(row.newestWrite ?? -Infinity, Number(updated))
+        const pttl = await ctx.redis.pttl(key)
+        if (pttl === -1) row.keysWithoutTtl++
+        else {
+          row.minTtl = Math.min(row.minTtl ?? Infinity, Math.ceil(pttl / 1000))
+          row.maxTtl = Math.max(row.maxTtl ?? -Infinity, Math.ceil(pttl / 1000))
+        }
+      }
+      const rows = JSON.parse((await runCli(['pids', '--json'], ctx.env)).stdout)
+      expect(rows.map((r: {pid: number}) => r.pid)).toEqual([...expected.keys()].sort())
+      for (const row of rows) {
+        const want = expected.get(row.pid)!
+        const exact = (r: typeof want) => ({metricKeys: r.metricKeys, artifacts: r.artifacts, newestWrite: r.newestWrite, keysWithoutTtl: r.keysWithoutTtl})
+        expect(exact(row)).toEqual(exact(want))
+        expect(row.series).toBe(want.metricKeys - want.artifacts)
+        // TTLs are read a moment apart: allow the clock a second.
+        expect(Math.abs(row.minTtl - want.minTtl!)).toBeLessThanOrEqual(1)
+        expect(Math.abs(row.maxTtl - want.maxTtl!)).toBeLessThanOrEqual(1)
+      }
+    } finally {
+      await ctx.redis.unlink(odd, bare)
+    }
+  })
+
   it('pid: every series of one worker with value, timestamp, age and TTL', async () => {
     const r = await runCli(['pid', '10003', '--json'], ctx.env)
     const report = JSON.parse(r.stdout)

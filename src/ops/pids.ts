@@ -5,10 +5,7 @@
 import type {Redis} from 'ioredis'
 
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
-import {parsePyFloat} from '../metrics/pyfloat.js'
-import {probeKeys} from '../redis/lua.js'
-import {scanPrefix} from '../storage/keyspace.js'
-import {DUMP_SCAN_COUNT, type ReadStats, SeenKeys, readMetricKeys} from '../storage/reader.js'
+import {type ReadStats, readKeyFacts, readMetricKeys} from '../storage/reader.js'
 import {redisTime} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -31,34 +28,24 @@ export interface PidRow {
 
 export async function listPids(redis: Redis, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
   const rows = new Map<number, PidRow>()
-  const seen = new SeenKeys()
-  const mode = {scripts: true}
-  for await (const batch of scanPrefix(redis, o.prefix, {rest: '*:*:metric:*', count: o.scanCount ?? DUMP_SCAN_COUNT})) {
-    const keys = batch.ours.filter((k) => k.kind === 'metric')
-    const answers = await probeKeys(redis, keys.map((k) => k.key), ['HGET:updated_at', 'PTTL'], mode)
-    keys.forEach((k, i) => {
-      const [updated, pttl] = answers[i]
-      if (pttl === null || pttl === '-2') return // expired since SCAN
-      let row = rows.get(k.pid)
-      if (!row) {
-        row = {pid: k.pid, metricKeys: 0, series: 0, artifacts: 0, newestWrite: null, ageSeconds: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0}
-        rows.set(k.pid, row)
-      }
-      if (seen.repeat(k)) return // SCAN showed it twice
-      row.metricKeys++
-      if (k.artifact) row.artifacts++
-      else row.series++
-      const at = updated === null ? undefined : parsePyFloat(updated)
-      if (at !== undefined && (row.newestWrite === null || at > row.newestWrite)) row.newestWrite = at
-      const ttl = Number(pttl)
-      if (ttl === -1) row.keysWithoutTtl++
-      else {
-        const s = Math.ceil(ttl / 1000)
-        row.minTtl = row.minTtl === null ? s : Math.min(row.minTtl, s)
-        row.maxTtl = row.maxTtl === null ? s : Math.max(row.maxTtl, s)
-      }
-    })
-  }
+  await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount}, (k) => {
+    if (k.pttl === -2) return // expired since SCAN
+    let row = rows.get(k.pid)
+    if (!row) {
+      row = {pid: k.pid, metricKeys: 0, series: 0, artifacts: 0, newestWrite: null, ageSeconds: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0}
+      rows.set(k.pid, row)
+    }
+    row.metricKeys++
+    if (k.artifact) row.artifacts++
+    else row.series++
+    if (k.updatedAt !== undefined && (row.newestWrite === null || k.updatedAt > row.newestWrite)) row.newestWrite = k.updatedAt
+    if (k.pttl === -1) row.keysWithoutTtl++
+    else {
+      const s = Math.ceil(k.pttl / 1000)
+      row.minTtl = row.minTtl === null ? s : Math.min(row.minTtl, s)
+      row.maxTtl = row.maxTtl === null ? s : Math.max(row.maxTtl, s)
+    }
+  })
   const now = await redisTime(redis)
   return [...rows.values()]
     .sort((a, b) => a.pid - b.pid)

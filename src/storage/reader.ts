@@ -11,11 +11,9 @@
 import type {Redis} from 'ioredis'
 
 import type {LabelPairs, SeriesSlot, StoredSample} from '../metrics/aggregate.js'
-import type {MetricType} from '../metrics/keys.js'
+import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {RawLane} from '../redis/lane.js'
-import {Walk} from './walk.js'
-
-export {SeenKeys} from './repeats.js'
+import {Walk, type WalkSink} from './walk.js'
 
 export interface SeriesIdentity {
   metricName: string
@@ -102,9 +100,37 @@ export function describeSkipped(s: SkippedCounts): string {
 export const DUMP_SCAN_COUNT = 50_000
 
 export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
+  return walk(redis, o, {samples: visit})
+}
+
+/** What `pids` needs of one metric key; no meta is read. */
+export interface KeyFacts {
+  pid: number
+  type: MetricType
+  mode?: GaugeMode
+  /** A bare-`gauge` init twin. */
+  artifact: boolean
+  /** The series, numbered within the walk (a hash needs no string). */
+  hash: number
+  /** updated_at, when the key is a hash whose updated_at Python's float() reads. */
+  updatedAt?: number
+  /** Milliseconds to live; -1 without TTL; -2 when the key went since SCAN. */
+  pttl: number
+}
+
+/**
+ * Every metric key under the prefix, bare-`gauge` artifacts included, with its
+ * updated_at and TTL: the same walk as readMetricKeys without metas or
+ * aggregation (SCAN repeats are still told apart and left out).
+ */
+export async function readKeyFacts(redis: Redis, o: Pick<ReadOptions, 'prefix' | 'pid' | 'scanCount' | 'onProgress'>, visit: (k: KeyFacts) => void): Promise<ReadStats> {
+  return walk(redis, o, {facts: visit})
+}
+
+async function walk(redis: Redis, o: ReadOptions, sink: WalkSink): Promise<ReadStats> {
   const lane = await RawLane.open(redis)
   try {
-    return await new Walk(lane, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, visit).run()
+    return await new Walk(lane, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, sink).run()
   } finally {
     lane.close()
   }

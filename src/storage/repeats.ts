@@ -2,7 +2,6 @@
  * SCAN may return a key more than once (while the server rehashes), and a sum
  * must count it once: each series remembers the (pid, type) slots it has seen.
  */
-import {type ParsedKey, TYPE_INDEX} from '../metrics/keys.js'
 
 /** A (pid, type) pair as one number: what tells a repeated key of a series from a new one. */
 export const slotOf = (pid: number, typeIndex: number) => pid * 16 + typeIndex
@@ -33,15 +32,4 @@ export function isRepeat(holder: SlotHolder, slot: number): boolean {
   if (seen.has(slot)) return true
   seen.add(slot)
   return false
-}
-
-/** Repeats among keys of many series, for listings that need nothing else per series. */
-export class SeenKeys {
-  private readonly bySeries = new Map<string, SlotHolder>()
-
-  repeat(k: ParsedKey): boolean {
-    let holder = this.bySeries.get(k.hash)
-    if (!holder) this.bySeries.set(k.hash, (holder = {}))
-    return isRepeat(holder, slotOf(k.pid, TYPE_INDEX.get(k.typeSegment)!))
-  }
 }

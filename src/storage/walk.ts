@@ -10,7 +10,7 @@ import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {type RawLane, ReplyError} from '../redis/lane.js'
 import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
 import {toolKey} from './keyspace.js'
-import type {ReadKey, ReadOptions, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
+import type {KeyFacts, ReadKey, ReadOptions, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
 import {type SlotHolder, isRepeat, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
 
@@ -125,9 +125,14 @@ interface Fields {
   state: Read
   value: number
   timestamp: number
+  /** updated_at; 0 when missing or not a number, which `hasUpdatedAt` tells apart. */
   updatedAt: number
+  hasUpdatedAt: boolean
   pttl: number
 }
+
+/** Where a walk's keys go: samples with their series' identity (dump, pid), or bare facts of every key (pids). */
+export type WalkSink = {samples: (k: ReadKey) => void} | {facts: (k: KeyFacts) => void}
 
 /** A key read before any meta named its series: all it needs to be folded later, or counted an orphan. */
 interface Unnamed extends Fields {
@@ -161,16 +166,22 @@ export class Walk {
   /** Requests not yet finished, oldest first; run() waits for each. */
   private readonly inFlight: Promise<void>[] = []
   /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
-  private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, pttl: -1}
+  private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, hasUpdatedAt: false, pttl: -1}
+
+  private readonly visit: (k: ReadKey) => void
+  /** Facts mode: every metric key, artifacts too, no metas, no identity. */
+  private readonly facts: ((k: KeyFacts) => void) | undefined
 
   constructor(
     private readonly lane: RawLane,
     private readonly o: ReadOptions & {scanCount: number},
-    private readonly visit: (k: ReadKey) => void,
+    sink: WalkSink,
   ) {
     this.prefix = Buffer.from(o.prefix + ':')
     this.toolPrefix = toolKey(o.prefix, '')
-    this.withTtl = o.withTtl ?? false
+    this.facts = 'facts' in sink ? sink.facts : undefined
+    this.visit = 'samples' in sink ? sink.samples : () => undefined
+    this.withTtl = (o.withTtl ?? false) || this.facts !== undefined
     this.match = prefixPattern(o.prefix, scanRest(o))
     this.count = String(o.scanCount)
   }
@@ -233,7 +244,7 @@ export class Walk {
         id = this.index.idOf(buf, end - HASH_LENGTH)
       }
       const {typeIndex, pid} = this
-      if (TYPE_INFOS[typeIndex].artifact) {
+      if (TYPE_INFOS[typeIndex].artifact && !this.facts) {
         this.skipped.artifacts++
         continue
       }
@@ -242,7 +253,7 @@ export class Walk {
         this.stats.repeats++
         continue
       }
-      if (entry.id === undefined && !entry.requested) {
+      if (entry.id === undefined && !entry.requested && !this.facts) {
         entry.requested = true
         batch.metaOf.push(batch.size)
         const kind = end - HASH_LENGTH - METRIC_TAIL.length + 1
@@ -333,6 +344,11 @@ export class Walk {
    * end, counts as an orphan.
    */
   private settle(pid: number, typeIndex: number, series: number, f: Fields, unnamed: Unnamed[] | undefined): void {
+    if (this.facts) {
+      this.stats.samples++
+      const {type, mode, artifact} = TYPE_INFOS[typeIndex]
+      return this.facts({pid, type, mode, artifact, hash: series, updatedAt: f.hasUpdatedAt ? f.updatedAt : undefined, pttl: f.pttl})
+    }
     if (f.state === Read.NonHash) {
       this.skipped.nonHash++
       return
@@ -412,6 +428,7 @@ function metaText(r: ReplyCursor): string | null {
 /** value, timestamp, updated_at from an HMGET reply. */
 function readFields(r: ReplyCursor, f: Fields): void {
   f.state = Read.Ok
+  f.hasUpdatedAt = false
   if (r.type === 0x2d) {
     const message = r.line()
     if (!message.startsWith('WRONGTYPE')) throw new ReplyError(message)
@@ -424,11 +441,13 @@ function readFields(r: ReplyCursor, f: Fields): void {
   const hasTimestamp = r.bulk()
   const timestamp = hasTimestamp ? parsePyFloatBytes(r.buf, r.start, r.end) : undefined
   const hasUpdated = r.bulk()
+  const updatedAt = hasUpdated ? parsePyFloatBytes(r.buf, r.start, r.end) : undefined
+  f.hasUpdatedAt = updatedAt !== undefined
+  f.updatedAt = updatedAt ?? 0
   if (!hasValue && !hasTimestamp && !hasUpdated) f.state = Read.Gone
   else if (value === undefined || timestamp === undefined) f.state = Read.BadNumber
   else {
     f.value = value
     f.timestamp = timestamp
-    f.updatedAt = hasUpdated ? (parsePyFloatBytes(r.buf, r.start, r.end) ?? 0) : 0
   }
 }
