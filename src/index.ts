@@ -7,7 +7,7 @@ export {RedisStorageDict, type StorageDictOptions, type StoredValue} from './sto
 export {RedisValue, type RedisValueParams} from './storage/value.js'
 export {RedisMultiProcessCollector, type CollectorOptions, type Collection, type LocalCollector} from './storage/collector.js'
 export {RedisStorageManager, type StorageManagerOptions} from './storage/manager.js'
-export {readMetricKeys, type ReadStats, type SkippedCounts} from './storage/reader.js'
+export {readKeyFacts, readMetricKeys, type KeyFacts, type ReadKey, type ReadStats, type SkippedCounts} from './storage/reader.js'
 
 export {
   ExitCode,
