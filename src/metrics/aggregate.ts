@@ -160,9 +160,9 @@ interface FamilyState {
   mode?: GaugeMode
   help: string
   /** sample name + labels -> accumulator */
-  samples: Map<string, {name: string; labels: LabelPairs; acc: Accumulator}>
+  samples: Map<string, {name: string; labels: LabelPairs; acc: Accumulator; groupKey: string}>
   /** histogram labels (without le) -> le -> summed bucket */
-  buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>}>
+  buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>; groupKey: string}>
 }
 
 interface PreparedSeries {
@@ -241,7 +241,9 @@ export class Aggregator {
     const key = keepsPid ? series.key + pidSuffix(s.pid) : series.key
     let entry = fam.samples.get(key)
     if (!entry) {
-      entry = {name: s.sampleName, labels: withPid(s.labels, keepsPid, s.pid), acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode)}
+      const labels = withPid(s.labels, keepsPid, s.pid)
+      // groupKey: worked out here, while Redis is the bottleneck, not in result() after the last reply.
+      entry = {name: s.sampleName, labels, acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode), groupKey: labelsKey(labels)}
       fam.samples.set(key, entry)
     }
     return entry.acc
@@ -257,7 +259,10 @@ export class Aggregator {
     const fam = series.fam!
     const key = keepsPid ? groupKey + pidSuffix(s.pid) : groupKey
     let buckets = fam.buckets.get(key)
-    if (!buckets) fam.buckets.set(key, (buckets = {labels: withPid(group, keepsPid, s.pid), byLe: new Map()}))
+    if (!buckets) {
+      const labels = withPid(group, keepsPid, s.pid)
+      fam.buckets.set(key, (buckets = {labels, byLe: new Map(), groupKey: labelsKey(labels)}))
+    }
     let sum = buckets.byLe.get(bound)
     if (!sum) buckets.byLe.set(bound, (sum = new ExactSum()))
     return sum
@@ -312,19 +317,19 @@ interface Row extends Sample {
  */
 function finish(name: string, f: FamilyState): MetricFamily {
   const groups = new Map<string, {labels: LabelPairs; rows: Row[]}>()
-  const groupOf = (labels: LabelPairs, key = labelsKey(labels)) => {
+  const groupOf = (labels: LabelPairs, key: string) => {
     let g = groups.get(key)
     if (!g) groups.set(key, (g = {labels, rows: []}))
     return g
   }
-  for (const {name: sampleName, labels, acc} of f.samples.values()) {
+  for (const {name: sampleName, labels, acc, groupKey} of f.samples.values()) {
     const value = acc.result()
     if (value === undefined) continue
-    groupOf(labels).rows.push({name: sampleName, labels, value, rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3, le: 0})
+    groupOf(labels, groupKey).rows.push({name: sampleName, labels, value, rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3, le: 0})
   }
   const countName = `${name}_count`
-  for (const {labels, byLe} of f.buckets.values()) {
-    const g = groupOf(labels)
+  for (const {labels, byLe, groupKey} of f.buckets.values()) {
+    const g = groupOf(labels, groupKey)
     let acc = 0
     for (const le of [...byLe.keys()].sort((a, b) => a - b)) {
       acc += byLe.get(le)!.value()
@@ -336,7 +341,7 @@ function finish(name: string, f: FamilyState): MetricFamily {
   }
   const samples: Sample[] = []
   for (const g of sortByCodePoint([...groups.values()], (x) => labelsSortKey(x.labels))) {
-    g.rows.sort((a, b) => a.rank - b.rank || a.le - b.le || compareCodePoints(a.name, b.name))
+    if (g.rows.length > 1) g.rows.sort((a, b) => a.rank - b.rank || a.le - b.le || compareCodePoints(a.name, b.name))
     for (const r of g.rows) samples.push({name: r.name, labels: r.labels, value: r.value})
   }
   return {name, type: f.type, help: f.help, ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}), samples}
