@@ -160,9 +160,9 @@ interface FamilyState {
   mode?: GaugeMode
   help: string
   /** sample name + labels -> accumulator */
-  samples: Map<string, {name: string; labels: LabelPairs; acc: Accumulator; groupKey: string}>
+  samples: Map<string, {name: string; labels: LabelPairs; acc: Accumulator}>
   /** histogram labels (without le) -> le -> summed bucket */
-  buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>; groupKey: string}>
+  buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>}>
 }
 
 interface PreparedSeries {
@@ -185,6 +185,8 @@ interface PreparedSeries {
 const SEP = '\u0000'
 /** Family keys of gauges by mode, made once: a template string per sample showed in profiles. */
 const GAUGE_TYPE_KEY = Object.fromEntries(GAUGE_MODES.map((m) => [m, `gauge_${m}`])) as Record<GaugeMode, string>
+/** Ends the sample name in an accumulator key: what follows is the labels' key. */
+const NAME_END = SEP + SEP + SEP
 const pidSuffix = (pid: number) => SEP + SEP + 'pid' + SEP + pid
 /** A copy either way: the input labels array may carry the fold cache. */
 const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number): LabelPairs => (keepsPid ? labels.concat([['pid', String(pid)]]) : labels.slice())
@@ -241,9 +243,7 @@ export class Aggregator {
     const key = keepsPid ? series.key + pidSuffix(s.pid) : series.key
     let entry = fam.samples.get(key)
     if (!entry) {
-      const labels = withPid(s.labels, keepsPid, s.pid)
-      // groupKey: worked out here, while Redis is the bottleneck, not in result() after the last reply.
-      entry = {name: s.sampleName, labels, acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode), groupKey: labelsKey(labels)}
+      entry = {name: s.sampleName, labels: withPid(s.labels, keepsPid, s.pid), acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode)}
       fam.samples.set(key, entry)
     }
     return entry.acc
@@ -259,10 +259,7 @@ export class Aggregator {
     const fam = series.fam!
     const key = keepsPid ? groupKey + pidSuffix(s.pid) : groupKey
     let buckets = fam.buckets.get(key)
-    if (!buckets) {
-      const labels = withPid(group, keepsPid, s.pid)
-      fam.buckets.set(key, (buckets = {labels, byLe: new Map(), groupKey: labelsKey(labels)}))
-    }
+    if (!buckets) fam.buckets.set(key, (buckets = {labels: withPid(group, keepsPid, s.pid), byLe: new Map()}))
     let sum = buckets.byLe.get(bound)
     if (!sum) buckets.byLe.set(bound, (sum = new ExactSum()))
     return sum
@@ -277,7 +274,7 @@ export class Aggregator {
     const cache = s.series ?? (s.labels as SeriesSlot)
     let p = cache.folded?.owner === this ? (cache.folded as PreparedSeries) : undefined
     if (p && p.sampleName === s.sampleName) return p
-    p = {owner: this, sampleName: s.sampleName, key: s.sampleName + SEP + SEP + SEP + labelsKey(s.labels)}
+    p = {owner: this, sampleName: s.sampleName, key: s.sampleName + NAME_END + labelsKey(s.labels)}
     const le = s.type === 'histogram' ? s.labels.find(([n]) => n === 'le') : undefined
     if (le) {
       const group = s.labels.filter(([n]) => n !== 'le')
@@ -322,14 +319,16 @@ function finish(name: string, f: FamilyState): MetricFamily {
     if (!g) groups.set(key, (g = {labels, rows: []}))
     return g
   }
-  for (const {name: sampleName, labels, acc, groupKey} of f.samples.values()) {
+  // Group keys are the map keys themselves: a bucket group's is its labels' key (and pid), a
+  // sample's is its key after the sample name (a slice: no string is built per sample).
+  for (const [key, {name: sampleName, labels, acc}] of f.samples) {
     const value = acc.result()
     if (value === undefined) continue
-    groupOf(labels, groupKey).rows.push({name: sampleName, labels, value, rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3, le: 0})
+    groupOf(labels, key.slice(sampleName.length + NAME_END.length)).rows.push({name: sampleName, labels, value, rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3, le: 0})
   }
   const countName = `${name}_count`
-  for (const {labels, byLe, groupKey} of f.buckets.values()) {
-    const g = groupOf(labels, groupKey)
+  for (const [key, {labels, byLe}] of f.buckets) {
+    const g = groupOf(labels, key)
     let acc = 0
     for (const le of [...byLe.keys()].sort((a, b) => a - b)) {
       acc += byLe.get(le)!.value()
