@@ -6,7 +6,6 @@
  * promises and decoded arrays; here a key costs a few byte copies.
  */
 
-
 /** A growing buffer of RESP commands. */
 export class CommandWriter {
   private buf: Buffer
@@ -18,10 +17,6 @@ export class CommandWriter {
   constructor(private readonly capacity = 1 << 16) {
     // Never from Node's shared pool: a detached buffer must own its memory to be reused whole.
     this.buf = Buffer.allocUnsafeSlow(capacity)
-  }
-
-  get length(): number {
-    return this.len
   }
 
   private room(n: number): void {
