@@ -7,6 +7,7 @@ import {isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
 import {TYPE_INDEX, TYPE_INFOS, classifyKey, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
+import {ChainedScan} from '../redis/chained-scan.js'
 import {type RawLane, ReplyError} from '../redis/lane.js'
 import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
 import {toolKey} from './keyspace.js'
@@ -157,14 +158,10 @@ export class Walk {
   private readonly prefix: Buffer
   private readonly toolPrefix: string
   private readonly withTtl: boolean
-  private readonly match: string
-  private readonly count: string
   /** Keys no meta had named by the end of their batch. */
   private readonly unnamed: Unnamed[] = []
   /** Batches done with, to be filled again. */
   private readonly spareBatches: Batch[] = []
-  /** Requests not yet finished, oldest first; run() waits for each. */
-  private readonly inFlight: Promise<void>[] = []
   /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
   private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, hasUpdatedAt: false, pttl: -1}
 
@@ -172,8 +169,10 @@ export class Walk {
   /** Facts mode: every metric key, artifacts too, no metas, no identity. */
   private readonly facts: ((k: KeyFacts) => void) | undefined
 
+  private readonly scanner: ChainedScan
+
   constructor(
-    private readonly lane: RawLane,
+    lane: RawLane,
     private readonly o: ReadOptions & {scanCount: number},
     sink: WalkSink,
   ) {
@@ -182,38 +181,17 @@ export class Walk {
     this.facts = 'facts' in sink ? sink.facts : undefined
     this.visit = 'samples' in sink ? sink.samples : () => undefined
     this.withTtl = (o.withTtl ?? false) || this.facts !== undefined
-    this.match = prefixPattern(o.prefix, scanRest(o))
-    this.count = String(o.scanCount)
+    this.scanner = new ChainedScan(lane, prefixPattern(o.prefix, scanRest(o)), o.scanCount)
   }
 
   async run(): Promise<ReadStats> {
-    this.scan('0')
-    for (let next = this.inFlight.shift(); next; next = this.inFlight.shift()) await next
+    await this.scanner.run((r) => {
+      this.read(this.classify(r))
+      this.o.onProgress?.(this.stats.scannedKeys)
+    })
     // Keys read before their series was named: folded now if a later meta named it, orphans if none did.
     for (const u of this.unnamed.splice(0)) this.settle(u.pid, u.typeIndex, u.series, u, undefined)
     return this.stats
-  }
-
-  private track(request: Promise<void>): void {
-    // Failures surface where run() awaits them, not as unhandled rejections meanwhile.
-    request.catch(() => undefined)
-    this.inFlight.push(request)
-  }
-
-  /** One SCAN; its reply sends the next one, then its keys' reads, written straight from its bytes. */
-  private scan(cursor: string): void {
-    const command = this.writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(this.match).arg('COUNT').arg(this.count).take()
-    this.track(
-      this.lane.request(command, 1, (r) => {
-        if (r.type === 0x2d) throw new ReplyError(r.line())
-        r.count() // [cursor, keys]
-        r.bulk()
-        const next = r.text()
-        if (next !== '0') this.scan(next)
-        this.read(this.classify(r))
-        this.o.onProgress?.(this.stats.scannedKeys)
-      }),
-    )
   }
 
   /**
@@ -334,7 +312,7 @@ export class Walk {
     }
     if (total === 0) return void this.spareBatches.push(batch)
     const commands = this.writer.detach()
-    this.track(this.lane.request(commands, total, onReply, () => this.writer.reuse(commands)))
+    this.scanner.request(commands, total, onReply, () => this.writer.reuse(commands))
   }
 
 
@@ -405,12 +383,10 @@ export class Walk {
     if (ask.length === 0) return park()
     for (const w of ask) this.writer.raw(HGET).arg(this.keyOf(w.pid, w.typeIndex, w.series, 'meta')).raw(HGET_ORIGINAL_KEY)
     let j = 0
-    this.track(
-      this.lane.request(this.writer.take(), ask.length, (r) => {
-        this.learn(ask[j++].series, metaText(r))
-        if (j === ask.length) park()
-      }),
-    )
+    this.scanner.request(this.writer.take(), ask.length, (r) => {
+      this.learn(ask[j++].series, metaText(r))
+      if (j === ask.length) park()
+    })
   }
 
   private learn(series: number, originalKey: string | null): void {
