@@ -116,6 +116,51 @@ describe('seed, keys, health', () => {
     expect(r.stderr).toMatch(/1 keys under the prefix are not exporter data/)
   })
 
+  it("health's census agrees with the keys themselves: non-hash, no-TTL, foreign and nested-prefix keys included", async () => {
+    const extra = {
+      nonHash: `gunicorn:counter:77:metric:${'a'.repeat(32)}`,
+      noTtl: `gunicorn:gauge_max:78:meta:${'b'.repeat(32)}`,
+      foreign: 'gunicorn:something-else',
+      nested: `gunicorn:shadow:counter:1:metric:${'c'.repeat(32)}`,
+    }
+    await ctx.redis.set(extra.nonHash, 'x', 'EX', 600)
+    await ctx.redis.hset(extra.noTtl, {original_key: '["g", "g", {}, ""]'})
+    await ctx.redis.set(extra.foreign, '1')
+    await ctx.redis.hset(extra.nested, {value: '1.0'})
+    try {
+      const want = {metricKeys: 0, metaKeys: 0, pids: 0, keysWithoutTtl: 0, artifacts: 0, foreignKeys: 0, nonHashKeys: 0, otherPrefixKeys: 0}
+      const pids = new Set<string>()
+      for (const key of await scanAll(ctx.redis, 'gunicorn:*')) {
+        if (key.startsWith('gunicorn:redismp:')) continue
+        const parts = key.split(':')
+        // The last four segments: type, pid, kind, md5; what is before them must be exactly `gunicorn`.
+        const tail = parts.slice(-4)
+        const shaped = parts.length >= 5 && /^(counter|histogram|summary|gauge(_\w+)?)$/.test(tail[0]) && /^[1-9]\d*$/.test(tail[1]) && /^(metric|meta)$/.test(tail[2]) && /^[0-9a-f]{32}$/.test(tail[3])
+        if (!shaped || parts.length > 5) {
+          if (shaped) want.otherPrefixKeys++
+          else want.foreignKeys++
+          continue
+        }
+        if ((await ctx.redis.type(key)) !== 'hash') {
+          want.nonHashKeys++
+          want.foreignKeys++
+          continue
+        }
+        if (tail[2] === 'metric') want.metricKeys++
+        else want.metaKeys++
+        if (tail[0] === 'gauge') want.artifacts++
+        if ((await ctx.redis.pttl(key)) === -1) want.keysWithoutTtl++
+        pids.add(tail[1])
+      }
+      want.pids = pids.size
+      const r = await runCli(['health', '--json'], ctx.env)
+      expect(JSON.parse(r.stdout).keyspace).toEqual(want)
+      expect(want).toMatchObject({nonHashKeys: 1, keysWithoutTtl: 1})
+    } finally {
+      await ctx.redis.unlink(...Object.values(extra))
+    }
+  })
+
   it('health --no-keyspace is a fast probe: no census, still checks the write path', async () => {
     const r = await runCli(['health', '--no-keyspace', '--json'], ctx.env)
     expect(r.code).toBe(0)

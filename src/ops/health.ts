@@ -7,10 +7,9 @@ import {randomUUID} from 'node:crypto'
 
 import type {Redis} from 'ioredis'
 
-import {probeKeys} from '../redis/lua.js'
 import {pipelineReplies} from '../redis/pipeline.js'
-import {scanPrefix, toolKey} from '../storage/keyspace.js'
-import {DUMP_SCAN_COUNT} from '../storage/reader.js'
+import {toolKey} from '../storage/keyspace.js'
+import {censusKeys} from '../storage/census.js'
 
 export interface PingStats {
   samples: number
@@ -131,29 +130,21 @@ async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: numbe
     otherPrefixKeys: 0,
   }
   const pids = new Set<number>()
-  const mode = {scripts: true}
-  let scanned = 0
-  for await (const batch of scanPrefix(redis, prefix, {count: scanCount ?? DUMP_SCAN_COUNT})) {
-    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
-    onProgress?.(scanned)
-    summary.otherPrefixKeys += batch.otherPrefix.length
-    summary.foreignKeys += batch.foreign.length
-    const answers = await probeKeys(redis, batch.ours.map((k) => k.key), ['TYPE', 'PTTL'], mode)
-    batch.ours.forEach((k, i) => {
-      const [type, ttl] = answers[i]
-      if (type === null || type === 'none') return // expired between SCAN and now
-      if (type !== 'hash') {
-        summary.nonHashKeys++
-        summary.foreignKeys++
-        return
-      }
-      if (k.kind === 'metric') summary.metricKeys++
-      else summary.metaKeys++
-      if (k.artifact) summary.artifacts++
-      if (ttl === '-1') summary.keysWithoutTtl++
-      pids.add(k.pid)
-    })
-  }
+  const counts = await censusKeys(redis, {prefix, scanCount, onProgress}, ({parsed: k, type, pttl}) => {
+    if (type === 'none') return // expired between SCAN and now
+    if (type !== 'hash') {
+      summary.nonHashKeys++
+      summary.foreignKeys++
+      return
+    }
+    if (k.kind === 'metric') summary.metricKeys++
+    else summary.metaKeys++
+    if (k.artifact) summary.artifacts++
+    if (pttl === -1) summary.keysWithoutTtl++
+    pids.add(k.pid)
+  })
+  summary.otherPrefixKeys += counts.otherPrefix
+  summary.foreignKeys += counts.foreign
   summary.pids = pids.size
   return summary
 }

@@ -1,0 +1,78 @@
+/**
+ * health's census: every key under the prefix, classified as everywhere else
+ * (classifyKey), with the Redis type and TTL of each key of ours — read on a
+ * lane of its own, the TYPE and PTTL of a SCAN reply's keys written from the
+ * reply's bytes, the next SCAN already on its way.
+ */
+import type {Redis} from 'ioredis'
+
+import {type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
+import {ChainedScan} from '../redis/chained-scan.js'
+import {RawLane, ReplyError} from '../redis/lane.js'
+import {CommandWriter, type ReplyCursor, encodeHead} from '../redis/resp.js'
+import {toolKey} from './keyspace.js'
+import {DUMP_SCAN_COUNT} from './reader.js'
+
+export interface CensusKey {
+  parsed: ParsedKey
+  /** What TYPE answered: `hash` for the exporter's keys; `none` when the key went since SCAN. */
+  type: string
+  /** Milliseconds to live; -1 without TTL; -2 gone. */
+  pttl: number
+}
+
+export interface CensusCounts {
+  /** Keys SCAN showed under the prefix (redismp's own left out). */
+  scanned: number
+  /** Under the prefix but not of the schema. */
+  foreign: number
+  /** Exporter-shaped keys under a longer prefix (`gunicorn:shadow:…`). */
+  otherPrefix: number
+}
+
+const TYPE = encodeHead(2, 'TYPE')
+const PTTL = encodeHead(2, 'PTTL')
+
+export async function censusKeys(
+  redis: Redis,
+  o: {prefix: string; scanCount?: number; onProgress?: (scanned: number) => void},
+  visit: (k: CensusKey) => void,
+): Promise<CensusCounts> {
+  const counts: CensusCounts = {scanned: 0, foreign: 0, otherPrefix: 0}
+  const own = toolKey(o.prefix, '')
+  const lane = await RawLane.open(redis)
+  try {
+    const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
+    const writer = new CommandWriter(1 << 20)
+    await scanner.run((r) => {
+      const ours: ParsedKey[] = []
+      const n = r.count()
+      for (let i = 0; i < n; i++) {
+        r.bulk()
+        const key = r.text()
+        if (key.startsWith(own)) continue
+        counts.scanned++
+        const v = classifyKey(key, o.prefix)
+        if (v.ours) {
+          ours.push(v.parsed)
+          writer.raw(TYPE).raw(r.buf, r.header, r.end + 2).raw(PTTL).raw(r.buf, r.header, r.end + 2)
+        } else if (v.reason === 'other-prefix') counts.otherPrefix++
+        else counts.foreign++
+      }
+      o.onProgress?.(counts.scanned)
+      let at = 0
+      let type = ''
+      const commands = writer.detach()
+      const onReply = (reply: ReplyCursor) => {
+        const k = at++
+        if (reply.type === 0x2d) throw new ReplyError(reply.line())
+        if (k % 2 === 0) type = reply.line()
+        else visit({parsed: ours[(k - 1) / 2], type, pttl: reply.count()})
+      }
+      scanner.request(commands, 2 * ours.length, onReply, () => writer.reuse(commands))
+    })
+    return counts
+  } finally {
+    lane.close()
+  }
+}
