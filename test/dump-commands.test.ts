@@ -26,14 +26,14 @@ describe('dump, pids, pid', () => {
     expect(out).toBe('')
   })
 
-  it('without permission to run scripts (ACL -@scripting): dump needs none, pids and health fall back to pipelines, all agree', async () => {
+  it('without permission to run scripts (ACL -@scripting): dump, pids and health need none and agree', async () => {
     await ctx.redis.call('ACL', 'SETUSER', 'noscripts', 'on', '>pw', '~*', '&*', '+@all', '-@scripting')
     const noScripts = {...ctx.env, REDIS_USERNAME: 'noscripts', REDIS_PASSWORD: 'pw'}
     const r = await runCli(['dump'], noScripts)
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(clean)
-    // pids and health's census read through the same fallback.
+    // pids and health's census read on the same lane: no scripts either.
     const counts = (rows: {pid: number; metricKeys: number; series: number; keysWithoutTtl: number}[]) => rows.map((x) => [x.pid, x.metricKeys, x.series, x.keysWithoutTtl])
     const pids = async (env: Record<string, string>) => counts(JSON.parse((await runCli(['pids', '--json'], env)).stdout))
     expect(await pids(noScripts)).toEqual(await pids(ctx.env))
