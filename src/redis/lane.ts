@@ -48,7 +48,9 @@ export class RawLane {
   ) {
     socket.removeAllListeners('data')
     socket.on('data', (chunk: Buffer) => this.receive(chunk))
-    socket.on('error', (error: Error) => this.fail(error))
+    // The lane is open, so whatever the socket says now (ECONNRESET, EPIPE) means the connection was
+    // lost mid-walk, not a refused or misconfigured connect: say so, keeping the cause for DEBUG.
+    socket.on('error', (error: Error) => this.fail(new Error('Connection is closed.', {cause: error})))
     socket.on('close', () => this.fail(new Error('Connection is closed.')))
   }
 
