@@ -81,7 +81,7 @@ async function deadPids(redis: Redis, o: PruneOptions, now: number): Promise<Set
   return dead
 }
 
-interface KeyFacts {
+interface PlanFacts {
   updatedAt?: string
   createdAt?: string
   siblingExists?: boolean
@@ -110,11 +110,11 @@ const FACTS_CHUNK = 5000
 const APPLY_CHUNK = 1000
 
 /** What one batch needs to know: a few scripts, or one pipeline where scripts are refused. */
-async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions, mode: {scripts: boolean}): Promise<KeyFacts[]> {
+async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions, mode: {scripts: boolean}): Promise<PlanFacts[]> {
   const withTtl = o.fixTtlSeconds !== undefined
   const timeField = (k: ParsedKey) => (k.kind === 'metric' ? 'updated_at' : 'created_at')
   const sibling = (k: ParsedKey) => siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric')
-  const toFacts = (k: ParsedKey, time: string | undefined, siblingExists: boolean, pttl: number | undefined): KeyFacts => ({
+  const toFacts = (k: ParsedKey, time: string | undefined, siblingExists: boolean, pttl: number | undefined): PlanFacts => ({
     ...(k.kind === 'metric' ? {updatedAt: time} : {createdAt: time}),
     siblingExists,
     pttl,
@@ -201,7 +201,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   }
   return result
 
-  function decide(k: ParsedKey, f: KeyFacts): PruneReason | undefined {
+  function decide(k: ParsedKey, f: PlanFacts): PruneReason | undefined {
     const written = parsePyFloat((k.kind === 'metric' ? f.updatedAt : f.createdAt) ?? '') ?? 0
     if (olderCutoff !== undefined && k.kind === 'metric' && written < olderCutoff) return 'older-than'
     if (olderCutoff !== undefined && k.kind === 'meta' && !f.siblingExists && written < olderCutoff) return 'older-than'

@@ -107,9 +107,7 @@ export class CommandWriter {
 
 /** A command's start encoded once: `*argc`, then its name (and any constant arguments that follow it). */
 export function encodeHead(argc: number, ...args: string[]): Buffer {
-  const w = new CommandWriter(64).command(argc)
-  for (const a of args) w.arg(a)
-  return w.take()
+  return new CommandWriter(64).command(argc).raw(encodeArgs(...args)).take()
 }
 
 /** Constant arguments encoded once: a command's name and the field names of every HMGET. */

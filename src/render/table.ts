@@ -20,17 +20,12 @@ export function renderTable(head: string[], rows: Cell[][], options: {color?: bo
   const text = rows.map((row) => row.map((c) => (c === null || c === undefined ? '-' : String(c))))
   const style = {head: options.color ? ['cyan'] : [], border: options.color ? ['grey'] : [], compact: true}
   const chars = {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}
-  if (text.length <= CHUNK) {
-    const table = new Table({head, style, chars})
-    table.push(...text)
-    return table.toString()
-  }
   // Widths as cli-table3 computes them: the widest line of any cell, plus one space each side.
   const colWidths = head.map(displayWidth)
   for (const row of text) row.forEach((cell, i) => (colWidths[i] = Math.max(colWidths[i], displayWidth(cell))))
   for (let i = 0; i < colWidths.length; i++) colWidths[i] += 2
   const slices: string[] = []
-  for (let at = 0; at < text.length; at += CHUNK) {
+  for (let at = 0; at === 0 || at < text.length; at += CHUNK) {
     const first = at === 0
     const last = at + CHUNK >= text.length
     const table = new Table({

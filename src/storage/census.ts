@@ -6,11 +6,11 @@
  */
 import type {Redis} from 'ioredis'
 
-import {type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
+import {type ParsedKey, prefixPattern} from '../metrics/keys.js'
 import {ChainedScan} from '../redis/chained-scan.js'
 import {RawLane, ReplyError} from '../redis/lane.js'
 import {CommandWriter, type ReplyCursor, encodeHead} from '../redis/resp.js'
-import {toolKey} from './keyspace.js'
+import {classifyBatch} from './keyspace.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
 
 export interface CensusKey {
@@ -39,27 +39,22 @@ export async function censusKeys(
   visit: (k: CensusKey) => void,
 ): Promise<CensusCounts> {
   const counts: CensusCounts = {scanned: 0, foreign: 0, otherPrefix: 0}
-  const own = toolKey(o.prefix, '')
-  const lane = await RawLane.open(redis)
-  try {
+  await RawLane.using(redis, (lane) => {
     const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
     const writer = new CommandWriter(1 << 20)
-    await scanner.run((r) => {
-      const ours: ParsedKey[] = []
+    return scanner.run((r) => {
+      const keys: string[] = []
       const n = r.count()
       for (let i = 0; i < n; i++) {
         r.bulk()
-        const key = r.text()
-        if (key.startsWith(own)) continue
-        counts.scanned++
-        const v = classifyKey(key, o.prefix)
-        if (v.ours) {
-          ours.push(v.parsed)
-          writer.raw(TYPE).raw(r.buf, r.header, r.end + 2).raw(PTTL).raw(r.buf, r.header, r.end + 2)
-        } else if (v.reason === 'other-prefix') counts.otherPrefix++
-        else counts.foreign++
+        keys.push(r.text())
       }
+      const {ours, foreign, otherPrefix} = classifyBatch(keys, o.prefix)
+      counts.scanned += ours.length + foreign.length + otherPrefix.length
+      counts.foreign += foreign.length
+      counts.otherPrefix += otherPrefix.length
       o.onProgress?.(counts.scanned)
+      for (const k of ours) writer.raw(TYPE).arg(k.key).raw(PTTL).arg(k.key)
       let at = 0
       let type = ''
       const commands = writer.detach()
@@ -71,8 +66,6 @@ export async function censusKeys(
       }
       scanner.request(commands, 2 * ours.length, onReply, () => writer.reuse(commands))
     })
-    return counts
-  } finally {
-    lane.close()
-  }
+  })
+  return counts
 }

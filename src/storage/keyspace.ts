@@ -23,12 +23,16 @@ export interface ClassifiedBatch {
  */
 export const toolKey = (prefix: string, name: string) => `${prefix}:redismp:${name}`
 
+/** One key SCAN found under the prefix, judged as everywhere else; undefined for redismp's own keys. */
+export function classifyFound(key: string, prefix: string): KeyVerdict | undefined {
+  return key.startsWith(toolKey(prefix, '')) ? undefined : classifyKey(key, prefix)
+}
+
 export function classifyBatch(keys: readonly string[], prefix: string): ClassifiedBatch {
   const out: ClassifiedBatch = {ours: [], foreign: [], otherPrefix: []}
-  const own = `${prefix}:redismp:`
   for (const key of keys) {
-    if (key.startsWith(own)) continue
-    const v: KeyVerdict = classifyKey(key, prefix)
+    const v = classifyFound(key, prefix)
+    if (v === undefined) continue
     if (v.ours) out.ours.push(v.parsed)
     else if (v.reason === 'other-prefix') out.otherPrefix.push(key)
     else out.foreign.push({key, detail: v.detail})

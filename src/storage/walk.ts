@@ -4,13 +4,13 @@
  * written from those bytes, and every reply folded as it arrives.
  */
 import {isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
-import {TYPE_INDEX, TYPE_INFOS, classifyKey, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
+import {TYPE_INDEX, TYPE_INFOS, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
 import {type RawLane, ReplyError} from '../redis/lane.js'
 import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
-import {toolKey} from './keyspace.js'
+import {classifyFound} from './keyspace.js'
 import type {KeyFacts, ReadKey, ReadOptions, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
 import {type SlotHolder, isRepeat, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
@@ -156,7 +156,6 @@ export class Walk {
   private readonly entries: SeriesEntry[] = []
   private readonly writer = new CommandWriter(1 << 20)
   private readonly prefix: Buffer
-  private readonly toolPrefix: string
   private readonly withTtl: boolean
   /** Keys no meta had named by the end of their batch. */
   private readonly unnamed: Unnamed[] = []
@@ -177,7 +176,6 @@ export class Walk {
     sink: WalkSink,
   ) {
     this.prefix = Buffer.from(o.prefix + ':')
-    this.toolPrefix = toolKey(o.prefix, '')
     this.facts = 'facts' in sink ? sink.facts : undefined
     this.visit = 'samples' in sink ? sink.samples : () => undefined
     this.withTtl = (o.withTtl ?? false) || this.facts !== undefined
@@ -208,10 +206,9 @@ export class Walk {
       const {buf, start, end} = r
       let id = this.parseFast(buf, start, end) ? this.index.idOf(buf, end - HASH_LENGTH) : -1
       if (id < 0) {
-        // Not a plain key of ours: classifyKey says what it is, as everywhere else.
-        const key = r.text()
-        if (key.startsWith(this.toolPrefix)) continue
-        const v = classifyKey(key, this.o.prefix)
+        // Not a plain key of ours: judged as everywhere else.
+        const v = classifyFound(r.text(), this.o.prefix)
+        if (v === undefined) continue
         if (!v.ours) {
           if (v.reason === 'other-prefix') this.skipped.otherPrefix++
           continue
@@ -256,7 +253,7 @@ export class Walk {
   /**
    * Reads type and pid of a plain metric key of ours
    * (`{prefix}:{type}:{pid}:metric:{md5}`) from its bytes; false for anything
-   * else, which classifyKey then judges. The md5's digits are checked by the
+   * else, which classifyFound then judges. The md5's digits are checked by the
    * series index.
    */
   private parseFast(b: Buffer, start: number, end: number): boolean {
@@ -325,7 +322,7 @@ export class Walk {
     if (this.facts) {
       this.stats.samples++
       const {type, mode, artifact} = TYPE_INFOS[typeIndex]
-      return this.facts({pid, type, mode, artifact, hash: series, updatedAt: f.hasUpdatedAt ? f.updatedAt : undefined, pttl: f.pttl})
+      return this.facts({pid, type, mode, artifact, updatedAt: f.hasUpdatedAt ? f.updatedAt : undefined, pttl: f.pttl})
     }
     if (f.state === Read.NonHash) {
       this.skipped.nonHash++
