@@ -37,7 +37,7 @@ describe('RedisStorageClient and RedisStorageDict', () => {
   })
 
   it('batchSet writes many hashes, one pipeline per batch; keys() scans; flushdb() keeps to the prefix', async () => {
-    const writes = Array.from({length: 2500}, (_, i) => ({key: `lib:counter:${i + 1}:metric:${'b'.repeat(32)}`, fields: {value: `${i}.0`}, ttlSeconds: 60}))
+    const writes = Array.from({length: 2500}, (_, i) => ({key: `lib:counter:${i + 1}:metric:${'b'.repeat(32)}`, fields: {value: `${i}.0`, timestamp: '0.0', updated_at: '1000.0'}, ttlSeconds: 60}))
     expect(await batchSet(ctx.redis, writes, 1000)).toBe(2500)
     await ctx.redis.set('libx:keep', '1')
     const c = client()

@@ -66,7 +66,7 @@ describe('flushdb and prune', () => {
     const before = await snapshot(ctx.server)
     for (const args of [
       ['flushdb', '--dry-run'],
-      ['flushdb', '--all-keys', '--confirm', '0', '--dry-run'],
+      ['flushdb', '--all-keys', '--confirm', `127.0.0.1:${ctx.server.port}/0`, '--dry-run'],
       ['prune', '--pid', '10001', '--orphans', '--artifacts', '--older-than', '0s', '--fix-ttl', '--dry-run'],
     ]) {
       const r = await runCli(args, ctx.env)
@@ -101,25 +101,29 @@ describe('flushdb and prune', () => {
   it('on a terminal, flushdb and prune ask first: no keeps everything (exit 4), yes goes ahead', async () => {
     const before = await snapshot(ctx.server)
     const no = await runCliOnTty(['flushdb'], ctx.env, 'n\n')
-    expect(no.screen).toMatch(/Delete \d+ keys under prefix "gunicorn" in db 0\? \[y\/N\]/)
+    expect(no.screen).toMatch(new RegExp(`Delete \\d+ keys under prefix "gunicorn" on redis://127\\.0\\.0\\.1:${ctx.server.port}/0\\? \\[y/N\\]`))
     expect(no.code).toBe(4)
     const pruneNo = await runCliOnTty(['prune', '--pid', '10001'], ctx.env, '\n')
-    expect(pruneNo.screen).toMatch(/would delete 20 keys.*Go ahead\? \[y\/N\]/)
+    expect(pruneNo.screen).toMatch(new RegExp(`prune on redis://127\\.0\\.0\\.1:${ctx.server.port}/0, prefix "gunicorn": dead pids: 10001; would delete 20 keys.*Go ahead\\? \\[y/N\\]`))
     expect(pruneNo.code).toBe(4)
     expect(await snapshot(ctx.server)).toEqual(before)
     const yes = await runCliOnTty(['prune', '--pid', '10001'], ctx.env, 'y\n')
     expect(yes.code).toBe(0)
-    expect(yes.screen).toMatch(/prune: dead pids: 10001; deleted 20 keys/)
+    expect(yes.screen).toMatch(/prune on redis:\/\/\S+, prefix "gunicorn": dead pids: 10001; deleted 20 keys/)
   })
 
   it('flushdb refuses off a TTY without --yes (exit 4) and --all-keys without the right --confirm', async () => {
     const before = await snapshot(ctx.server)
     expect((await runCli(['flushdb'], ctx.env)).code).toBe(4)
-    const wrong = await runCli(['flushdb', '--all-keys', '--confirm', '1', '--yes'], ctx.env)
-    expect(wrong.code).toBe(4)
-    expect(wrong.stderr).toMatch(/--confirm 0/)
+    const target = `127.0.0.1:${ctx.server.port}/0`
+    // A db number alone, the right db of another server, the wrong db of this one: all refused.
+    for (const confirm of ['0', `127.0.0.1:${ctx.server.port + 1}/0`, `127.0.0.1:${ctx.server.port}/1`]) {
+      const wrong = await runCli(['flushdb', '--all-keys', '--confirm', confirm, '--yes'], ctx.env)
+      expect(wrong.code, confirm).toBe(4)
+      expect(wrong.stderr.trim()).toBe(`error: --all-keys deletes every key of redis://${target}, not just prefix "gunicorn": name that target with --confirm ${target}`)
+    }
     expect(await snapshot(ctx.server)).toEqual(before)
-    const all = await runCli(['flushdb', '--all-keys', '--confirm', '0', '--yes'], ctx.env)
+    const all = await runCli(['flushdb', '--all-keys', '--confirm', target, '--yes'], ctx.env)
     expect(all.code).toBe(0)
     const after = await snapshot(ctx.server)
     expect(Object.keys(after).every((k) => k.startsWith('1/'))).toBe(true)
@@ -130,7 +134,7 @@ describe('flushdb and prune', () => {
     const r = await runCli(['prune', '--pid', '10002', '--yes', '--json'], ctx.env)
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout)
-    expect(result).toMatchObject({deadPids: [10002], deletedKeys: 20, failed: 0, done: {'dead-live-gauge': 10, 'dead-artifact': 10}})
+    expect(result).toMatchObject({deadPids: [10002], deletedKeys: 20, notOursKept: 0, done: {'dead-live-gauge': 10, 'dead-artifact': 10}})
     const after = await snapshot(ctx.server)
     const gone = Object.keys(before).filter((k) => !(k in after))
     expect(gone).toHaveLength(20)
@@ -242,6 +246,7 @@ describe('prune under concurrency and interruption', () => {
       const values = new Map<string, RedisValue>()
       for (let i = 0; i < 40; i++) {
         const v = await RedisValue.create(dict, {typ: 'gauge', metricName: `g${i}`, name: `g${i}`, labelnames: [], labelvalues: [], help: '', multiprocessMode: 'livesum'})
+        await v.set(1) // the livesum metric key exists from the first write on
         values.set(dict.metricKey(v.key, 'gauge', 'livesum'), v)
       }
       for (const k of values.keys()) await ctx.redis.hset(k, 'updated_at', '1000.0')
@@ -292,7 +297,7 @@ describe('prune under concurrency and interruption', () => {
         const metric = dict.metricKey(values[i].key, 'gauge', 'livesum')
         expect(await ctx.redis.exists(metric, metric.replace(':metric:', ':meta:')), `round ${round}, g${i}`).toBe(2)
       }
-      expect(result.failed).toBe(0)
+      expect(result.notOursKept).toBe(0)
     }
   })
 

@@ -6,10 +6,11 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {durationFlag} from '../cli/choices.js'
 import {requireConsent} from '../cli/consent.js'
 import {ttlFlags} from '../cli/flags.js'
-import {ConfigError, PartialFailureError} from '../errors.js'
-import {DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult, prune, summarizePrune} from '../ops/prune.js'
+import {ConfigError} from '../errors.js'
+import {DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult, type PruneTarget, plannedKeys, prune, summarizePrune, takePruneLock} from '../ops/prune.js'
+import {describeConnection} from '../redis/connect.js'
 import {progress} from '../render/progress.js'
-import {Lease} from '../storage/lock.js'
+import type {Lease} from '../storage/lock.js'
 
 export default class Prune extends BaseCommand<typeof Prune> {
   static override summary = 'Remove dead workers\u2019 live gauges and other stale data, safely, for cron'
@@ -19,7 +20,9 @@ A worker is dead when named (--pid, --pids-from), with --local when its pid does
 
 Opt-in: --orphans (a metric without its meta or a meta without its metric, older than --orphan-grace), --artifacts (every bare-gauge twin), --older-than (every series not written for that long, counters included: totals drop), --fix-ttl (give keys without a TTL the configured one).
 
-Each decision is re-checked on the server as it is carried out: a key a worker rewrote after the plan was made is kept. Two prunes never run at once (a lock with an expiry). Interrupted, the store stays consistent and a re-run finishes the job.
+Each decision is judged again on the server as it is carried out, against a mark: a dead worker's key goes only if written no later than the newest write prune saw of that worker when it judged it dead, so anything a worker writes after the judgement is kept. Only hashes of the exporter's shape are deleted or given a TTL; a string, list or other hash at an exporter name is left alone and counted. Two prunes never run at once (a lock with an expiry; a lock left by a prune of this host that no longer runs, or one without an expiry, is taken over with a warning). It works on a full server (maxmemory reached). Interrupted, the store stays consistent and a re-run finishes the job.
+
+The question on a terminal, the dry run and the summary name the server, db and prefix. --dry-run shows 10 keys of the plan (and how many there are); --dry-run --json lists every planned key with its reason.
 
 Exit 0 whether or not anything was pruned (the summary line says which).
 
@@ -28,6 +31,7 @@ ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> prune --stale 10m --yes',
     '<%= config.bin %> prune --pid 12345 --pid 12346 --dry-run',
+    "<%= config.bin %> prune --stale 10m --dry-run --json | jq -r '.plan[].key'",
     '<%= config.bin %> prune --local --orphans --artifacts --yes --json',
     '<%= config.bin %> prune --fix-ttl --ttl-seconds 600 --yes',
   ]
@@ -49,7 +53,7 @@ ${EXIT_CODES_HELP}`
 
   private lease?: Lease
 
-  async run(): Promise<PruneResult> {
+  async run(): Promise<PruneResult & PruneTarget> {
     const {flags} = this
     const {config} = this.loaded
     const options: PruneOptions = {
@@ -71,16 +75,19 @@ ${EXIT_CODES_HELP}`
     if (flags['fix-ttl'] && config.ttlDisabled) this.note('REDIS_TTL_DISABLED is set: the exporter will write keys without TTL again')
 
     const redis = await this.redis()
+    const where: PruneTarget = {target: describeConnection(redis, config), prefix: config.prefix}
     const meter = progress('prune')
     options.onProgress = (n) => meter.update(n)
     let result: PruneResult
-    if (flags['dry-run']) result = await prune(redis, {...options, dryRun: true}).finally(() => meter.done())
+    if (flags['dry-run']) result = await prune(redis, {...options, dryRun: true, listPlan: this.jsonEnabled()}).finally(() => meter.done())
     else {
       if (!flags.yes) {
+        // What the question shows; the run itself judges liveness again, under the lock.
         const plan = await prune(redis, {...options, dryRun: true}).finally(() => meter.done())
-        await requireConsent(`${summarizePrune(plan)}. Go ahead?`, false)
+        await requireConsent(`${summarizePrune(plan, where)}. Go ahead?`, false)
       }
-      this.lease = await Lease.acquire(redis, config.prefix, 'prune-lock')
+      this.lease = await takePruneLock(redis, config.prefix)
+      if (this.lease.tookOver) this.note(this.lease.tookOver)
       this.onInterrupt = () => this.lease!.release()
       try {
         result = await prune(redis, options)
@@ -91,13 +98,14 @@ ${EXIT_CODES_HELP}`
     }
 
     if (!this.jsonEnabled()) {
-      this.log(summarizePrune(result))
-      if (flags['dry-run']) for (const s of result.sample) this.log(`  ${s.reason.padEnd(16)} ${s.key}`)
+      this.log(summarizePrune(result, where))
+      if (flags['dry-run']) {
+        for (const s of result.sample) this.log(`  ${s.reason.padEnd(16)} ${s.key}`)
+        const total = plannedKeys(result)
+        if (total > result.sample.length) this.log(`  (showing ${result.sample.length} of ${total}; --json lists them all)`)
+      }
     }
-    if (result.failed > 0) {
-      this.failWithData(new PartialFailureError(`${result.failed} keys could not be pruned (not hashes?); re-run after checking them with redismp keys`), result)
-    }
-    return result
+    return {...where, ...result}
   }
 
   private pidsFromFile(): number[] {

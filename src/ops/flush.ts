@@ -6,14 +6,17 @@
 import type {Redis} from 'ioredis'
 
 import {flushPrefix, scanPrefix} from '../storage/keyspace.js'
+import {readShapes} from '../storage/shape.js'
 
 export {flushPrefix}
 
 export interface FlushPlan {
   /** Exporter keys under the prefix (metric, meta, artifacts). */
   keys: number
-  /** Keys under the prefix that are not exporter data: left alone. */
+  /** Keys under the prefix whose names are off the schema: left alone. */
   foreignKept: number
+  /** Keys at exporter-shaped names that are not hashes of the exporter's shape (a string, a list, other fields): left alone. */
+  notOursKept: number
   /** Another application's keys under a nested prefix: left alone. */
   otherPrefixKept: number
   sample: string[]
@@ -23,16 +26,25 @@ export interface FlushResult extends FlushPlan {
   dryRun: boolean
   allKeys: boolean
   deleted: number
+  /** Where: `redis://host:port/db`. */
+  target: string
+  prefix: string
 }
 
-/** Counts what a prefix flush would remove, with a sample. */
+/** Counts what a prefix flush would remove, with a sample: exporter-shaped hashes only, as flushPrefix judges them. */
 export async function planFlush(redis: Redis, prefix: string, sampleSize = 10): Promise<FlushPlan> {
-  const plan: FlushPlan = {keys: 0, foreignKept: 0, otherPrefixKept: 0, sample: []}
+  const plan: FlushPlan = {keys: 0, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample: []}
+  const mode = {scripts: true}
   for await (const batch of scanPrefix(redis, prefix)) {
-    plan.keys += batch.ours.length
     plan.foreignKept += batch.foreign.length
     plan.otherPrefixKept += batch.otherPrefix.length
-    for (const k of batch.ours) if (plan.sample.length < sampleSize) plan.sample.push(k.key)
+    const shapes = batch.ours.length > 0 ? await readShapes(redis, batch.ours, mode) : []
+    batch.ours.forEach((k, i) => {
+      if (shapes[i] === 'foreign') plan.notOursKept++
+      if (shapes[i] !== 'ours') return
+      plan.keys++
+      if (plan.sample.length < sampleSize) plan.sample.push(k.key)
+    })
   }
   return plan
 }
@@ -40,7 +52,7 @@ export async function planFlush(redis: Redis, prefix: string, sampleSize = 10): 
 export async function planFlushAll(redis: Redis, sampleSize = 10): Promise<FlushPlan> {
   const keys = await redis.dbsize()
   const [, sample] = await redis.scan('0', 'COUNT', sampleSize)
-  return {keys, foreignKept: 0, otherPrefixKept: 0, sample: sample.slice(0, sampleSize)}
+  return {keys, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample: sample.slice(0, sampleSize)}
 }
 
 export async function flushAll(redis: Redis): Promise<number> {

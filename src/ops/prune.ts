@@ -5,9 +5,11 @@
  * exporter's bare-`gauge` twins), their counters, histograms, summaries and
  * other gauges stay. Everything else is opt-in.
  *
- * Two phases per SCAN batch: a plan (one pipelined read), then one atomic
- * script that re-checks each decision on the server. Interrupted at any point,
- * the store is consistent and a re-run finishes the job.
+ * First liveness is judged (which pids are dead, and as of which write);
+ * then per SCAN batch a plan (read-only scripts), and one atomic script that
+ * judges each decision again on the server, against the same marks, and
+ * touches only hashes of the exporter's shape. Interrupted at any point, the
+ * store is consistent and a re-run finishes the job.
  */
 import type {Redis} from 'ioredis'
 
@@ -16,10 +18,12 @@ import {parsePyFloat} from '../metrics/pyfloat.js'
 import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../redis/lua.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
-import {type AtomicItem, applyAtomically} from '../storage/atomic.js'
+import {type AtomicItem, type AtomicOp, applyAtomically} from '../storage/atomic.js'
 import {scanPrefix} from '../storage/keyspace.js'
+import {Lease} from '../storage/lock.js'
+import {readKeyFacts} from '../storage/reader.js'
+import {LOOK_LUA, SHAPE_FIELDS, type ShapeState, shapeFromReplies} from '../storage/shape.js'
 import {pidRunsHere} from './local.js'
-import {listPids} from './pids.js'
 
 export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
 
@@ -41,11 +45,20 @@ export interface PruneOptions {
   fixTtlSeconds?: number
   dryRun?: boolean
   sampleSize?: number
+  /** With dryRun: list every planned key in `plan` (memory grows with the plan: for --dry-run --json only). */
+  listPlan?: boolean
   scanCount?: number
   /** Told the number of keys scanned so far, after each batch. */
   onProgress?: (scanned: number) => void
+  /** Called once liveness is judged, before any key is planned: a seam for race tests. */
+  afterJudgement?: (deadPids: number[]) => Promise<void>
   /** Called between a batch's plan and its execution with the keys planned: a seam for race tests. */
   beforeApply?: (targets: string[]) => Promise<void>
+}
+
+export interface PlannedKey {
+  key: string
+  reason: PruneReason
 }
 
 export interface PruneResult {
@@ -57,11 +70,14 @@ export interface PruneResult {
   done: Record<PruneReason, number>
   deletedKeys: number
   ttlFixed: number
-  /** Rewritten by a worker after the plan: kept. */
+  /** Written by a worker after prune judged them: kept. */
   keptRewritten: number
-  failed: number
-  /** Some of the keys planned, with why. */
-  sample: {key: string; reason: PruneReason}[]
+  /** Keys at exporter-shaped names that are not hashes of the exporter's shape (a string, a list, other fields): never touched. */
+  notOursKept: number
+  /** The first planned keys, with why (`sampleSize` of them). */
+  sample: PlannedKey[]
+  /** Every planned key, with why: only with `listPlan` in a dry run. */
+  plan?: PlannedKey[]
 }
 
 export const DEFAULT_ORPHAN_GRACE_MS = 60_000
@@ -69,39 +85,63 @@ export const DEFAULT_ORPHAN_GRACE_MS = 60_000
 /** Keys per SCAN call: each batch is planned with a few scripts and applied with one. */
 const PRUNE_SCAN_COUNT = 5000
 
-/** The pids that count as dead for this run. */
-async function deadPids(redis: Redis, o: PruneOptions, now: number): Promise<Set<number>> {
-  const dead = new Set(o.pids ?? [])
-  if (o.local || o.staleMs !== undefined) {
-    for (const row of await listPids(redis, {prefix: o.prefix})) {
-      if (o.local && !pidRunsHere(row.pid)) dead.add(row.pid)
-      if (o.staleMs !== undefined && (row.newestWrite ?? 0) < now - o.staleMs / 1000) dead.add(row.pid)
-    }
+/**
+ * Which workers are dead, and each one's death mark: only keys written no
+ * later than the mark are deleted for that pid, and the script that deletes
+ * checks it. The mark is the newest write the liveness walk saw of the pid
+ * (its own writes, on its own clock), never later than what made it dead —
+ * the --stale cutoff, or for --pid and --local the moment the judgement
+ * began. So any write after the judgement keeps its key, whatever the
+ * writer's clock; nan/inf times are no writes (they would make a pid fresh forever).
+ */
+async function judgeLiveness(redis: Redis, o: PruneOptions, now: number): Promise<Map<number, number>> {
+  const marks = new Map<number, number>()
+  const named = new Set(o.pids ?? [])
+  if (named.size === 0 && !o.local && o.staleMs === undefined) return marks
+  const newest = new Map<number, number | undefined>()
+  await readKeyFacts(redis, {prefix: o.prefix, pid: !o.local && o.staleMs === undefined && named.size === 1 ? [...named][0] : undefined}, (k) => {
+    if (k.pttl === -2) return // gone since SCAN
+    const t = k.updatedAt !== undefined && Number.isFinite(k.updatedAt) ? k.updatedAt : undefined
+    const seen = newest.get(k.pid)
+    newest.set(k.pid, t === undefined ? seen : seen === undefined ? t : Math.max(seen, t))
+  })
+  const staleCutoff = o.staleMs === undefined ? undefined : now - o.staleMs / 1000
+  for (const pid of new Set([...named, ...newest.keys()])) {
+    const w = newest.get(pid)
+    const because: number[] = []
+    if (named.has(pid) || (o.local && newest.has(pid) && !pidRunsHere(pid))) because.push(now)
+    if (staleCutoff !== undefined && newest.has(pid) && (w === undefined || w < staleCutoff)) because.push(staleCutoff)
+    if (because.length === 0) continue
+    const latest = Math.max(...because)
+    marks.set(pid, w === undefined ? latest : Math.min(w, latest))
   }
-  return dead
+  return marks
 }
 
 interface PlanFacts {
-  updatedAt?: string
-  createdAt?: string
-  siblingExists?: boolean
+  state: ShapeState
+  /** updated_at of a metric, created_at of a meta, when ours. */
+  time?: string
+  /** The sibling is a hash of the exporter's shape. */
+  siblingOurs: boolean
   pttl?: number
 }
 
 /**
- * Per key: its write time (updated_at of a metric, created_at of a meta),
- * whether its sibling exists, and (for --fix-ttl) its PTTL — length-prefixed
- * from one read-only script per 5000 keys (redis/lua.ts). pcall: a foreign
- * non-hash key reads as having no time, and the apply step reports it.
+ * Per key: its state (storage/shape.ts), its write time, whether its sibling
+ * is ours, and (for --fix-ttl) its PTTL — length-prefixed from one read-only
+ * script per 5000 keys (redis/lua.ts).
  */
 const FACTS = `#!lua flags=no-writes
 ${PUT_FIELD}
+${LOOK_LUA}
 local withTtl = ARGV[1] == '1'
 for i = 1, #KEYS, 2 do
-  local t = redis.pcall('HGET', KEYS[i], ARGV[(i + 1) / 2 + 1])
-  if type(t) == 'table' then t = false end
+  local kind = ARGV[(i + 1) / 2 + 1]
+  local state, t = look(KEYS[i], kind)
+  put(state)
   put(t)
-  put(tostring(redis.call('EXISTS', KEYS[i + 1])))
+  put((look(KEYS[i + 1], kind == 'metric' and 'meta' or 'metric')) == 'ours' and '1' or '0')
   if withTtl then put(tostring(redis.call('PTTL', KEYS[i]))) end
 end
 return table.concat(out)`
@@ -109,51 +149,60 @@ return table.concat(out)`
 const FACTS_CHUNK = 5000
 const APPLY_CHUNK = 1000
 
+const siblingOf = (k: ParsedKey) => siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric')
+
 /** What one batch needs to know: a few scripts, or one pipeline where scripts are refused. */
 async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions, mode: {scripts: boolean}): Promise<PlanFacts[]> {
   const withTtl = o.fixTtlSeconds !== undefined
-  const timeField = (k: ParsedKey) => (k.kind === 'metric' ? 'updated_at' : 'created_at')
-  const sibling = (k: ParsedKey) => siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric')
-  const toFacts = (k: ParsedKey, time: string | undefined, siblingExists: boolean, pttl: number | undefined): PlanFacts => ({
-    ...(k.kind === 'metric' ? {updatedAt: time} : {createdAt: time}),
-    siblingExists,
-    pttl,
-  })
-  const per = withTtl ? 3 : 2
   return scriptOrPipeline(
     mode,
     async () => {
+      const per = withTtl ? 4 : 3
       const flat = await evalFieldsInChunks(redis, FACTS, keys, FACTS_CHUNK, (part) => ({
-        keys: part.flatMap((k) => [k.key, sibling(k)]),
-        args: [withTtl ? '1' : '0', ...part.map(timeField)],
+        keys: part.flatMap((k) => [k.key, siblingOf(k)]),
+        args: [withTtl ? '1' : '0', ...part.map((k) => k.kind)],
       }))
-      return keys.map((k, i) => toFacts(k, flat[i * per] ?? undefined, flat[i * per + 1] === '1', withTtl ? Number(flat[i * per + 2]) : undefined))
+      return keys.map((_, i) => ({
+        state: flat[i * per] as ShapeState,
+        time: flat[i * per + 1] ?? undefined,
+        siblingOurs: flat[i * per + 2] === '1',
+        pttl: withTtl ? Number(flat[i * per + 3]) : undefined,
+      }))
     },
     async () => {
+      const per = withTtl ? 4 : 3
       const replies = await pipelineReplies(redis, (p) => {
         for (const k of keys) {
-          p.hget(k.key, timeField(k))
-          p.exists(sibling(k))
+          p.hmget(k.key, ...SHAPE_FIELDS[k.kind]).exists(k.key)
+          p.hmget(siblingOf(k), ...SHAPE_FIELDS[k.kind === 'metric' ? 'meta' : 'metric'])
           if (withTtl) p.pttl(k.key)
         }
       })
       return keys.map((k, i) => {
-        const [time, sib, pttl] = [replies[i * per], replies[i * per + 1], replies[i * per + 2]]
-        return toFacts(k, time.ok && typeof time.value === 'string' ? time.value : undefined, sib.ok && sib.value === 1, pttl?.ok ? Number(pttl.value) : undefined)
+        const {state, time} = shapeFromReplies(k.kind, replies[i * per], replies[i * per + 1])
+        const sibling = shapeFromReplies(k.kind === 'metric' ? 'meta' : 'metric', replies[i * per + 2], undefined)
+        const pttl = replies[i * per + 3]
+        return {state, time, siblingOurs: sibling.state === 'ours', pttl: pttl?.ok ? Number(pttl.value) : undefined}
       })
     },
   )
 }
 
+/** A mark as Lua's tonumber reads it back: the same double. */
+const markArg = (mark: number) => String(mark)
+
 export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult> {
   const now = await redisTime(redis)
-  const dead = await deadPids(redis, o, now)
+  const marks = await judgeLiveness(redis, o, now)
   const graceCutoff = now - (o.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS) / 1000
   const olderCutoff = o.olderThanMs === undefined ? undefined : now - o.olderThanMs / 1000
   const planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const done: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
-  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids: [...dead].sort((a, b) => a - b), planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, failed: 0, sample: []}
+  const deadPids = [...marks.keys()].sort((a, b) => a - b)
+  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids, planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, notOursKept: 0, sample: []}
+  if (o.dryRun && o.listPlan) result.plan = []
   const sampleSize = o.sampleSize ?? 10
+  await o.afterJudgement?.(deadPids)
 
   let scanned = 0
   const readMode = {scripts: true}
@@ -164,24 +213,30 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
     const known = await facts(redis, batch.ours, o, readMode)
     const items: AtomicItem[] = []
     const reasons: PruneReason[] = []
-    const plan = (item: AtomicItem, reason: PruneReason, keys: number) => {
-      items.push(item)
+    const note = (key: string, reason: PruneReason) => {
+      if (result.sample.length < sampleSize) result.sample.push({key, reason})
+      result.plan?.push({key, reason})
+    }
+    const plan = (op: AtomicOp, k: ParsedKey, arg: string, reason: PruneReason, withSibling: boolean) => {
+      items.push({op, target: k.key, sibling: siblingOf(k), arg})
       reasons.push(reason)
-      planned[reason] += keys
-      if (result.sample.length < sampleSize) result.sample.push({key: item.target, reason})
+      planned[reason] += withSibling ? 2 : 1
+      note(k.key, reason)
+      if (withSibling) note(siblingOf(k), reason)
     }
     batch.ours.forEach((k, i) => {
       const f = known[i]
-      const reason = decide(k, f)
-      const sibling = siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric')
-      if (reason && k.kind === 'metric' && f.updatedAt !== undefined) {
-        // The series goes: metric and meta together, if the metric is unchanged.
-        plan({op: reason === 'orphan' ? 'metric' : 'pair', target: k.key, sibling, expected: f.updatedAt}, reason, reason === 'orphan' ? 1 : f.siblingExists ? 2 : 1)
-      } else if (reason && k.kind === 'meta' && !f.siblingExists) {
+      if (f.state === 'foreign') result.notOursKept++
+      if (f.state !== 'ours') return
+      const why = decide(k, f)
+      if (why && k.kind === 'metric') {
+        // The series goes: metric and meta together. An orphan has no meta to take along.
+        plan(why.reason === 'orphan' ? 'metric' : 'pair', k, markArg(why.mark), why.reason, f.siblingOurs)
+      } else if (why && !f.siblingOurs) {
         // A meta whose metric is gone; one with its metric goes with that metric.
-        plan({op: 'meta', target: k.key, sibling, expected: ''}, reason, 1)
+        plan('meta', k, markArg(why.mark), why.reason, false)
       } else if (o.fixTtlSeconds !== undefined && f.pttl === -1) {
-        plan({op: 'ttl', target: k.key, sibling, expected: String(o.fixTtlSeconds)}, 'fix-ttl', 1)
+        plan(k.kind === 'metric' ? 'ttl-metric' : 'ttl-meta', k, String(o.fixTtlSeconds), 'fix-ttl', false)
       }
     })
     if (o.dryRun || items.length === 0) continue
@@ -192,7 +247,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
       result.deletedKeys += applied.deletedKeys
       result.ttlFixed += applied.ttlFixed
       result.keptRewritten += applied.kept
-      result.failed += applied.failed
+      result.notOursKept += applied.notOurs
       applied.outcomes.forEach((outcome, i) => {
         if (typeof outcome === 'number') done[reasons[from + i]] += outcome
         else if (outcome === 't') done['fix-ttl']++
@@ -201,20 +256,46 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   }
   return result
 
-  function decide(k: ParsedKey, f: PlanFacts): PruneReason | undefined {
-    const written = parsePyFloat((k.kind === 'metric' ? f.updatedAt : f.createdAt) ?? '') ?? 0
-    if (olderCutoff !== undefined && k.kind === 'metric' && written < olderCutoff) return 'older-than'
-    if (olderCutoff !== undefined && k.kind === 'meta' && !f.siblingExists && written < olderCutoff) return 'older-than'
-    if (dead.has(k.pid) && k.artifact) return 'dead-artifact'
-    if (dead.has(k.pid) && k.mode && isLiveMode(k.mode)) return 'dead-live-gauge'
-    if (o.artifacts && k.artifact) return 'artifact'
-    if (o.orphans && !f.siblingExists && written < graceCutoff) return 'orphan'
+  /**
+   * Why a key goes, and the newest write time that reason allows: the script
+   * that deletes compares the key's time with that mark again. A meta is
+   * judged by its own time only when it has no metric to go with.
+   */
+  function decide(k: ParsedKey, f: PlanFacts): {reason: PruneReason; mark: number} | undefined {
+    const written = parsePyFloat(f.time ?? '')
+    // No readable time: nothing proves the key old.
+    if (written === undefined || Number.isNaN(written)) return undefined
+    const alone = k.kind === 'metric' || !f.siblingOurs
+    if (olderCutoff !== undefined && alone && written <= olderCutoff) return {reason: 'older-than', mark: olderCutoff}
+    const death = marks.get(k.pid)
+    if (death !== undefined && written <= death) {
+      if (k.artifact) return {reason: 'dead-artifact', mark: death}
+      if (k.mode && isLiveMode(k.mode)) return {reason: 'dead-live-gauge', mark: death}
+    }
+    // An artifact is never data; one written after the run began waits for the next run.
+    if (o.artifacts && k.artifact && written <= now) return {reason: 'artifact', mark: now}
+    if (o.orphans && !f.siblingOurs && written <= graceCutoff) return {reason: 'orphan', mark: graceCutoff}
     return undefined
   }
 }
 
-/** One line for cron mail. */
-export function summarizePrune(r: PruneResult): string {
+/**
+ * The prune lock: one prune at a time per prefix. A lock left by a prune of
+ * this host that no longer runs, or one without an expiry, is taken over
+ * (`lease.tookOver` says so).
+ */
+export function takePruneLock(redis: Redis, prefix: string): Promise<Lease> {
+  return Lease.acquire(redis, prefix, 'prune-lock', {pidGone: (pid) => !pidRunsHere(pid)})
+}
+
+/** Where a prune ran: `redis://host:port/db` and the prefix. */
+export interface PruneTarget {
+  target: string
+  prefix: string
+}
+
+/** One line for cron mail, naming where it ran when told. */
+export function summarizePrune(r: PruneResult, where?: PruneTarget): string {
   const verb = r.dryRun ? 'would delete' : 'deleted'
   const reasons = (Object.entries(r.dryRun ? r.planned : r.done) as [PruneReason, number][]).filter(([reason, n]) => n > 0 && reason !== 'fix-ttl')
   const deleted = r.dryRun ? reasons.reduce((sum, [, n]) => sum + n, 0) : r.deletedKeys
@@ -224,7 +305,10 @@ export function summarizePrune(r: PruneResult): string {
   parts.push(`${verb} ${deleted} keys${reasons.length ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
   if (ttl) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${ttl} keys`)
   if (r.keptRewritten) parts.push(`kept ${r.keptRewritten} rewritten since planned`)
-  if (r.failed) parts.push(`${r.failed} failed`)
+  if (r.notOursKept) parts.push(`left alone ${r.notOursKept} keys that are not exporter hashes`)
   if (deleted === 0 && !ttl) parts.push('nothing to prune')
-  return `prune: ${parts.join('; ')}`
+  return `prune${where ? ` on ${where.target}, prefix "${where.prefix}"` : ''}: ${parts.join('; ')}`
 }
+
+/** Every key a plan counts, whether or not the sample shows it. */
+export const plannedKeys = (r: PruneResult) => Object.values(r.planned).reduce((a, b) => a + b, 0)

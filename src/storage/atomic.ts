@@ -1,96 +1,133 @@
 /**
  * The destructive half of prune as one server-side script per batch: each
- * decision made while planning is re-checked and carried out atomically, so
- * a key a worker rewrote after the plan was made survives, and a series'
- * metric and meta keys go together or not at all.
+ * decision made while planning is judged again and carried out atomically.
  *
- * KEYS come in pairs (target, sibling); ARGV in pairs (op, expected):
- *   pair   delete target and sibling if target's updated_at is still `expected`
- *          (target already gone: delete the sibling it left behind)
- *   metric delete target if its sibling meta is still missing and updated_at is still `expected`
- *   meta   delete target if its sibling metric is still missing
- *   ttl    EXPIRE target `expected` seconds if it still has no TTL
+ * A delete is allowed by a mark, not by a value read a moment before: every
+ * item carries the newest write time its reason allows (a dead pid's death
+ * mark, a cutoff), and the key goes only if its own time is no later. A
+ * worker that writes after the judgement, however soon after, keeps the key.
+ * Only hashes of the exporter's shape are touched (storage/shape.ts); a
+ * series' metric and meta keys go together.
+ *
+ * KEYS come in pairs (target, sibling); ARGV in pairs (op, argument):
+ *   pair      target is a metric: delete it and its meta if its updated_at ≤ mark
+ *             (target already gone: delete the meta it left behind if its created_at ≤ mark)
+ *   metric    delete the metric alone if it still has no meta and its updated_at ≤ mark
+ *   meta      delete the meta alone if it still has no metric and its created_at ≤ mark
+ *   ttl-metric, ttl-meta   EXPIRE target `argument` seconds if it still has no TTL
  */
 import type {Redis} from 'ioredis'
 
-export type AtomicOp = 'pair' | 'metric' | 'meta' | 'ttl'
+import {LOOK_LUA} from './shape.js'
+
+export type AtomicOp = 'pair' | 'metric' | 'meta' | 'ttl-metric' | 'ttl-meta'
 
 export interface AtomicItem {
   op: AtomicOp
   target: string
   sibling: string
-  expected: string
+  /** The mark (seconds, as a number Lua reads) for deletes; the TTL in seconds for ttl-*. */
+  arg: string
 }
 
 export interface AtomicResult {
   deletedKeys: number
-  /** Rewritten (or re-created) since the plan: left alone. */
+  /** Written since the judgement (or its sibling came back): left alone. */
   kept: number
-  /** Not a hash any more, or another per-key error: left alone, reported. */
-  failed: number
+  /** No longer a hash of the exporter's shape: left alone. */
+  notOurs: number
   ttlFixed: number
 }
 
-const SCRIPT = `
+const SCRIPT = `${LOOK_LUA}
+local function notLater(t, mark)
+  local n = tonumber(t)
+  return n ~= nil and n <= mark
+end
 local out = {}
 for i = 1, #KEYS, 2 do
   local target, sibling = KEYS[i], KEYS[i + 1]
-  local op, expected = ARGV[i], ARGV[i + 1]
+  local op, arg = ARGV[i], ARGV[i + 1]
   local n = (i + 1) / 2
-  if op == 'ttl' then
-    if redis.call('PTTL', target) == -1 then
-      redis.call('EXPIRE', target, expected)
+  if op == 'ttl-metric' or op == 'ttl-meta' then
+    local state = look(target, op == 'ttl-metric' and 'metric' or 'meta')
+    if state == 'foreign' then
+      out[n] = 'x'
+    elseif state == 'ours' and redis.call('PTTL', target) == -1 then
+      redis.call('EXPIRE', target, arg)
       out[n] = 't'
     else
       out[n] = '0'
     end
-  elseif op == 'meta' then
-    if redis.call('EXISTS', sibling) == 0 then
-      out[n] = tostring(redis.call('DEL', target))
-    else
-      out[n] = 'k'
-    end
   else
-    local u = redis.pcall('HGET', target, 'updated_at')
-    if type(u) == 'table' then
-      out[n] = 'f'
-    elseif op == 'metric' and redis.call('EXISTS', sibling) == 1 then
-      out[n] = 'k'
-    elseif u == expected then
-      if op == 'pair' then
-        out[n] = tostring(redis.call('DEL', target, sibling))
+    local mark = tonumber(arg)
+    local kind, other = 'metric', 'meta'
+    if op == 'meta' then kind, other = 'meta', 'metric' end
+    local state, t = look(target, kind)
+    local sibState, sibTime = look(sibling, other)
+    if state == 'foreign' then
+      out[n] = 'x'
+    elseif state == 'gone' then
+      if op ~= 'pair' or sibState ~= 'ours' then
+        out[n] = '0'
+      elseif notLater(sibTime, mark) then
+        out[n] = tostring(redis.call('DEL', sibling))
       else
-        out[n] = tostring(redis.call('DEL', target))
+        out[n] = 'k'
       end
-    elseif u == false and op == 'pair' then
-      out[n] = tostring(redis.call('DEL', sibling))
-    else
+    elseif not notLater(t, mark) or (op ~= 'pair' and sibState == 'ours') then
       out[n] = 'k'
+    elseif op == 'pair' and sibState == 'ours' then
+      out[n] = tostring(redis.call('DEL', target, sibling))
+    else
+      out[n] = tostring(redis.call('DEL', target))
     end
   end
 end
 return table.concat(out)`
 
-/** What happened to each item: keys deleted (0–2), `k` kept, `f` failed, `t` TTL set. */
-export type Outcome = 0 | 1 | 2 | 'k' | 'f' | 't'
+/** What happened to each item: keys deleted (0–2), `k` kept, `x` not ours, `t` TTL set. */
+export type Outcome = 0 | 1 | 2 | 'k' | 'x' | 't'
 
 export async function applyAtomically(redis: Redis, items: readonly AtomicItem[]): Promise<AtomicResult & {outcomes: Outcome[]}> {
-  const result = {deletedKeys: 0, kept: 0, failed: 0, ttlFixed: 0, outcomes: [] as Outcome[]}
+  const result = {deletedKeys: 0, kept: 0, notOurs: 0, ttlFixed: 0, outcomes: [] as Outcome[]}
   if (items.length === 0) return result
   const keys: string[] = []
   const args: string[] = []
   for (const it of items) {
     keys.push(it.target, it.sibling)
-    args.push(it.op, it.expected)
+    args.push(it.op, it.arg)
   }
-  const codes = String(await redis.eval(SCRIPT, keys.length, ...keys, ...args))
+  const codes = String(await evalWrite(redis, SCRIPT, keys, args))
   for (const c of codes) {
-    const outcome = (c === 'k' || c === 'f' || c === 't' ? c : Number(c)) as Outcome
+    const outcome = (c === 'k' || c === 'x' || c === 't' ? c : Number(c)) as Outcome
     result.outcomes.push(outcome)
     if (outcome === 'k') result.kept++
-    else if (outcome === 'f') result.failed++
+    else if (outcome === 'x') result.notOurs++
     else if (outcome === 't') result.ttlFixed++
     else result.deletedKeys += outcome
   }
   return result
+}
+
+/** Servers seen to reject the flag line (before Redis 7): their scripts run without it. */
+const noFlagLine = new WeakSet<Redis>()
+
+/**
+ * Runs a script that writes, flagged `allow-oom`: on a full server
+ * (maxmemory reached, noeviction) Redis 7 refuses SET and EXPIRE, and any
+ * flagged script without this flag, yet deleting is exactly what frees it.
+ * A server older than Redis 7 cannot parse the flag line: the same script
+ * runs there without it (DEL still works when full; taking the lock does not).
+ */
+export async function evalWrite(redis: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  if (!noFlagLine.has(redis)) {
+    try {
+      return await redis.eval(`#!lua flags=allow-oom\n${script}`, keys.length, ...keys, ...args)
+    } catch (error) {
+      if (!/Error compiling script.*near '#'/.test(String((error as Error)?.message))) throw error
+      noFlagLine.add(redis)
+    }
+  }
+  return redis.eval(script, keys.length, ...keys, ...args)
 }

@@ -75,10 +75,11 @@ export class RedisStorageClient {
   /**
    * Deletes the exporter's keys under the prefix by SCAN + UNLINK in batches,
    * exactly as `redismp flushdb` does: not another application's nested
-   * prefix, not foreign keys under ours, not the database's other keys.
+   * prefix, not foreign keys under ours (nor a string or list at an exporter
+   * name: only hashes of the exporter's shape go), not the database's other keys.
    */
-  flushdb(): Promise<number> {
-    return flushPrefix(this.redis, this.prefix)
+  async flushdb(): Promise<number> {
+    return (await flushPrefix(this.redis, this.prefix)).deleted
   }
 
   /** The per-process store the exporter writes through, for this prefix. */

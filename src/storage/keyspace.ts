@@ -7,6 +7,8 @@ import type {Redis} from 'ioredis'
 
 import {type KeyVerdict, type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
 import {DEFAULT_SCAN_COUNT, scanBatches} from '../redis/scan.js'
+import {evalWrite} from './atomic.js'
+import {LOOK_LUA} from './shape.js'
 
 export interface ClassifiedBatch {
   ours: ParsedKey[]
@@ -52,11 +54,41 @@ export async function* scanPrefix(
   }
 }
 
-/** Deletes the exporter's keys under the prefix, SCAN + UNLINK per batch; safe to re-run. */
-export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
-  let deleted = 0
+/** Keys per delete script: a script blocks the server while it runs. */
+const FLUSH_CHUNK = 1000
+
+/** ARGV[i] is the kind KEYS[i]'s name says; replies {deleted, left alone}. */
+const FLUSH = `${LOOK_LUA}
+local deleted, foreign = 0, 0
+for i = 1, #KEYS do
+  local state = look(KEYS[i], ARGV[i])
+  if state == 'ours' then
+    deleted = deleted + redis.call('UNLINK', KEYS[i])
+  elseif state == 'foreign' then
+    foreign = foreign + 1
+  end
+end
+return {deleted, foreign}`
+
+export interface FlushCounts {
+  deleted: number
+  /** At an exporter-shaped name, but not a hash of the exporter's shape: left alone. */
+  notOurs: number
+}
+
+/**
+ * Deletes the exporter's keys under the prefix, SCAN + UNLINK per batch, each
+ * key's shape judged in the script that unlinks it; safe to re-run.
+ */
+export async function flushPrefix(redis: Redis, prefix: string): Promise<FlushCounts> {
+  const counts: FlushCounts = {deleted: 0, notOurs: 0}
   for await (const batch of scanPrefix(redis, prefix)) {
-    if (batch.ours.length > 0) deleted += await redis.unlink(...batch.ours.map((k) => k.key))
+    for (let from = 0; from < batch.ours.length; from += FLUSH_CHUNK) {
+      const part = batch.ours.slice(from, from + FLUSH_CHUNK)
+      const [deleted, notOurs] = (await evalWrite(redis, FLUSH, part.map((k) => k.key), part.map((k) => k.kind))) as [number, number]
+      counts.deleted += deleted
+      counts.notOurs += notOurs
+    }
   }
-  return deleted
+  return counts
 }
