@@ -95,6 +95,8 @@ const PORT_LOW = 10000
 const PORT_HIGH = 32767 - BUS_OFFSET
 /** Generous: a 2-core machine under a full test run makes gossip and failover slow. */
 const SETTLE_MS = 90_000
+/** Bound of one WAIT for replicas or one MIGRATE batch. */
+const WAIT_MS = 30_000
 
 async function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -192,7 +194,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
   const admin = new Map<ClusterNode, Redis>()
   let stopped = false
 
-  const connect = async (port: number) => {
+  const connect = async (port: number, commandTimeout?: number) => {
     const c = new Redis({
       host: HOST,
       port,
@@ -203,18 +205,19 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       retryStrategy: () => null,
+      commandTimeout,
     })
     c.on('error', () => undefined)
     await c.connect()
     return c
   }
 
-  /** The harness's own connection to a node, kept for polling. */
+  /** The harness's own connection to a node, kept for polling; bounded, so a stuck node cannot outlast a deadline. */
   const adminOf = async (node: ClusterNode) => {
     const known = admin.get(node)
     if (known && known.status === 'ready') return known
     known?.disconnect()
-    const c = await connect(node.port)
+    const c = await connect(node.port, WAIT_MS + 10_000)
     admin.set(node, c)
     return c
   }
@@ -357,7 +360,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       const replicas = live().filter((n) => n.role === 'replica' && n.shard === killed.shard)
       if (replicas.length === 0) throw new Error(`master ${i} has no replica to take over`)
       // Acknowledged writes must survive the kill, or a test would blame the code under test for lost data.
-      const acked = (await (await adminOf(killed)).call('WAIT', String(replicas.length), '30000')) as number
+      const acked = (await (await adminOf(killed)).call('WAIT', String(replicas.length), String(WAIT_MS))) as number
       if (acked < replicas.length) throw new Error(`only ${acked} of ${replicas.length} replicas caught up with master ${killed.port}`)
       admin.get(killed)?.disconnect()
       admin.delete(killed)
@@ -391,7 +394,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       for (;;) {
         const keys = (await src.call('CLUSTER', 'GETKEYSINSLOT', String(slot), String(batch))) as string[]
         if (keys.length === 0) break
-        await src.call('MIGRATE', to.host, String(to.port), '', '0', '30000', ...migrateAuth, 'KEYS', ...keys)
+        await src.call('MIGRATE', to.host, String(to.port), '', '0', String(WAIT_MS), ...migrateAuth, 'KEYS', ...keys)
         await onStep({step: 'keys', moved: keys})
       }
       // The target first, so the source never hands the slot to a node that would refuse it.
