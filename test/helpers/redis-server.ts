@@ -8,6 +8,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import type {ConnectionOptions} from 'node:tls'
 
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll} from 'vitest'
@@ -40,13 +41,22 @@ export interface RedisServer {
   stop(): Promise<void>
 }
 
+export type TlsFiles = NonNullable<RedisServer['tlsFiles']>
+
 const started = new Set<ChildProcess>()
 process.on('exit', () => {
   for (const p of started) p.kill('SIGKILL')
 })
 
+/** Starts a redis-server that the exit hook kills should a test leave it running. */
+export function spawnRedisServer(args: string[]): ChildProcess {
+  const proc = spawn('redis-server', args, {stdio: 'ignore'})
+  started.add(proc)
+  return proc
+}
+
 /** Stops a process this module started (if it still runs) and removes its directory. */
-async function stopProcess(proc: ChildProcess, dir: string): Promise<void> {
+export async function stopProcess(proc: ChildProcess, dir: string): Promise<void> {
   started.delete(proc)
   if (proc.exitCode === null && proc.signalCode === null) {
     const exited = new Promise((r) => proc.once('exit', r))
@@ -67,7 +77,8 @@ export async function freePort(): Promise<number> {
   })
 }
 
-function makeCa(dir: string): NonNullable<RedisServer['tlsFiles']> {
+/** A throwaway CA, a server certificate for localhost/127.0.0.1 and a client certificate, in `dir`. */
+export function makeCa(dir: string): TlsFiles {
   const f = (n: string) => join(dir, n)
   const run = (args: string[]) => execFileSync('openssl', args, {stdio: 'ignore'})
   run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=redismp test CA', '-keyout', f('ca.key'), '-out', f('ca.crt')])
@@ -79,7 +90,7 @@ function makeCa(dir: string): NonNullable<RedisServer['tlsFiles']> {
   return {ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key')}
 }
 
-async function waitReady(proc: ChildProcess, connect: () => Promise<Redis>): Promise<void> {
+export async function waitReady(proc: ChildProcess, connect: () => Promise<Redis>): Promise<void> {
   const deadline = Date.now() + 10_000
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`)
@@ -95,10 +106,8 @@ async function waitReady(proc: ChildProcess, connect: () => Promise<Redis>): Pro
   }
 }
 
-export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'redismp-test-'))
-  const port = await freePort()
-  const tlsFiles = options.tls ? makeCa(dir) : undefined
+/** The command line of a throwaway server in `dir` on `port` (the TLS port when tlsFiles). */
+export function serverArgs(dir: string, port: number, options: RedisServerOptions, tlsFiles?: TlsFiles): string[] {
   const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')]
   if (tlsFiles) {
     args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tlsFiles.cert, '--tls-key-file', tlsFiles.key, '--tls-ca-cert-file', tlsFiles.ca, '--tls-auth-clients', options.requireClientCert ? 'yes' : 'no')
@@ -111,9 +120,21 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     args.push('--aclfile', aclFile)
   }
   args.push(...(options.extraArgs ?? []))
+  return args
+}
 
-  let proc = spawn('redis-server', args, {stdio: 'ignore'})
-  started.add(proc)
+/** ioredis TLS options that trust the throwaway CA and present its client certificate. */
+export function tlsClientOptions(tlsFiles: TlsFiles): ConnectionOptions {
+  return {ca: [readFileSync(tlsFiles.ca)], servername: 'localhost', cert: readFileSync(tlsFiles.clientCert), key: readFileSync(tlsFiles.clientKey)}
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'redismp-test-'))
+  const port = await freePort()
+  const tlsFiles = options.tls ? makeCa(dir) : undefined
+  const args = serverArgs(dir, port, options, tlsFiles)
+
+  let proc = spawnRedisServer(args)
   const host = '127.0.0.1'
   const client = async (db = 0) => {
     const c = new Redis({
@@ -121,9 +142,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       port,
       db,
       password: options.password,
-      tls: tlsFiles
-        ? {ca: [readFileSync(tlsFiles.ca)], servername: 'localhost', cert: readFileSync(tlsFiles.clientCert), key: readFileSync(tlsFiles.clientKey)}
-        : undefined,
+      tls: tlsFiles ? tlsClientOptions(tlsFiles) : undefined,
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
@@ -142,8 +161,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     proc,
     async restart() {
       started.delete(proc)
-      proc = spawn('redis-server', args, {stdio: 'ignore'})
-      started.add(proc)
+      proc = spawnRedisServer(args)
       server.proc = proc
       await waitReady(proc, client)
     },
@@ -201,8 +219,7 @@ export async function startSentinel(master: RedisServer, name = 'mymaster'): Pro
   const conf = join(dir, 'sentinel.conf')
   // Sentinel rewrites its config file, so it gets a writable one of its own.
   writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} ${master.host} ${master.port} 1\n`)
-  const proc = spawn('redis-server', [conf, '--sentinel', '--logfile', join(dir, 'sentinel.log')], {stdio: 'ignore'})
-  started.add(proc)
+  const proc = spawnRedisServer([conf, '--sentinel', '--logfile', join(dir, 'sentinel.log')])
   const ask = async () => {
     const c = new Redis({port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null})
     c.on('error', () => undefined)
