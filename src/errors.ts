@@ -11,6 +11,7 @@ export const ExitCode = {
   REFUSED: 4,
   PARTIAL: 5,
   CHECK_FAILED: 6,
+  REDIS_REFUSED: 7,
   INTERRUPTED: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
@@ -18,12 +19,13 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 export const EXIT_CODE_TABLE: ReadonlyArray<[number, string]> = [
   [ExitCode.OK, 'success (prune: also when nothing needed pruning)'],
   [ExitCode.UNEXPECTED, 'unexpected error (a bug: please report it)'],
-  [ExitCode.USAGE, 'bad flag, argument or REDIS_* variable'],
-  [ExitCode.CONNECTION, 'Redis unreachable, refused, TLS failed, wrong password/ACL, or timed out'],
+  [ExitCode.USAGE, 'bad flag, argument or REDIS_* variable, or a database number the server does not have'],
+  [ExitCode.CONNECTION, 'Redis unreachable, refused, TLS failed, wrong password/ACL, not Redis on that port, or timed out'],
   [ExitCode.REFUSED, 'refused: needs --yes off a TTY, prefix already holds data, lock held, or answered no'],
   [ExitCode.PARTIAL, 'partial failure: some keys could not be processed (re-run to finish)'],
   [ExitCode.CHECK_FAILED, 'check failed: health unhealthy, --strict found foreign data or warnings, or foreign data blocked a write'],
-  [ExitCode.INTERRUPTED, 'interrupted (SIGINT)'],
+  [ExitCode.REDIS_REFUSED, 'Redis refused the command: out of memory (OOM), a read-only replica (READONLY), or a command disabled or renamed on the server'],
+  [ExitCode.INTERRUPTED, 'interrupted (SIGINT, or Ctrl-C at a prompt)'],
 ]
 
 export class RedismpError extends Error {
@@ -53,6 +55,15 @@ export class RedisAuthenticationError extends RedismpError {
   override readonly exitCode = ExitCode.CONNECTION
 }
 
+/**
+ * Redis answered and refused the command for a reason of its own state or
+ * setup: out of memory with noeviction, a read-only replica, a command
+ * disabled or renamed (rename-command). Not a bug of ours, not a lost connection.
+ */
+export class RedisRefusedError extends RedismpError {
+  override readonly exitCode = ExitCode.REDIS_REFUSED
+}
+
 /** A destructive or writing command declined to act: no --yes off a TTY, lock held, prefix in use. */
 export class RefusedError extends RedismpError {
   override readonly exitCode = ExitCode.REFUSED
@@ -66,4 +77,9 @@ export class PartialFailureError extends RedismpError {
 /** A check that ran to completion and found a problem (health, --strict). */
 export class CheckFailedError extends RedismpError {
   override readonly exitCode = ExitCode.CHECK_FAILED
+}
+
+/** The user interrupted (Ctrl-C at a prompt): nothing more was done. */
+export class InterruptedError extends RedismpError {
+  override readonly exitCode = ExitCode.INTERRUPTED
 }

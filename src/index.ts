@@ -16,6 +16,8 @@ export {
   RedisConnectionError,
   RedisTimeoutError,
   RedisAuthenticationError,
+  RedisRefusedError,
+  InterruptedError,
   RefusedError,
   PartialFailureError,
   CheckFailedError,

@@ -4,6 +4,7 @@
  * on bytes — and the lane itself against a real redis-server, including the
  * ways it must fail (dropped connection, silent server, refused command).
  */
+import {execFileSync} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 
 import {describe, expect, it} from 'vitest'
@@ -226,29 +227,30 @@ describe('RawLane against redis-server', () => {
     const prefix = 'dropped'
     const id = originalKey('c', 'c_total', {}, 'h')
     const p = ctx.redis.pipeline()
-    for (let pid = 1; pid <= 3000; pid++) p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(id)), {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
-    p.hset(formatKey(prefix, 'counter', 1, 'meta', md5Hex(id)), {original_key: id})
+    // Every pid with its meta: whichever key SCAN shows first is named at once, so samples come
+    // from the first batch on (a key no meta has named yet would wait for the end of the walk).
+    for (let pid = 1; pid <= 3000; pid++) {
+      p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(id)), {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+      p.hset(formatKey(prefix, 'counter', pid, 'meta', md5Hex(id)), {original_key: id})
+    }
     await p.exec()
     const redis = await connectRedis(loadConfig({REDIS_PORT: String(ctx.server.port)}, {}).config)
-    const killer = await ctx.server.client()
+    const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(ctx.server.port), ...args], {encoding: 'utf8'})
     let killed = false
     try {
       const failure = await readMetricKeys(redis, {prefix, scanCount: 10}, () => {
         if (killed) return
         killed = true
-        // The lane names itself: kill just that connection, mid-walk.
-        void (async () => {
-          const clients = String(await killer.call('CLIENT', 'LIST')).split('\n')
-          const id = /^id=(\d+) /.exec(clients.find((c) => c.includes(' name=redismp-read '))!)![1]
-          await killer.call('CLIENT', 'KILL', 'ID', id)
-        })()
+        // The lane names itself: kill just that connection, mid-walk. Synchronously, so that the
+        // walk cannot go on meanwhile: however slow the machine, hundreds of SCANs are still to come.
+        const lane = /^id=(\d+) /m.exec(cli('CLIENT', 'LIST').split('\n').find((c) => c.includes(' name=redismp-read ')) ?? '')
+        cli('CLIENT', 'KILL', 'ID', lane![1])
       }).catch((e: unknown) => e)
       expect(killed).toBe(true)
       const mapped = mapRedisError(failure, {host: '127.0.0.1', port: ctx.server.port, tls: false})
       expect(mapped).toBeInstanceOf(RedisConnectionError)
       expect(mapped!.message).toMatch(/^lost the connection to /)
     } finally {
-      killer.disconnect()
       redis.disconnect()
       await ctx.redis.flushdb()
     }

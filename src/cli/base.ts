@@ -4,6 +4,8 @@
  * and one catch() that turns every failure into one line on stderr and a
  * documented exit code (never a stack trace, never oclif's exit 1 for --json).
  */
+import {format} from 'node:util'
+
 import {Command, Errors, type Interfaces} from '@oclif/core'
 
 import {type LoadedConfig, loadConfig} from '../config/load.js'
@@ -16,6 +18,8 @@ import {connectionFlags, flagInput} from './flags.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+const debugEnabled = () => /\bredismp\b/.test(process.env.DEBUG ?? '')
 
 export const EXIT_CODES_HELP = EXIT_CODE_TABLE.map(([code, what]) => `  ${String(code).padStart(3)}  ${what}`).join('\n')
 
@@ -32,6 +36,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   override async init(): Promise<void> {
     await super.init()
+    // ioredis talks to the console on its own (a password the server does not need, …):
+    // stderr stays one line per failure; DEBUG=redismp shows them.
+    console.warn = (...args: unknown[]) => {
+      if (debugEnabled()) process.stderr.write(`redismp: ${format(...args)}\n`)
+    }
     process.once('SIGINT', () => this.interrupted())
     // `redismp keys | head`: the reader left, which is success, not an error.
     process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -121,13 +130,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         .map((l) => l.trim())
         .filter((l) => l && !/^See more help/.test(l))
         .join(' ')
+        // A flag parser of ours names the flag and its value itself.
+        .replace(/^Parsing (--[\w-]+) (?=\1 )/, '')
         .replace(/^Parsing (--[\w-]+) /, '$1: ')
       return {message: `${text} (see --help)`, exitCode: ExitCode.USAGE}
     }
     const mapped = error instanceof RedismpError ? error : this.loaded ? mapRedisError(error, endpointOf(this.loaded.config)) : undefined
     if (mapped) return {message: mapped.message, exitCode: mapped.exitCode}
     // A bug: one line by default, the stack on request.
-    if (/\bredismp\b/.test(process.env.DEBUG ?? '')) process.stderr.write(`${(error as Error)?.stack ?? error}\n`)
+    if (debugEnabled()) process.stderr.write(`${(error as Error)?.stack ?? error}\n`)
     return {message: `unexpected: ${String((error as Error)?.message ?? error)} (DEBUG=redismp shows the stack)`, exitCode: ExitCode.UNEXPECTED}
   }
 

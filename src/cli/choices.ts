@@ -8,11 +8,17 @@ export const typeFlag = Flags.option({options: METRIC_TYPES, description: 'only 
 export const modeFlag = Flags.option({options: GAUGE_MODES, description: 'only gauges of this multiprocess mode'})
 export const pidFlag = Flags.integer({description: 'only this worker process id', min: 1})
 
-/** A duration flag (`90s`, `10m`, `2h`, `1d`), parsed to milliseconds. */
+/**
+ * A retention or liveness duration (`90s`, `10m`, `2h`, `1d`), parsed to
+ * milliseconds. It decides what is deleted or counted dead, so it must carry
+ * a unit (in a crontab, `--stale 10` more likely meant minutes than seconds)
+ * and be more than zero.
+ */
 export const durationFlag = Flags.custom<number>({
-  parse: async (input) => {
-    const ms = parseDuration(input)
-    if (ms === undefined) throw new Error(`expected a duration such as 90s, 10m, 2h or 1d, got "${input}"`)
+  parse: async (input, _context, flag) => {
+    const ms = parseDuration(input, {requireUnit: true})
+    if (ms === undefined) throw new Error(`--${flag.name} ${input}: expected a duration with a unit such as 90s, 10m, 2h or 1d`)
+    if (ms <= 0) throw new Error(`--${flag.name} ${input}: expected a duration greater than 0`)
     return ms
   },
 })

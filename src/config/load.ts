@@ -99,7 +99,24 @@ export function readEnv(env: NodeJS.ProcessEnv): Partial<FieldValues> {
   return byField
 }
 
+/**
+ * Kubernetes gives every pod of a namespace with a Service named `redis` the
+ * Docker-style link variables, REDIS_PORT=tcp://10.96.0.11:6379 among them.
+ * That is not a port anyone set: it is left out, and only an error when
+ * nothing else (REDIS_URL, --port, --url) says which port to use.
+ */
+const SERVICE_LINK = /^tcp:\/\/[^\s/]+:\d+$/
+
+function serviceLinkError(value: string): ConfigError {
+  return new ConfigError(
+    `REDIS_PORT is "${value}": Kubernetes sets that for a Service named "redis" (a service link), it is not a port; set enableServiceLinks: false in the pod spec, or set REDIS_URL (or REDIS_HOST and REDIS_PORT) explicitly`,
+  )
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: FlagInput = {}): LoadedConfig {
+  const serviceLink = SERVICE_LINK.test(env.REDIS_PORT?.trim() ?? '') ? env.REDIS_PORT!.trim() : undefined
+  if (serviceLink) env = {...env, REDIS_PORT: undefined}
+
   const config: RedisConfig = {...DEFAULTS}
   const sources = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, 'default'])) as Record<ConfigField, Source>
   const apply = (values: Partial<RedisConfig>, source: Source) => {
@@ -120,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: FlagInpu
     apply({[f]: parseField(f, input.value, input.flag)} as Partial<RedisConfig>, 'flag')
   }
 
+  if (serviceLink && sources.port === 'default' && !config.sentinels) throw serviceLinkError(serviceLink)
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError(`${ENV_VARS.tlsCert} and ${ENV_VARS.tlsKey}: expected both a client certificate and its key, got only one`)
   }

@@ -5,7 +5,7 @@
  */
 import {z} from 'zod'
 
-import {parseDuration} from './duration.js'
+import {MAX_TIMER_MS, parseDuration} from './duration.js'
 
 const TRUE = new Set(['1', 'true', 'yes', 'on'])
 const FALSE = new Set(['0', 'false', 'no', 'off'])
@@ -29,11 +29,18 @@ const intText = (min: number, max: number, what: string) =>
     return n
   })
 
-/** Timeouts: `5s`, `500ms`, or bare seconds (`2.5`), as the exporter's own 5.0-second socket timeouts read. */
+/**
+ * Timeouts: `5s`, `500ms`, or bare seconds (`2.5`), as the exporter's own
+ * 5.0-second socket timeouts read; never longer than a timer can wait.
+ */
 const timeoutText = z.string().transform((s, ctx) => {
   const ms = parseDuration(s)
   if (ms === undefined || ms <= 0) {
     ctx.addIssue({code: 'custom', message: 'expected a positive duration such as 5s, 500ms or 2.5'})
+    return z.NEVER
+  }
+  if (ms > MAX_TIMER_MS) {
+    ctx.addIssue({code: 'custom', message: `expected at most ${MAX_TIMER_MS}ms (about 24d 20h, the longest a timer can wait)`})
     return z.NEVER
   }
   return ms

@@ -6,7 +6,7 @@ import type {Redis} from 'ioredis'
 
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {type ReadStats, readKeyFacts, readMetricKeys} from '../storage/reader.js'
-import {redisTime} from '../redis/time.js'
+import {clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
 export interface PidRow {
@@ -46,7 +46,7 @@ export async function listPids(redis: Redis, o: {prefix: string; local?: boolean
       row.maxTtl = row.maxTtl === null ? s : Math.max(row.maxTtl, s)
     }
   })
-  const now = await redisTime(redis)
+  const now = await clockForAges(redis)
   return [...rows.values()]
     .sort((a, b) => a.pid - b.pid)
     .map((row) => ({
@@ -81,7 +81,7 @@ export interface PidReport {
 
 export async function inspectPid(redis: Redis, o: {prefix: string; pid: number; local?: boolean; scanCount?: number}): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
-  const now = await redisTime(redis)
+  const now = await clockForAges(redis)
   const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount}, (k) => {
     rows.push({
       metric: k.identity.metricName,

@@ -1,19 +1,81 @@
 /**
  * The one place that creates Redis connections. It fails fast: no offline
  * queue, no reconnect loop, a bounded connect and a bounded command time, and
- * the real cause (refused, WRONGPASS, TLS) instead of ioredis's
- * "Connection is closed." — a CLI must say why in one line, never hang.
+ * the real cause (refused, WRONGPASS, TLS, not Redis at all) instead of
+ * ioredis's "Connection is closed." — a CLI must say why in one line, never hang.
+ *
+ * A connection is what was asked for or nothing: its database is checked
+ * (ioredis only reports a failed SELECT as an event and goes on in db 0), and
+ * so is every connection opened beside it (openChecked).
  */
 import {readFileSync} from 'node:fs'
 import type {ConnectionOptions} from 'node:tls'
 
-import {Redis, type RedisOptions} from 'ioredis'
+import {type Command, Redis, type RedisOptions} from 'ioredis'
 
+import {MAX_TIMER_MS} from '../config/duration.js'
 import type {RedisConfig} from '../config/load.js'
-import {ConfigError, RedisTimeoutError} from '../errors.js'
-import {type Endpoint, mapRedisError} from './errors.js'
+import {ConfigError, RedisTimeoutError, RedismpError} from '../errors.js'
+import {type Endpoint, isLostConnection, isUnparsableReply, mapRedisError, notRedisError, where} from './errors.js'
+import {FirstBytes, probePeer} from './peer.js'
 
 export type {Redis} from 'ioredis'
+
+const TIMED_OUT = 'Command timed out'
+/** ioredis's defaults, for connections a library user made without them. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+const DEFAULT_COMMAND_TIMEOUT_MS = 10_000
+
+/**
+ * A connection redismp opened. Once a command timed out the server is taken
+ * for hung and the connection is given up: every queued and later command
+ * fails at once with that timeout, so a hung server costs one timeout, not one
+ * more per command still to send (QUIT, a lock's release, the next read).
+ */
+class FailFastRedis extends Redis {
+  /** Why the connection was given up. */
+  failure?: Error
+  private readonly watched = new WeakSet<Command>()
+
+  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    if (this.failure) {
+      command.reject(this.failure)
+      return command.promise
+    }
+    if (!this.watched.has(command)) {
+      this.watched.add(command)
+      // ioredis's commandTimeout rejects through command.reject; nothing else tells of it.
+      const reject = command.reject
+      command.reject = (error: Error) => {
+        reject(error)
+        if (error?.message === TIMED_OUT) this.giveUp(error)
+      }
+    }
+    return super.sendCommand(command, stream)
+  }
+
+  giveUp(cause: Error): void {
+    if (this.failure) return
+    this.failure = cause
+    this.recoverFromFatalError(cause, cause, {})
+    // Not a polite FIN that waits for an answer: the server is not answering.
+    this.stream?.destroy()
+  }
+}
+
+/**
+ * Gives up a connection redismp opened (see FailFastRedis) because the server
+ * stopped answering on another one (a read lane). Connections a library user
+ * made are theirs to manage and are left alone.
+ */
+export function giveUp(redis: Redis, cause: Error): void {
+  if (redis instanceof FailFastRedis) redis.giveUp(cause)
+}
+
+/** Why a connection was given up, if it was. */
+export function failureOf(redis: Redis): Error | undefined {
+  return redis instanceof FailFastRedis ? redis.failure : undefined
+}
 
 function readPem(path: string, what: string): Buffer {
   try {
@@ -33,14 +95,21 @@ function tlsOptions(c: RedisConfig): ConnectionOptions | undefined {
   return tls
 }
 
-export function endpointOf(c: RedisConfig): Endpoint {
-  if (c.sentinels) {
-    return {host: c.sentinels.map((s) => `${s.host}:${s.port}`).join(','), port: 0, tls: c.tls, sentinelMaster: c.sentinelMaster}
-  }
-  return {host: c.host, port: c.port, tls: c.tls}
+function endpoint(host: string, port: number, tls: boolean, sentinels?: Partial<{host: string; port: number}>[], master?: string): Endpoint {
+  if (sentinels) return {host: sentinels.map((s) => `${s.host}:${s.port}`).join(','), port: 0, tls, sentinelMaster: master}
+  return {host, port, tls}
 }
 
-export function redisOptions(c: RedisConfig): RedisOptions {
+export function endpointOf(c: RedisConfig): Endpoint {
+  return endpoint(c.host, c.port, c.tls, c.sentinels, c.sentinelMaster)
+}
+
+/** Where a connection goes, read from its ioredis options (a library user's connection too). */
+export function endpointOfOptions(o: RedisOptions): Endpoint {
+  return endpoint(o.host ?? '127.0.0.1', o.port ?? 6379, Boolean(o.tls), o.sentinels ?? undefined, o.name)
+}
+
+export function redisOptions(c: RedisConfig): RedisOptions & {replyMapping?: 'legacy'} {
   return {
     host: c.host,
     port: c.port,
@@ -56,6 +125,11 @@ export function redisOptions(c: RedisConfig): RedisOptions {
     retryStrategy: () => null,
     reconnectOnError: () => false,
     autoResubscribe: false,
+    // Its INFO needs a permission a read-only ACL user lacks (and ioredis prints a warning for it);
+    // the handshake's replies and our own SELECT show the server answers.
+    enableReadyCheck: false,
+    disableClientInfo: true,
+    // CLIENT SETNAME: ioredis ignores it when the user may not run CLIENT.
     connectionName: 'redismp',
     ...(c.sentinels
       ? {
@@ -70,24 +144,62 @@ export function redisOptions(c: RedisConfig): RedisOptions {
 }
 
 /**
- * Opens and checks a connection. Resolves once Redis has answered a PING;
- * rejects with RedisConnectionError, RedisAuthenticationError or RedisTimeoutError.
+ * Opens and checks a connection. Resolves once Redis has answered and the
+ * requested db is selected; rejects with RedisConnectionError,
+ * RedisAuthenticationError, RedisTimeoutError, or ConfigError for a db the
+ * server does not have.
  */
 export async function connectRedis(c: RedisConfig): Promise<Redis> {
-  const ep = endpointOf(c)
-  const redis = new Redis(redisOptions(c))
-  let lastError: unknown
-  // Without a listener ioredis prints "Unhandled error event" stack traces.
-  redis.on('error', (err: unknown) => {
-    lastError = err
-  })
-  // A server that accepts TCP and never answers would hold ioredis's ready
-  // check forever: bound the whole handshake ourselves.
-  const budget = c.connectTimeoutMs + c.commandTimeoutMs
+  return openChecked(new FailFastRedis(redisOptions(c)))
+}
+
+/** How many databases a server has, found with SELECT alone (CONFIG needs more rights): db `missing` is not one of them. */
+async function countDatabases(redis: Redis, missing: number): Promise<number> {
+  let [present, absent] = [0, missing]
+  while (absent - present > 1) {
+    const mid = Math.floor((present + absent) / 2)
+    const ok = await redis.call('SELECT', String(mid)).then(() => true, () => false)
+    if (ok) present = mid
+    else absent = mid
+  }
+  return present + 1
+}
+
+/** Makes sure the connection is on its db: ioredis's own SELECT only emits an event when it fails. */
+async function selectDb(redis: Redis, ep: Endpoint): Promise<void> {
+  const db = Number(redis.options.db ?? 0)
+  if (db === 0) return // where every connection starts
+  try {
+    await redis.call('SELECT', String(db))
+  } catch (error) {
+    if (!/DB index is out of range/i.test(String((error as Error)?.message))) throw mapRedisError(error, ep) ?? error
+    const count = await countDatabases(redis, db).catch(() => undefined)
+    throw new ConfigError(`db ${db} does not exist on ${where(ep)}${count === undefined ? '' : ` (it has ${count} databases)`}`, {cause: error})
+  }
+}
+
+/**
+ * Connects `redis` (made with lazyConnect) and checks it as connectRedis
+ * does: the peer speaks Redis, the handshake passed, the db is the one in
+ * its options. The read lanes open their connections through this too.
+ */
+export async function openChecked(redis: Redis): Promise<Redis> {
+  const o = redis.options
+  const ep = endpointOfOptions(o)
+  const seen: unknown[] = []
+  // Without a listener ioredis prints "Unhandled error event" stack traces; kept for the connection's life.
+  redis.on('error', () => undefined)
+  const record = (error: unknown) => seen.push(error)
+  redis.on('error', record)
+  const peer = new FirstBytes()
+  const watchPeer = () => redis.stream && peer.watch(redis.stream)
+  redis.once('connect', watchPeer)
+  // A server that accepts TCP and never answers would hold the handshake forever: bound all of it ourselves.
+  const budget = Math.min(MAX_TIMER_MS, (o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS) + (o.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS))
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new RedisTimeoutError(`${ep.host}:${ep.port} accepted the connection but did not answer within ${budget / 1000}s`)),
+      () => reject(new RedisTimeoutError(`${ep.sentinelMaster ? where(ep) : `${ep.host}:${ep.port}`} accepted the connection but did not answer within ${budget / 1000}s`)),
       budget,
     )
   })
@@ -95,19 +207,49 @@ export async function connectRedis(c: RedisConfig): Promise<Redis> {
     await Promise.race([
       (async () => {
         await redis.connect()
-        await redis.ping()
+        await selectDb(redis, ep)
       })(),
       timeout,
     ])
     return redis
   } catch (error) {
     redis.disconnect()
-    const cause = lastError && !(error instanceof RedisTimeoutError) ? lastError : error
-    throw mapRedisError(cause, ep) ?? cause
+    redis.stream?.destroy()
+    throw await diagnose(error, seen, peer, o)
   } finally {
     clearTimeout(timer)
+    redis.off('error', record)
+    redis.off('connect', watchPeer)
+    peer.stop()
   }
 }
+
+/**
+ * The one cause of a failed open. What the peer sent comes first: an HTTP
+ * server that answered and hung up also shows a reset, and a Redis in
+ * protected mode says DENIED and hangs up at once. When the hang-up came
+ * before a byte arrived (it can take the peer's answer with it), one PING on
+ * a connection of its own asks again. Then our own verdicts (a missing db,
+ * the budget spent), then the first error that says more than "reset" or
+ * "lost the connection": the root cause more often than what connect()
+ * itself rejects with.
+ */
+async function diagnose(error: unknown, seen: unknown[], first: FirstBytes, o: RedisOptions): Promise<unknown> {
+  const ep = endpointOfOptions(o)
+  const all = [...seen, error]
+  let peer = first
+  if (!peer.received && !ep.sentinelMaster && all.some(isHangUp)) {
+    peer = await probePeer({host: ep.host, port: ep.port, tls: o.tls, timeoutMs: Math.min(o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS, 2000)})
+  }
+  if (peer.notResp || all.some(isUnparsableReply) || (error instanceof RedisTimeoutError && first.received)) return notRedisError(ep, peer.looksLike, error)
+  if (error instanceof RedismpError) return error
+  // Redis's first words, when they were a refusal, are the cause even if ioredis lost them in the hang-up.
+  const said = peer.errorLine === undefined ? [] : [Object.assign(new Error(peer.errorLine), {name: 'ReplyError'})]
+  const cause = [...said, ...all].find((e) => !isLostConnection(e) && !isHangUp(e) && mapRedisError(e, ep)) ?? all.find((e) => mapRedisError(e, ep)) ?? error
+  return mapRedisError(cause, ep) ?? cause
+}
+
+const isHangUp = (e: unknown) => ['ECONNRESET', 'EPIPE'].includes((e as NodeJS.ErrnoException)?.code ?? '') || isLostConnection(e)
 
 /** Where a connection really went, for reports: through Sentinels this is the master they named. */
 export function describeConnection(redis: Redis, c: RedisConfig): string {

@@ -11,6 +11,7 @@
  */
 import type {Redis} from 'ioredis'
 
+import {failureOf, giveUp, openChecked} from './connect.js'
 import {ReplyCursor, ReplyFramer} from './resp.js'
 
 /** Gets one whole reply; `r` is positioned at its first byte. Throwing ends the lane. */
@@ -42,6 +43,7 @@ export class RawLane {
   private timer: NodeJS.Timeout | undefined
 
   private constructor(
+    private readonly parent: Redis,
     private readonly owner: Redis,
     private readonly socket: NodeJS.ReadWriteStream & {destroy(): void},
     private readonly timeoutMs: number,
@@ -54,24 +56,19 @@ export class RawLane {
     socket.on('close', () => this.fail(new Error('Connection is closed.')))
   }
 
-  /** Opens a lane beside `redis`, on the same server and database. */
+  /**
+   * Opens a lane beside `redis`: the same server, user, TLS and database,
+   * checked as the main connection was (openChecked). A connection given up
+   * after a timeout opens no lane: the server did not answer it.
+   */
   static async open(redis: Redis): Promise<RawLane> {
+    const failure = failureOf(redis)
+    if (failure) throw failure
     // RESP2 whatever the main connection negotiated: the replies parsed here have one shape.
-    const dup = redis.duplicate({lazyConnect: true, connectionName: 'redismp-read', protocol: 2})
-    let lastError: unknown
-    dup.on('error', (error: unknown) => {
-      lastError = error
-    })
-    try {
-      await dup.connect()
-      // ioredis is idle once connected: a PING answered proves it, and nothing is left to arrive for it.
-      await dup.ping()
-    } catch (error) {
-      dup.disconnect()
-      throw lastError ?? error
-    }
+    const dup = await openChecked(redis.duplicate({lazyConnect: true, connectionName: 'redismp-read', protocol: 2}))
+    // Connected, ioredis has had every handshake reply: nothing is left to arrive for it.
     const socket = dup.stream as unknown as NodeJS.ReadWriteStream & {destroy(): void}
-    return new RawLane(dup, socket, redis.options.commandTimeout ?? DEFAULT_TIMEOUT_MS)
+    return new RawLane(redis, dup, socket, redis.options.commandTimeout ?? DEFAULT_TIMEOUT_MS)
   }
 
   /** Runs `work` on a lane opened beside `redis`, and closes the lane however it ends. */
@@ -158,12 +155,18 @@ export class RawLane {
     for (const p of this.queue.splice(0)) p.reject(error)
   }
 
-  /** While replies are owed, silence longer than the command timeout ends the lane. */
+  /**
+   * While replies are owed, silence longer than the command timeout ends the
+   * lane, and the connection it was opened beside: the server is not
+   * answering, and waiting on it again (QUIT, a lock's release) would cost another timeout.
+   */
   private watch(): void {
     if (this.timer || this.timeoutMs <= 0) return
     this.timer = setTimeout(() => {
-      this.fail(new Error('Command timed out'))
-      this.owner.disconnect()
+      const timedOut = new Error('Command timed out')
+      this.fail(timedOut)
+      this.socket.destroy()
+      giveUp(this.parent, timedOut)
     }, this.timeoutMs)
   }
 

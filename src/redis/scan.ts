@@ -34,7 +34,11 @@ export async function* scanBatches(redis: Redis | Cluster, options: ScanOptions)
     const scan = (cursor: string) => {
       const args: (string | number)[] = [cursor, 'MATCH', options.match, 'COUNT', count]
       if (options.type) args.push('TYPE', options.type)
-      return node.call('SCAN', ...args) as Promise<[string, string[]]>
+      const reply = node.call('SCAN', ...args) as Promise<[string, string[]]>
+      // A caller that stops early (an error while it handled the last batch) never awaits the
+      // SCAN read ahead: its failure must not surface as an unhandled rejection meanwhile.
+      reply.catch(() => undefined)
+      return reply
     }
     // The next SCAN is already on its way while the caller works on this batch.
     let pending = scan('0')

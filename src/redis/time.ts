@@ -1,5 +1,7 @@
 import type {Redis} from 'ioredis'
 
+import {isCommandRefused} from './errors.js'
+
 /**
  * Redis server time in seconds, computed as the exporter does (`sec + usec / 1_000_000.0`):
  * ages and liveness are measured on the clock that stamped `updated_at`.
@@ -7,4 +9,18 @@ import type {Redis} from 'ioredis'
 export async function redisTime(redis: Pick<Redis, 'time'>): Promise<number> {
   const [sec, usec] = await redis.time()
   return Number(sec) + Number(usec) / 1_000_000
+}
+
+/**
+ * Redis's clock where this user may read it, else this host's: for ages shown
+ * to people (pids, pid), never for what decides a delete. A read-only ACL
+ * user (`+@read`) may not run TIME, and still gets its listings.
+ */
+export async function clockForAges(redis: Pick<Redis, 'time'>): Promise<number> {
+  try {
+    return await redisTime(redis)
+  } catch (error) {
+    if (isCommandRefused(error)) return Date.now() / 1000
+    throw error
+  }
 }

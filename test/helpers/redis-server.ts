@@ -16,8 +16,8 @@ import {afterAll, beforeAll} from 'vitest'
 export interface RedisServerOptions {
   /** requirepass for the default user. */
   password?: string
-  /** An extra ACL user with full access to keys and commands. */
-  aclUser?: {name: string; password: string}
+  /** An extra ACL user, by default with full access to keys and commands. */
+  aclUser?: {name: string; password: string; rules?: string}
   /** Serve TLS only, with a certificate from a throwaway CA. */
   tls?: boolean
   /** With tls: clients must present a certificate signed by that CA. */
@@ -116,7 +116,7 @@ export function serverArgs(dir: string, port: number, options: RedisServerOption
   if (options.aclUser) {
     const aclFile = join(dir, 'users.acl')
     const defaultUser = options.password ? `user default on >${options.password} ~* &* +@all` : 'user default on nopass ~* &* +@all'
-    writeFileSync(aclFile, `${defaultUser}\nuser ${options.aclUser.name} on >${options.aclUser.password} ~* &* +@all\n`)
+    writeFileSync(aclFile, `${defaultUser}\nuser ${options.aclUser.name} on >${options.aclUser.password} ${options.aclUser.rules ?? '~* &* +@all'}\n`)
     args.push('--aclfile', aclFile)
   }
   args.push(...(options.extraArgs ?? []))
