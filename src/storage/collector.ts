@@ -4,8 +4,9 @@
  * (see metrics/aggregate.ts), read from Redis in pipelined batches.
  *
  * Unlike the exporter's own collector it types gauges as gauges in every mode,
- * never sums min/max, keeps `pid` on liveall, leaves out the bare-`gauge` init
- * artifacts, and reads only its own prefix.
+ * never sums min/max, keeps `pid` on liveall, counts a bare-`gauge` init twin
+ * only as the 0.0 of a live gauge its worker has not written yet (as
+ * prometheus_client shows it), and reads only its own prefix.
  */
 import type {Redis} from 'ioredis'
 

@@ -23,6 +23,8 @@ import type {SlotHolder} from './repeats.js'
 export const TWIN_TYPE = TYPE_INDEX.get('gauge')!
 /** TYPE_INFOS index of each gauge mode's own key. */
 export const MODE_TYPE = Object.fromEntries(GAUGE_MODES.map((m) => [m, TYPE_INDEX.get(`gauge_${m}`)!])) as Record<GaugeMode, number>
+/** The modes whose init leaves a twin: the ones its lookup (all, liveall, live, max, min, sum) misses. Only their metas can name a twin's mode. */
+export const TWIN_MODES: readonly GaugeMode[] = ['livesum', 'livemax', 'livemin', 'mostrecent', 'livemostrecent']
 const MODE_OF_TYPE = new Map(GAUGE_MODES.map((m) => [MODE_TYPE[m], m]))
 
 /** The slots are `pid * 16 + type` (repeats.ts): a slot's pid and type, back again. */

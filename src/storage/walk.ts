@@ -4,7 +4,7 @@
  * written from those bytes, and every reply folded as it arrives.
  */
 import {isValidLabelName, isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
-import {GAUGE_MODES, type GaugeMode, TYPE_INDEX, TYPE_INFOS, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
+import {type GaugeMode, TYPE_INDEX, TYPE_INFOS, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
@@ -14,7 +14,7 @@ import {classifyFound} from './keyspace.js'
 import type {KeyFacts, ReadKey, ReadOptions, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
 import {type SlotHolder, isRepeat, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
-import {MODE_TYPE, TWIN_TYPE, modeElsewhere, wroteOwnKey} from './unset-gauges.js'
+import {MODE_TYPE, TWIN_MODES, TWIN_TYPE, modeElsewhere, wroteOwnKey} from './unset-gauges.js'
 
 type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 
@@ -222,8 +222,9 @@ export class Walk {
    * The 0.0 of each live gauge a worker created but has not written yet
    * (unset-gauges.ts): its bare `gauge` twin where the pid has no key of its
    * own for the series. Read after the walk, in one request: the twin's
-   * fields, its pid's metas under each mode (which one names the gauge's
-   * mode), and the twin's meta for original_key when no key named the series.
+   * fields, its pid's metas under each mode that leaves a twin (which one
+   * names the gauge's mode), and the twin's meta for original_key when no key
+   * named the series.
    */
   private async foldUnsetGauges(): Promise<void> {
     const w = this.writer
@@ -250,7 +251,7 @@ export class Walk {
         w.raw(HGET).arg(this.keyOf(pid, TWIN_TYPE, series, 'meta')).raw(HGET_ORIGINAL_KEY)
         handlers.push((r) => this.learn(series, metaText(r)))
       }
-      for (const mode of GAUGE_MODES) {
+      for (const mode of TWIN_MODES) {
         w.raw(HGET).arg(this.keyOf(pid, MODE_TYPE[mode], series, 'meta')).raw(HGET_MODE)
         handlers.push((r) => void (metaText(r) === mode && u.modes.push(mode)))
       }
