@@ -3,7 +3,8 @@
  * the real prometheus_client (mmap files, MultiProcessCollector,
  * generate_latest; mark_process_dead for dead workers) and, op for op, through
  * our RedisValue into Redis. Our dump must equal the reference sample for
- * sample. Values are drawn so that sums are exact: the reference adds in
+ * sample, gauges that workers created and never wrote included. Values are
+ * drawn so that sums are exact: the reference adds in
  * directory order, which no one can reproduce, so inexact sums could differ
  * in the last bit for reasons that are not ours (see metrics/exactsum.ts).
  */
@@ -25,7 +26,8 @@ import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
 interface Op {
   metric: number
   labels: string[] | null
-  op: 'inc' | 'dec' | 'set' | 'observe'
+  /** touch: the labelled child is created and never written (prometheus_client shows its 0.0). */
+  op: 'inc' | 'dec' | 'set' | 'observe' | 'touch'
   amount: string
 }
 interface Scenario {
@@ -36,8 +38,9 @@ interface Scenario {
 
 const ORACLE = fileURLToPath(new URL('oracle/multiprocess.py', import.meta.url))
 const MODES = ['all', 'liveall', 'sum', 'livesum', 'max', 'livemax', 'min', 'livemin'] // Debian's 0.16 has no mostrecent
-const LABEL_VALUES = ['', 'GET', 'a "quoted" value', 'back\\slash', 'new\nline', 'emoji 😀', 'café ☃', 'tab\there', '{}=,', '\\n literal']
-const HELPS = ['Plain help.', 'Help with \\ backslash\nand a newline.', 'Quotes " and emoji 😀 in help', '']
+// Hostile values too (a clipboard write by OSC 52, a screen clear, C1 CSI, DEL): the exposition carries them as generate_latest does.
+const LABEL_VALUES = ['', 'GET', 'a "quoted" value', 'back\\slash', 'new\nline', 'emoji 😀', 'café ☃', 'tab\there', '{}=,', '\\n literal', '\u001b]52;c;aGVsbG8=\u0007', '\u001b[2J\u009b31m', 'del\u007f']
+const HELPS = ['Plain help.', 'Help with \\ backslash\nand a newline.', 'Quotes " and emoji 😀 in help', '', 'Hostile \u001b[31mred\u001b[0m \u009b2J help']
 const EXTREMES = ['5e-324', '1e+300', '-1e+300', 'inf', '-inf', '-0.0', '0.1', '1e-05', '1.7976931348623157e+308', '123456789.125']
 
 function rng(seed: number) {
@@ -86,8 +89,8 @@ function makeScenario(seed: number): Scenario {
     for (let k = 0, count = r.int(25); k < count; k++) {
       const metric = r.int(metrics.length)
       const spec = metrics[metric]
-      const op: Op['op'] = spec.kind === 'counter' ? 'inc' : spec.kind === 'gauge' ? r.pick(['inc', 'dec', 'set', 'set'] as const) : 'observe'
-      const labels = spec.labelnames.length ? spec.labelnames.map(() => r.pick(LABEL_VALUES.slice(0, 4 + r.int(6)))) : null
+      const op: Op['op'] = spec.kind === 'counter' ? 'inc' : spec.kind === 'gauge' ? r.pick(['inc', 'dec', 'set', 'set', 'touch'] as const) : 'observe'
+      const labels = spec.labelnames.length ? spec.labelnames.map(() => r.pick(LABEL_VALUES.slice(0, 4 + r.int(LABEL_VALUES.length - 3)))) : null
       ops.push({metric, labels, op, amount: amountFor(r, spec, op)})
     }
     return {pid, ops}
@@ -104,15 +107,19 @@ async function replayIntoRedis(redis: Redis, prefix: string, s: Scenario) {
     const metrics = await Promise.all(s.metrics.map((spec) => WorkerMetric.create(dict, spec)))
     for (const op of w.ops) {
       const child = await metrics[op.metric].child(op.labels)
-      await child[op.op](num(op.amount))
+      if (op.op !== 'touch') await child[op.op](num(op.amount))
     }
   }
 }
 
-/** What prometheus_client's mark_process_dead does, on the Redis side: drop the pid's live* gauges. */
+/**
+ * What prometheus_client's mark_process_dead does, on the Redis side (as
+ * `prune --pid` does it): drop the pid's live* gauges and the bare-`gauge`
+ * twins the exporter's init wrote for them.
+ */
 async function markDead(redis: Redis, prefix: string, pid: number) {
   const keys: string[] = []
-  for await (const k of scanKeys(redis, {match: `${prefix}:gauge_live*:${pid}:*`})) keys.push(k)
+  for (const match of [`${prefix}:gauge_live*:${pid}:*`, `${prefix}:gauge:${pid}:*`]) for await (const k of scanKeys(redis, {match})) keys.push(k)
   if (keys.length) await redis.unlink(...keys)
 }
 

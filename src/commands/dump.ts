@@ -5,6 +5,7 @@ import {durationFlag, modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
 import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
+import {terminalText} from '../render/safe-text.js'
 import {DUMP_FORMATS, type JsonFamily, familiesToJson, prometheusChunks, renderFamiliesTable} from '../render/metrics.js'
 import type {ReadStats} from '../storage/reader.js'
 
@@ -20,7 +21,9 @@ export default class Dump extends BaseCommand<typeof Dump> {
 
 Output is the Prometheus text format (byte-identical for the same data; promtool accepts it), a table, or JSON. The default is prometheus when piped and a table on a terminal.
 
-Keys that are not clean exporter data (non-hash keys, metrics without meta, bad JSON or numbers) and the exporter's bare-gauge init artifacts are skipped and counted in one warning on stderr; --strict makes bad data exit 6.
+Keys that are not clean exporter data (non-hash keys, key names that do not parse, metrics without meta, bad JSON or numbers, names that are not Prometheus names) and the exporter's bare-gauge init artifacts are skipped and counted in one warning on stderr; --strict makes bad data exit 6 and also judges the name of every other key under the prefix, as health --strict does. A live gauge a worker created but has not written yet counts as that worker's 0, as in prometheus_client.
+
+On a terminal, control characters in help and label values are shown escaped; a pipe or a file gets the exact bytes.
 
 Live modes (liveall, livesum, livemax, livemin, livemostrecent) count every pid present unless --live-within says which are alive. Pids are per host: two hosts sharing one Redis can collide on a pid.
 
@@ -64,8 +67,10 @@ ${EXIT_CODES_HELP}`
     if (result.families.length === 0) this.note(`no samples under prefix "${this.loaded.config.prefix}" in db ${this.loaded.config.db}${flags.metric || flags.type || flags.pid ? ' matching the filters' : ''}`)
     if (!this.jsonEnabled()) {
       const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'prometheus')
-      if (format === 'prometheus') for (const chunk of prometheusChunks(result.families)) process.stdout.write(chunk)
-      else if (format === 'json') this.log(JSON.stringify(familiesToJson(result.families), null, 2))
+      // A file or a pipe gets the exact bytes; a terminal gets help and label values escaped (safe-text.ts).
+      const out = process.stdout.isTTY ? terminalText : (text: string) => text
+      if (format === 'prometheus') for (const chunk of prometheusChunks(result.families)) process.stdout.write(out(chunk))
+      else if (format === 'json') this.log(out(JSON.stringify(familiesToJson(result.families), null, 2)))
       else this.log(renderFamiliesTable(result.families, colorEnabled(process.stdout)))
     }
     // Only --json prints what run() returns: a JSON copy of every sample is not made for nothing.

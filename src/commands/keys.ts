@@ -6,6 +6,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
 import {type KeysOptions, type KeysResult, listKeys, streamKeys} from '../ops/keys.js'
+import {isLineSafe} from '../render/safe-text.js'
 import {renderTable} from '../render/table.js'
 
 export default class Keys extends BaseCommand<typeof Keys> {
@@ -13,7 +14,7 @@ export default class Keys extends BaseCommand<typeof Keys> {
   static override description = `SCANs (never KEYS) the keys under the prefix and shows each one's type, gauge mode, pid, kind (metric or meta), hash and TTL. Keys under the prefix that are not exporter data are listed as "foreign"; other applications' keys under a nested prefix (e.g. gunicorn:shadow:…) are left out.
 
 PATTERN is a glob for the part after "{prefix}:" (the prefix is always matched literally).
-Output is a table on a terminal and one key per line when piped, so it composes with wc and xargs.
+Output is a table on a terminal and one key per line when piped, so it composes with wc and xargs. A key whose name holds a control character, whitespace, a quote or a backslash is left out of the lines (and counted in one warning on stderr), so that "keys | xargs redis-cli del" can only ever name whole keys under the prefix; tables show such names escaped (\\x1b, \\n).
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
@@ -52,7 +53,16 @@ ${EXIT_CODES_HELP}`
     const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'lines')
     if (format === 'lines' && !this.jsonEnabled()) {
       // A pipe gets keys as they are found: memory stays at one batch, and `| head` gets them at once.
-      const done = await streamKeys(redis, options, (rows) => writeOut(rows.map((r) => r.key + '\n').join('')))
+      let unsafe = 0
+      const done = await streamKeys(redis, options, (rows) => {
+        let text = ''
+        for (const r of rows) {
+          if (isLineSafe(r.key)) text += r.key + '\n'
+          else unsafe++
+        }
+        return text ? writeOut(text) : Promise.resolve()
+      })
+      if (unsafe > 0) this.note(`left out ${unsafe} keys whose names hold control characters, whitespace, quotes or backslashes: one key per line cannot carry them safely (--json or --format table shows them)`)
       if (done.truncated) this.note(`stopped at --limit ${flags.limit}`)
       return done
     }

@@ -6,7 +6,8 @@ import {formatDuration} from '../config/duration.js'
 import {floatToGoString} from '../metrics/pyfloat.js'
 import {type PidReport, inspectPid} from '../ops/pids.js'
 import {jsonValue} from '../render/metrics.js'
-import {renderTable} from '../render/table.js'
+import {SafeCell} from '../render/safe-text.js'
+import {formatEpochSeconds, renderTable} from '../render/table.js'
 import {describeSkipped, totalSkipped} from '../storage/reader.js'
 
 export default class Pid extends BaseCommand<typeof Pid> {
@@ -28,19 +29,17 @@ ${EXIT_CODES_HELP}`
     if (report.series.length === 0) this.note(`no series for pid ${report.pid} under prefix "${this.loaded.config.prefix}"`)
     if (this.flags.local) this.note(`pid ${report.pid} ${report.local ? 'runs' : 'does not run'} on this host`)
     if (!this.jsonEnabled() && report.series.length > 0) this.log(this.render(report))
-    return {...report, series: report.series.map((s) => ({...s, value: jsonValue(s.value), timestamp: jsonValue(s.timestamp)}))}
+    return {...report, series: report.series.map((s) => ({...s, value: jsonValue(s.value), timestamp: jsonValue(s.timestamp), updatedAt: jsonValue(s.updatedAt)}))}
   }
 
   private render(report: PidReport): string {
     const rows = report.series.map((s) => [
       s.sample,
-      Object.entries(s.labels)
-        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-        .join(' '),
+      SafeCell.labels(Object.entries(s.labels)),
       s.mode ? `gauge (${s.mode})` : s.type,
       floatToGoString(s.value),
-      s.timestamp ? new Date(s.timestamp * 1000).toISOString() : '-',
-      `${formatDuration(s.ageSeconds * 1000)} ago`,
+      s.timestamp === 0 ? '-' : formatEpochSeconds(s.timestamp),
+      s.ageSeconds === null ? 'unknown' : `${formatDuration(s.ageSeconds * 1000)} ago`,
       s.ttl === null ? 'none' : `${s.ttl}s`,
     ])
     return renderTable(['sample', 'labels', 'type', 'value', 'set at', 'written', 'ttl'], rows, {color: colorEnabled(process.stdout)})

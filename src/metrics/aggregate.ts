@@ -63,10 +63,30 @@ export interface AggregateOptions {
   raw?: boolean
 }
 
-export type RejectReason = 'bad-le' | 'type-conflict'
+export type RejectReason = 'bad-le' | 'type-conflict' | 'bad-name'
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 export const isValidMetricName = (name: string) => METRIC_NAME.test(name)
+/** prometheus_client's METRIC_LABEL_NAME_RE. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+export const isValidLabelName = (name: string) => LABEL_NAME.test(name)
+
+/**
+ * The sample names a family of each type holds, after the metric name, in a
+ * multiprocess store. A sample named otherwise (a gauge `foo` with a sample
+ * `foo_bar`, or `forged_metric`) would read in the exposition as a family of
+ * its own, without HELP or TYPE, and promtool rejects the dump.
+ */
+const SAMPLE_SUFFIXES: Record<MetricType, readonly string[]> = {
+  counter: ['_total'],
+  gauge: [''],
+  histogram: ['_bucket', '_count', '_sum'],
+  summary: ['', '_count', '_sum'],
+}
+
+function sampleFitsFamily(type: MetricType, metricName: string, sampleName: string): boolean {
+  return sampleName.startsWith(metricName) && SAMPLE_SUFFIXES[type].includes(sampleName.slice(metricName.length))
+}
 
 /** prometheus_client's fold for one output sample, made independent of arrival order. */
 interface Accumulator {
@@ -197,7 +217,7 @@ export class Aggregator {
   private readonly families = new Map<string, Map<string, FamilyState>>()
   /** live-mode gauge samples wait until liveness is known. */
   private readonly pendingLive: StoredSample[] = []
-  readonly rejected: Record<RejectReason, number> = {'bad-le': 0, 'type-conflict': 0}
+  readonly rejected: Record<RejectReason, number> = {'bad-le': 0, 'type-conflict': 0, 'bad-name': 0}
 
   constructor(private readonly options: AggregateOptions = {}) {}
 
@@ -221,6 +241,10 @@ export class Aggregator {
       if (acc) return acc.add(s.value, s.pid, s.timestamp)
     } else {
       // First sample of this series (or a pid that stored it under another type): find its family.
+      if (!sampleFitsFamily(s.type, s.metricName, s.sampleName)) {
+        this.rejected['bad-name']++
+        return
+      }
       let byType = this.families.get(s.metricName)
       if (!byType) this.families.set(s.metricName, (byType = new Map()))
       let fam = byType.get(typeKey)

@@ -19,7 +19,10 @@ export interface DumpOptions {
   pid?: number
   raw?: boolean
   liveWithinMs?: number
-  /** Skipped foreign data is an error instead of a warning. */
+  /**
+   * Skipped foreign data is an error instead of a warning, and every key under
+   * the prefix (metas too) has its name judged, as `health --strict` does.
+   */
   strict?: boolean
   scanCount?: number
   onProgress?: (scanned: number) => void
@@ -65,6 +68,7 @@ export async function dump(redis: Redis, o: DumpOptions): Promise<DumpResult> {
     pid: o.pid,
     type: o.type,
     raw: o.raw,
+    everyKey: o.strict,
     scanCount: o.scanCount,
     onProgress: o.onProgress,
     // Counter families are named without `_total`; let `--metric requests_total` find them too.

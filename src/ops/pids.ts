@@ -5,7 +5,7 @@
 import type {Redis} from 'ioredis'
 
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
-import {type ReadStats, readKeyFacts, readMetricKeys} from '../storage/reader.js'
+import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../storage/reader.js'
 import {clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -15,7 +15,7 @@ export interface PidRow {
   /** Metric keys that are series (artifacts excluded). */
   series: number
   artifacts: number
-  /** Newest updated_at (Redis time, seconds), and its age at the time of the listing. */
+  /** Newest updated_at (Redis time, seconds), and its age at the time of the listing; null when no key has one (see writeTime). */
   newestWrite: number | null
   ageSeconds: number | null
   /** Smallest and largest remaining TTL in seconds among keys that have one. */
@@ -38,7 +38,8 @@ export async function listPids(redis: Redis, o: {prefix: string; local?: boolean
     row.metricKeys++
     if (k.artifact) row.artifacts++
     else row.series++
-    if (k.updatedAt !== undefined && (row.newestWrite === null || k.updatedAt > row.newestWrite)) row.newestWrite = k.updatedAt
+    const written = writeTime(k.updatedAt)
+    if (written !== undefined && (row.newestWrite === null || written > row.newestWrite)) row.newestWrite = written
     if (k.pttl === -1) row.keysWithoutTtl++
     else {
       const s = Math.ceil(k.pttl / 1000)
@@ -51,9 +52,14 @@ export async function listPids(redis: Redis, o: {prefix: string; local?: boolean
     .sort((a, b) => a.pid - b.pid)
     .map((row) => ({
       ...row,
-      ageSeconds: row.newestWrite === null ? null : Math.max(0, Math.round((now - row.newestWrite) * 1000) / 1000),
+      ageSeconds: ageOf(row.newestWrite ?? undefined, now),
       ...(o.local ? {local: pidRunsHere(row.pid)} : {}),
     }))
+}
+
+/** Seconds from a write to `now` (to the millisecond, never below 0); null when the write time is unknown. */
+function ageOf(written: number | undefined, now: number): number | null {
+  return written === undefined ? null : Math.max(0, Math.round((now - written) * 1000) / 1000)
 }
 
 export interface PidSeriesRow {
@@ -65,8 +71,10 @@ export interface PidSeriesRow {
   value: number
   /** The gauge's set() time; 0 after inc/dec and for counters. */
   timestamp: number
+  /** NaN when the key has no updated_at that is a time (see writeTime). */
   updatedAt: number
-  ageSeconds: number
+  /** Seconds since updatedAt; null when that is not a time. */
+  ageSeconds: number | null
   /** Seconds; null when the key never expires. */
   ttl: number | null
   key: string
@@ -92,7 +100,7 @@ export async function inspectPid(redis: Redis, o: {prefix: string; pid: number; 
       value: k.value,
       timestamp: k.timestamp,
       updatedAt: k.updatedAt,
-      ageSeconds: Math.max(0, Math.round((now - k.updatedAt) * 1000) / 1000),
+      ageSeconds: ageOf(writeTime(k.updatedAt), now),
       ttl: k.pttl === undefined || k.pttl < 0 ? null : Math.ceil(k.pttl / 1000),
       key: k.key!,
     })

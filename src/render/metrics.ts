@@ -2,6 +2,7 @@
 import type {MetricFamily} from '../metrics/aggregate.js'
 import {exposition} from '../metrics/exposition.js'
 import {floatToGoString} from '../metrics/pyfloat.js'
+import {SafeCell} from './safe-text.js'
 import {renderTable} from './table.js'
 
 export const DUMP_FORMATS = ['prometheus', 'json', 'table'] as const
@@ -34,7 +35,7 @@ export function familiesToJson(families: readonly MetricFamily[]): JsonFamily[] 
 
 export function renderFamiliesTable(families: readonly MetricFamily[], color: boolean): string {
   const rows = families.flatMap((f) =>
-    f.samples.map((s) => [s.name, f.type === 'gauge' && f.mode ? `gauge (${f.mode})` : f.type, s.labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '), floatToGoString(s.value)]),
+    f.samples.map((s) => [s.name, f.type === 'gauge' && f.mode ? `gauge (${f.mode})` : f.type, SafeCell.labels(s.labels), floatToGoString(s.value)]),
   )
   return renderTable(['sample', 'type', 'labels', 'value'], rows, {color})
 }

@@ -4,8 +4,9 @@
  * (see metrics/aggregate.ts), read from Redis in pipelined batches.
  *
  * Unlike the exporter's own collector it types gauges as gauges in every mode,
- * never sums min/max, keeps `pid` on liveall, leaves out the bare-`gauge` init
- * artifacts, and reads only its own prefix.
+ * never sums min/max, keeps `pid` on liveall, counts a bare-`gauge` init twin
+ * only as the 0.0 of a live gauge its worker has not written yet (as
+ * prometheus_client shows it), and reads only its own prefix.
  */
 import type {Redis} from 'ioredis'
 
@@ -13,7 +14,7 @@ import {Aggregator, type MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {compareCodePoints} from '../metrics/pyjson.js'
 import {redisTime} from '../redis/time.js'
-import {type ReadStats, readMetricKeys} from './reader.js'
+import {type ReadStats, readMetricKeys, writeTime} from './reader.js'
 
 export interface CollectorOptions {
   prefix: string
@@ -28,6 +29,8 @@ export interface CollectorOptions {
   metricFilter?: (name: string) => boolean
   /** No folding across pids: one sample per pid and series, with a `pid` label. */
   raw?: boolean
+  /** Count the names of every key under the prefix that are not the exporter's, metas included (see ReadOptions.everyKey). */
+  everyKey?: boolean
   scanCount?: number
   /** Told the number of keys scanned so far, after each batch. */
   onProgress?: (scanned: number) => void
@@ -87,9 +90,14 @@ export class RedisMultiProcessCollector {
     const filterLate = isLive !== undefined
     const stats = await readMetricKeys(
       this.redis,
-      {prefix: o.prefix, pid: o.pid, type: filterLate ? undefined : o.type, metricFilter: filterLate ? undefined : o.metricFilter, scanCount: o.scanCount, onProgress: o.onProgress},
+      {prefix: o.prefix, pid: o.pid, type: filterLate ? undefined : o.type, metricFilter: filterLate ? undefined : o.metricFilter, everyKey: o.everyKey, scanCount: o.scanCount, onProgress: o.onProgress},
       (k) => {
-        if (isLive && (newestWrite.get(k.pid) ?? -Infinity) < k.updatedAt) newestWrite.set(k.pid, k.updatedAt)
+        if (isLive) {
+          // A pid whose writes carry no time (see writeTime) is seen, and dead: nothing says it wrote lately.
+          const newest = newestWrite.get(k.pid)
+          const written = writeTime(k.updatedAt) ?? -Infinity
+          if (newest === undefined || newest < written) newestWrite.set(k.pid, written)
+        }
         if (filterLate && ((o.type && k.type !== o.type) || (o.metricFilter && !o.metricFilter(k.metricName)))) return
         agg.add(k)
       },
@@ -97,6 +105,7 @@ export class RedisMultiProcessCollector {
     const families = agg.result()
     stats.skipped.badLe += agg.rejected['bad-le']
     stats.skipped.typeConflict += agg.rejected['type-conflict']
+    stats.skipped.badName += agg.rejected['bad-name']
     for (const c of this.local) families.push(...(await c.collect()))
     families.sort((a, b) => compareCodePoints(a.name, b.name))
     this.lastStats = stats

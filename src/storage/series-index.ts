@@ -42,6 +42,12 @@ export class SeriesIndex {
     return this.find(w0 >>> 0, w1 >>> 0, w2 >>> 0, w3 >>> 0)
   }
 
+  /** Whether 32 lowercase hex digits start at `at`. */
+  static isHash(bytes: Uint8Array, at: number): boolean {
+    for (let i = 0; i < 32; i++) if (HEX[bytes[at + i]] < 0) return false
+    return true
+  }
+
   /** The 32 hex digits of series `id`. */
   hexOf(id: number): string {
     let hex = ''

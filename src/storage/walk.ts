@@ -3,8 +3,8 @@
  * (redis/lane.ts): keys are classified on the SCAN reply's bytes, their reads
  * written from those bytes, and every reply folded as it arrives.
  */
-import {isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
-import {TYPE_INDEX, TYPE_INFOS, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
+import {isValidLabelName, isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
+import {type GaugeMode, TYPE_INDEX, TYPE_INFOS, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
@@ -14,22 +14,27 @@ import {classifyFound} from './keyspace.js'
 import type {KeyFacts, ReadKey, ReadOptions, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
 import {type SlotHolder, isRepeat, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
+import {MODE_TYPE, TWIN_MODES, TWIN_TYPE, modeElsewhere, wroteOwnKey} from './unset-gauges.js'
 
 type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 
+/** A series' identity from its original_key, judged once per series: names that are not Prometheus names never reach an output. */
 function toIdentity(text: string, filter?: (name: string) => boolean): Known {
   const id = parseOriginalKey(text)
   if (!id) return 'bad-json'
-  if (!isValidMetricName(id.metricName)) return 'bad-name'
+  if (!isValidMetricName(id.metricName) || !isValidMetricName(id.sampleName)) return 'bad-name'
   if (filter && !filter(id.metricName)) return 'filtered'
   const labels = sortByCodePoint(Object.entries(id.labels), ([name]) => name)
+  if (!labels.every(([name]) => isValidLabelName(name))) return 'bad-name'
   return {metricName: id.metricName, sampleName: id.sampleName, labels, help: id.help}
 }
 
+/** The SCAN pattern after `{prefix}:`: the metric keys asked for, or with everyKey all keys of that type and pid (all keys when unfiltered). */
 function scanRest(o: ReadOptions): string {
+  if (o.everyKey && o.pid === undefined && o.type === undefined) return '*'
   const pid = o.pid === undefined ? '*' : escapeGlob(String(o.pid))
   const type = o.type === undefined ? '*' : o.type === 'gauge' ? 'gauge*' : o.type
-  return `${type}:${pid}:metric:*`
+  return `${type}:${pid}:${o.everyKey ? '*' : 'metric:*'}`
 }
 
 /**
@@ -50,16 +55,34 @@ class SeriesEntry implements SlotHolder, SeriesSlot {
 const HASH_LENGTH = 32
 /** `:metric:` and the hash end every key the walk reads. */
 const METRIC_TAIL = Buffer.from(':metric:')
+const META_TAIL = Buffer.from(':meta:')
 const META = Buffer.from('meta')
 const HMGET = encodeHead(5, 'HMGET')
 const HMGET_FIELDS = encodeArgs('value', 'timestamp', 'updated_at')
 const PTTL = encodeHead(2, 'PTTL')
 const HGET = encodeHead(3, 'HGET')
 const HGET_ORIGINAL_KEY = encodeArgs('original_key')
+const HGET_MODE = encodeArgs('multiprocess_mode')
+
+/** What parseFast found a key to be. */
+const enum Plain {
+  /** Anything else: classifyFound judges it. */
+  No = 0,
+  Metric = 1,
+  /** A meta key of ours, md5 checked: nothing to read (only walks with everyKey see them). */
+  Meta = 2,
+}
 
 /** Type segments by byte length, to match a key's bytes without making a string. */
 const TYPES_BY_LENGTH: [Buffer, number][][] = []
 TYPE_INFOS.forEach((info, i) => (TYPES_BY_LENGTH[info.segment.length] ??= []).push([Buffer.from(info.segment), i]))
+
+/** Whether `b` holds `bytes` at `at` (`at` may lie before the start of a short key: then it does not). */
+function matchesAt(b: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  if (at < 0) return false
+  for (let i = 0; i < bytes.length; i++) if (b[at + i] !== bytes[i]) return false
+  return true
+}
 
 function typeIndexAt(b: Uint8Array, start: number, end: number): number | undefined {
   for (const [segment, index] of TYPES_BY_LENGTH[end - start] ?? []) {
@@ -126,7 +149,7 @@ interface Fields {
   state: Read
   value: number
   timestamp: number
-  /** updated_at; 0 when missing or not a number, which `hasUpdatedAt` tells apart. */
+  /** updated_at; NaN when missing or not a number, which `hasUpdatedAt` tells apart. */
   updatedAt: number
   hasUpdatedAt: boolean
   pttl: number
@@ -150,8 +173,8 @@ interface Unnamed extends Fields {
  * while we work, and we never hold more than the batches in flight.
  */
 export class Walk {
-  private readonly skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
-  private readonly stats: ReadStats = {scannedKeys: 0, samples: 0, skipped: this.skipped, repeats: 0}
+  private readonly skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, malformedName: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
+  private readonly stats: ReadStats = {scannedKeys: 0, samples: 0, skipped: this.skipped, repeats: 0, unsetGauges: 0}
   private readonly index = new SeriesIndex()
   private readonly entries: SeriesEntry[] = []
   private readonly writer = new CommandWriter(1 << 20)
@@ -159,6 +182,8 @@ export class Walk {
   private readonly withTtl: boolean
   /** Keys no meta had named by the end of their batch. */
   private readonly unnamed: Unnamed[] = []
+  /** The bare-`gauge` twins met, as pid, series pairs (see foldUnsetGauges). */
+  private readonly twins: number[] = []
   /** Batches done with, to be filled again. */
   private readonly spareBatches: Batch[] = []
   /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
@@ -189,11 +214,64 @@ export class Walk {
     })
     // Keys read before their series was named: folded now if a later meta named it, orphans if none did.
     for (const u of this.unnamed.splice(0)) this.settle(u.pid, u.typeIndex, u.series, u, undefined)
+    await this.foldUnsetGauges()
     return this.stats
   }
 
   /**
-   * Picks the keys to read (ours, metric, not an artifact, not a repeat) and
+   * The 0.0 of each live gauge a worker created but has not written yet
+   * (unset-gauges.ts): its bare `gauge` twin where the pid has no key of its
+   * own for the series. Read after the walk, in one request: the twin's
+   * fields, its pid's metas under each mode that leaves a twin (which one
+   * names the gauge's mode), and the twin's meta for original_key when no key
+   * named the series.
+   */
+  private async foldUnsetGauges(): Promise<void> {
+    const w = this.writer
+    const unset: {pid: number; series: number; modes: GaugeMode[]; f: Fields}[] = []
+    const handlers: ((r: ReplyCursor) => void)[] = []
+    for (let j = 0; j < this.twins.length; j += 2) {
+      const [pid, series] = [this.twins[j], this.twins[j + 1]]
+      const entry = this.entries[series]
+      // Beside a key of its own the twin is what init left behind; a series filtered out or unusable needs no reads.
+      if (wroteOwnKey(entry, pid) || typeof entry.id === 'string') {
+        this.skipped.artifacts++
+        continue
+      }
+      const u = {pid, series, modes: [] as GaugeMode[], f: {...this.current}}
+      unset.push(u)
+      const twin = this.keyOf(pid, TWIN_TYPE, series, 'metric')
+      w.raw(HMGET).arg(twin).raw(HMGET_FIELDS)
+      handlers.push((r) => readFields(r, u.f))
+      if (this.withTtl) {
+        w.raw(PTTL).arg(twin)
+        handlers.push((r) => void (u.f.pttl = r.type === 0x3a ? r.count() : -2))
+      }
+      if (entry.id === undefined) {
+        w.raw(HGET).arg(this.keyOf(pid, TWIN_TYPE, series, 'meta')).raw(HGET_ORIGINAL_KEY)
+        handlers.push((r) => this.learn(series, metaText(r)))
+      }
+      for (const mode of TWIN_MODES) {
+        w.raw(HGET).arg(this.keyOf(pid, MODE_TYPE[mode], series, 'meta')).raw(HGET_MODE)
+        handlers.push((r) => void (metaText(r) === mode && u.modes.push(mode)))
+      }
+    }
+    if (unset.length === 0) return
+    let k = 0
+    await this.scanner.lane.request(w.take(), handlers.length, (r) => handlers[k++](r))
+    for (const u of unset) {
+      const mode = u.modes.length === 1 ? u.modes[0] : u.modes.length === 0 ? modeElsewhere(this.entries[u.series], u.pid) : undefined
+      if (mode === undefined) {
+        this.skipped.artifacts++
+        continue
+      }
+      this.stats.unsetGauges++
+      this.settle(u.pid, MODE_TYPE[mode], u.series, u.f, undefined, TWIN_TYPE)
+    }
+  }
+
+  /**
+   * Picks the keys to read (ours, metric, not a bare-`gauge` twin, not a repeat) and
    * writes the HGETs of the metas of series new to the walk, then their HMGETs.
    */
   private classify(r: ReplyCursor): Batch {
@@ -204,13 +282,16 @@ export class Walk {
     for (let i = 0; i < n; i++) {
       r.bulk()
       const {buf, start, end} = r
-      let id = this.parseFast(buf, start, end) ? this.index.idOf(buf, end - HASH_LENGTH) : -1
+      const plain = this.parseFast(buf, start, end)
+      if (plain === Plain.Meta) continue
+      let id = plain === Plain.Metric ? this.index.idOf(buf, end - HASH_LENGTH) : -1
       if (id < 0) {
-        // Not a plain key of ours: judged as everywhere else.
+        // Not a plain key of ours: judged as everywhere else (as health's census and keys judge it).
         const v = classifyFound(r.text(), this.o.prefix)
         if (v === undefined) continue
         if (!v.ours) {
           if (v.reason === 'other-prefix') this.skipped.otherPrefix++
+          else this.skipped.malformedName++
           continue
         }
         if (v.parsed.kind !== 'metric') continue
@@ -219,13 +300,14 @@ export class Walk {
         id = this.index.idOf(buf, end - HASH_LENGTH)
       }
       const {typeIndex, pid} = this
-      if (TYPE_INFOS[typeIndex].artifact && !this.facts) {
-        this.skipped.artifacts++
-        continue
-      }
       const entry = (this.entries[id] ??= new SeriesEntry())
       if (isRepeat(entry, slotOf(pid, typeIndex))) {
         this.stats.repeats++
+        continue
+      }
+      if (typeIndex === TWIN_TYPE && !this.facts) {
+        // Decided at the end of the walk, when every key of its series has been seen (unset-gauges.ts).
+        this.twins.push(pid, id)
         continue
       }
       if (entry.id === undefined && !entry.requested && !this.facts) {
@@ -252,17 +334,22 @@ export class Walk {
 
   /**
    * Reads type and pid of a plain metric key of ours
-   * (`{prefix}:{type}:{pid}:metric:{md5}`) from its bytes; false for anything
-   * else, which classifyFound then judges. The md5's digits are checked by the
-   * series index.
+   * (`{prefix}:{type}:{pid}:metric:{md5}`) from its bytes, or with everyKey
+   * tells a plain meta key of ours; No for anything else, which classifyFound
+   * then judges. A metric key's md5 digits are checked by the series index.
    */
-  private parseFast(b: Buffer, start: number, end: number): boolean {
+  private parseFast(b: Buffer, start: number, end: number): Plain {
     const prefix = this.prefix
-    const tail = end - HASH_LENGTH - METRIC_TAIL.length
-    if (tail - start <= prefix.length + 2) return false
-    for (let i = 0; i < METRIC_TAIL.length; i++) if (b[tail + i] !== METRIC_TAIL[i]) return false
-    for (let i = 0; i < prefix.length; i++) if (b[start + i] !== prefix[i]) return false
-    // The pid: 1 to 10 digits, no leading zero, right before `:metric:`.
+    let kind = Plain.Metric
+    let tail = end - HASH_LENGTH - METRIC_TAIL.length
+    if (!matchesAt(b, tail, METRIC_TAIL)) {
+      if (!this.o.everyKey) return Plain.No
+      kind = Plain.Meta
+      tail = end - HASH_LENGTH - META_TAIL.length
+      if (!matchesAt(b, tail, META_TAIL) || !SeriesIndex.isHash(b, end - HASH_LENGTH)) return Plain.No
+    }
+    if (tail - start <= prefix.length + 2 || !matchesAt(b, start, prefix)) return Plain.No
+    // The pid: 1 to 10 digits, no leading zero, right before `:metric:` (or `:meta:`).
     let p = tail - 1
     let pid = 0
     let scale = 1
@@ -272,12 +359,12 @@ export class Walk {
       p--
     }
     const digits = tail - 1 - p
-    if (digits === 0 || digits > 10 || b[p + 1] === 0x30 || b[p] !== 0x3a) return false
+    if (digits === 0 || digits > 10 || b[p + 1] === 0x30 || b[p] !== 0x3a) return Plain.No
     const typeIndex = typeIndexAt(b, start + prefix.length, p)
-    if (typeIndex === undefined) return false
+    if (typeIndex === undefined) return Plain.No
     this.typeIndex = typeIndex
     this.pid = pid
-    return true
+    return kind
   }
 
   /** A key as text, made again from its parts. */
@@ -318,7 +405,7 @@ export class Walk {
    * has named yet goes to `unnamed` (the walk's end decides), or, at the
    * end, counts as an orphan.
    */
-  private settle(pid: number, typeIndex: number, series: number, f: Fields, unnamed: Unnamed[] | undefined): void {
+  private settle(pid: number, typeIndex: number, series: number, f: Fields, unnamed: Unnamed[] | undefined, storedAs = typeIndex): void {
     if (this.facts) {
       this.stats.samples++
       const {type, mode, artifact} = TYPE_INFOS[typeIndex]
@@ -360,7 +447,7 @@ export class Walk {
       identity: id,
       updatedAt: f.updatedAt,
       pttl: this.withTtl ? f.pttl : undefined,
-      key: this.o.withKeys ? this.keyOf(pid, typeIndex, series, 'metric') : undefined,
+      key: this.o.withKeys ? this.keyOf(pid, storedAs, series, 'metric') : undefined,
     })
   }
 
@@ -416,7 +503,7 @@ function readFields(r: ReplyCursor, f: Fields): void {
   const hasUpdated = r.bulk()
   const updatedAt = hasUpdated ? parsePyFloatBytes(r.buf, r.start, r.end) : undefined
   f.hasUpdatedAt = updatedAt !== undefined
-  f.updatedAt = updatedAt ?? 0
+  f.updatedAt = updatedAt ?? Number.NaN
   if (!hasValue && !hasTimestamp && !hasUpdated) f.state = Read.Gone
   else if (value === undefined || timestamp === undefined) f.state = Read.BadNumber
   else {

@@ -38,8 +38,8 @@ for worker in scenario["workers"]:
     for op in worker["ops"]:
         metric = metrics[op["metric"]]
         target = metric.labels(*op["labels"]) if op["labels"] is not None else metric
-        amount = float(op["amount"])
-        getattr(target, op["op"])(amount)
+        if op["op"] != "touch":  # touch: the child exists (its file holds 0.0), nothing is written
+            getattr(target, op["op"])(float(op["amount"]))
 
 for pid in scenario["dead"]:
     mark_process_dead(pid)
