@@ -123,6 +123,26 @@ describe('hostile data', () => {
       expect(tty.screen).toContain('path="\\x1b]52;c;aGVsbG8=\\x07"')
       expect(tty.screen).toContain('# HELP hostile_labels Help \\x1b]52;c;aGVsbG8=\\x07 \\u009b2J')
     })
+
+    it('a lock holder named in an error, and --json on a terminal, show Redis text escaped', async () => {
+      const orphan = `${prefix}:gauge_livesum:77:meta:${H}`
+      await ctx.redis.hset(orphan, {original_key: originalKey('o', 'o', {}, `x${OSC52}`), created_at: '1.0'})
+      const lock = `${prefix}:redismp:prune-lock`
+      await ctx.redis.set(lock, `evil${OSC52}host:1:token`, 'PX', 60_000)
+      try {
+        const held = await runCli(['prune', '--orphans', '--yes'], env(prefix))
+        expect(held.code).toBe(4)
+        expect(held.stderr).not.toMatch(RAW_CONTROL)
+        expect(held.stderr).toContain('evil\\x1b]52;c;aGVsbG8=\\x07host')
+      } finally {
+        await ctx.redis.del(lock)
+      }
+      const tty = await runCliOnTty(['dump', '--json', '--metric', 'hostile_labels'], env(prefix), '')
+      expect(tty.code).toBe(0)
+      expect(tty.screen).not.toContain('\u009b')
+      expect(tty.screen).toContain('\\u009b2J')
+      await ctx.redis.unlink(orphan)
+    })
   })
 
   describe('item 7: timestamps and write times that are not times; cells that are megabytes', () => {

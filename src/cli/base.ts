@@ -13,7 +13,8 @@ import {EXIT_CODE_TABLE, ExitCode, RedisConnectionError, RedismpError} from '../
 import {closeRedis, connectRedis, endpointOf, type Redis} from '../redis/connect.js'
 import {mapRedisError} from '../redis/errors.js'
 import {withRetry} from '../redis/retry.js'
-import {colorEnabled, paint} from './color.js'
+import {messageText, terminalText} from '../render/safe-text.js'
+import {paint} from './color.js'
 import {connectionFlags, flagInput} from './flags.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -78,7 +79,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** A warning on stderr (data stays alone on stdout). */
   protected note(message: string): void {
-    process.stderr.write(`${this.err.yellow('warning:')} ${message}\n`)
+    process.stderr.write(`${this.err.yellow('warning:')} ${messageText(message)}\n`)
   }
 
   /**
@@ -96,13 +97,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private dataPrinted = false
 
   /**
-   * JSON on stdout. oclif colours it token by token, which on a 26 MB report
-   * (pid of a 60k-series worker) cost seconds and half a GB: plain text unless
-   * a person is reading it on a colour terminal.
+   * JSON on stdout, plain: oclif colours it token by token, which on a 26 MB
+   * report (pid of a 60k-series worker) cost seconds and half a GB, and writes
+   * strings from Redis as they are. JSON escapes C0 controls itself; on a
+   * terminal, C1 controls and bidi overrides are shown escaped too.
    */
   override logJson(json: unknown): void {
-    if (colorEnabled(process.stdout)) return super.logJson(json)
-    process.stdout.write(JSON.stringify(json, null, 2) + '\n')
+    const text = JSON.stringify(json, null, 2) + '\n'
+    process.stdout.write(process.stdout.isTTY ? terminalText(text) : text)
   }
 
   override async catch(error: Interfaces.CommandError): Promise<never> {
@@ -110,7 +112,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled?.() && !this.dataPrinted) {
       this.logJson({error: {message, exitCode, name: (error as Error).name}})
     }
-    process.stderr.write(`${this.err.red('error:')} ${message}\n`)
+    process.stderr.write(`${this.err.red('error:')} ${messageText(message)}\n`)
     process.exitCode = exitCode
     throw new Errors.ExitError(exitCode)
   }

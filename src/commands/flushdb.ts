@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 
+import {safeText} from '../render/safe-text.js'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {requireConsent} from '../cli/consent.js'
 import {RefusedError} from '../errors.js'
@@ -56,7 +57,7 @@ ${EXIT_CODES_HELP}`
       const kept = allKeys ? '' : ` (left alone: ${plan.foreignKept} foreign, ${result.notOursKept} not exporter hashes, ${plan.otherPrefixKept} under nested prefixes)`
       if (flags['dry-run']) {
         this.log(`flushdb: would delete ${scope}${kept}`)
-        for (const k of plan.sample) this.log(`  ${k}`)
+        for (const k of plan.sample) this.log(`  ${safeText(k)}`)
         if (plan.keys > plan.sample.length) this.log(`  (showing ${plan.sample.length} of ${plan.keys})`)
       } else this.log(`flushdb: deleted ${result.deleted} keys${allKeys ? ` (FLUSHDB of ${target})` : ` under prefix "${config.prefix}" on ${target}`}${kept}`)
     }

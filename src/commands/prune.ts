@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 
 import {Flags} from '@oclif/core'
 
+import {safeText} from '../render/safe-text.js'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {durationFlag} from '../cli/choices.js'
 import {requireConsent} from '../cli/consent.js'
@@ -100,7 +101,7 @@ ${EXIT_CODES_HELP}`
     if (!this.jsonEnabled()) {
       this.log(summarizePrune(result, where))
       if (flags['dry-run']) {
-        for (const s of result.sample) this.log(`  ${s.reason.padEnd(16)} ${s.key}`)
+        for (const s of result.sample) this.log(`  ${s.reason.padEnd(16)} ${safeText(s.key)}`)
         const total = plannedKeys(result)
         if (total > result.sample.length) this.log(`  (showing ${result.sample.length} of ${total}; --json lists them all)`)
       }

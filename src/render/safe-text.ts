@@ -78,3 +78,15 @@ const TERMINAL_UNSAFE_ALL = new RegExp(TERMINAL_UNSAFE.source, 'gu')
 export function terminalText(text: string): string {
   return TERMINAL_UNSAFE.test(text) ? text.replace(TERMINAL_UNSAFE_ALL, escapeOne) : text
 }
+
+/**
+ * One line of a message on stderr (a warning, an error) that may quote a key
+ * or a lock holder read from Redis: every character terminalText escapes, and
+ * line breaks too, so a message stays one line. Backslashes stay as typed.
+ */
+const MESSAGE_UNSAFE = new RegExp(String.raw`[\x00-\x1f${DISGUISING}]`, 'u')
+const MESSAGE_UNSAFE_ALL = new RegExp(MESSAGE_UNSAFE.source, 'gu')
+
+export function messageText(text: string): string {
+  return MESSAGE_UNSAFE.test(text) ? text.replace(MESSAGE_UNSAFE_ALL, escapeOne) : text
+}
