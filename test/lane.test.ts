@@ -193,19 +193,26 @@ describe('RawLane against redis-server', () => {
   })
 
   it('a series whose first key has no meta is named by another pid\'s meta, in the same batch or a later one; one with none is orphaned', async () => {
-    const prefix = 'metas'
     const named = originalKey('jobs', 'jobs_total', {queue: 'q'}, 'Jobs.')
     const nameless = originalKey('lost', 'lost_total', {}, 'Lost.')
+    // SCAN's order depends on the key names and the server's hash seed. Among 20,000 other keys a
+    // walk's keys spread over many SCAN replies, a few per batch, and over forty prefixes the one
+    // pid whose meta survives lands in every kind of spot: before, among and after the batches
+    // whose keys wait for a meta, while another pid's (missing) meta is on its way.
+    const prefixes = Array.from({length: 40}, (_, i) => `metas${i}`)
     const p = ctx.redis.pipeline()
-    for (let pid = 1; pid <= 40; pid++) {
-      p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(named)), {value: `${pid}.0`, timestamp: '0.0', updated_at: '1.0'})
-      if (pid <= 3) p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(nameless)), {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+    for (let i = 0; i < 20_000; i++) p.set(`filler:${i}`, '')
+    for (const prefix of prefixes) {
+      for (let pid = 1; pid <= 40; pid++) {
+        p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(named)), {value: `${pid}.0`, timestamp: '0.0', updated_at: '1.0'})
+        if (pid <= 3) p.hset(formatKey(prefix, 'counter', pid, 'metric', md5Hex(nameless)), {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
+      }
+      // Only the last worker's meta survives (the others expired, say).
+      p.hset(formatKey(prefix, 'counter', 40, 'meta', md5Hex(named)), {original_key: named})
     }
-    // Only the last worker's meta survives (the others expired, say).
-    p.hset(formatKey(prefix, 'counter', 40, 'meta', md5Hex(named)), {original_key: named})
     await p.exec()
     try {
-      for (const scanCount of [3, 1000]) {
+      for (const [prefix, scanCount] of [...prefixes.map((prefix) => [prefix, 1000] as const), [prefixes[0], 3] as const]) {
         let total = 0
         const pids = new Set<number>()
         const stats = await readMetricKeys(ctx.redis, {prefix, scanCount}, (k) => {

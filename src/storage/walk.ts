@@ -457,13 +457,18 @@ export class Walk {
    * still unnamed wait for the end of the walk, since a later key's meta may
    * yet name their series (a worker killed between its metric's HSET and its
    * meta's HSETNX leaves no meta of its own).
+   *
+   * Each key asks for its own meta even when another pid's meta of the series
+   * is on its way: that one may be missing too, and a key that waited on it
+   * would never have its own read (every key of such a series ended an orphan
+   * when SCAN's order put the pid with the only meta in that spot).
    */
   private finish(batch: Batch): void {
     const waiting = batch.waiting.splice(0)
     const asked = new Set(batch.metaOf)
     this.spareBatches.push(batch)
     const park = () => waiting.forEach((w) => this.settle(w.pid, w.typeIndex, w.series, w, this.entries[w.series].id === undefined ? this.unnamed : undefined))
-    const ask = waiting.filter((w) => !asked.has(w.i) && !this.entries[w.series].requested)
+    const ask = waiting.filter((w) => !asked.has(w.i) && this.entries[w.series].id === undefined)
     if (ask.length === 0) return park()
     for (const w of ask) this.writer.raw(HGET).arg(this.keyOf(w.pid, w.typeIndex, w.series, 'meta')).raw(HGET_ORIGINAL_KEY)
     let j = 0
