@@ -123,6 +123,29 @@ describe('a port that is not Redis', () => {
     expectOneLineError(dump.stderr, /answered, but not in the Redis protocol \(looks like HTTP\)/)
   })
 
+  it('a peer whose bytes begin as a Redis reply would (`$`, `*`, `:`, `+`), sent at once or only when spoken to: exit 3, not the Redis protocol', async () => {
+    // One in fifteen random first bytes is a RESP type byte: these are that case, every time.
+    for (const [start, eager] of [['$', true], ['*', false], [':', false], ['+', true]] as const) {
+      {
+        const garbage = Buffer.concat([Buffer.from(start), Buffer.from([0x78, 0x00, 0xff, 0x07, 0x1b]), Buffer.from(' and no line end, as a binary protocol might send')])
+        const peer = createServer((s) => {
+          s.on('error', () => undefined)
+          if (eager) s.write(garbage)
+          s.on('data', () => s.write(garbage))
+        })
+        await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r))
+        const port = (peer.address() as {port: number}).port
+        try {
+          const r = await runCli(['health', '-p', String(port), '--connect-timeout', '1s', '--command-timeout', '1s'])
+          expect(r.code, `${start} ${eager}: ${r.stderr}`).toBe(3)
+          expectOneLineError(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} answered, but not in the Redis protocol: wrong port\\?`))
+        } finally {
+          peer.close()
+        }
+      }
+    }
+  })
+
   it('a peer sending random bytes: exit 3, not the Redis protocol', async () => {
     for (let round = 0; round < 6; round++) {
       const r = await runCli(['health', '-p', String(ports.noise), '--connect-timeout', '1s', '--command-timeout', '1s'])
