@@ -54,12 +54,14 @@ export const SUSPECT_MIN_VALUES = 10
 /** The share of a label's distinct values that must be of one kind. */
 export const SUSPECT_MIN_SHARE = 0.5
 
+const EXAMPLES = 3
+
 /** The distinct values of one label of one family, with how many series carry each. */
 export class LabelValues {
   /** value -> series carrying it. */
   readonly series = new Map<string, number>()
   readonly kinds: Record<ValueKind, number> = {timestamp: 0, id: 0, duration: 0}
-  /** A few values of each kind, in order of first sight, to quote. */
+  /** The first few values of each kind in sorted order, to quote: the same whatever order SCAN gave. */
   readonly examples: Record<ValueKind, string[]> = {timestamp: [], id: [], duration: []}
 
   add(value: string, nowSeconds: number): void {
@@ -69,7 +71,12 @@ export class LabelValues {
     const kind = valueKind(value, nowSeconds)
     if (kind) {
       this.kinds[kind]++
-      if (this.examples[kind].length < 3) this.examples[kind].push(value)
+      const examples = this.examples[kind]
+      if (examples.length < EXAMPLES || value < examples[EXAMPLES - 1]) {
+        examples.push(value)
+        examples.sort()
+        examples.length = Math.min(examples.length, EXAMPLES)
+      }
     }
   }
 }

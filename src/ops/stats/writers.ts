@@ -8,9 +8,11 @@
  *
  * How it is judged (pure; fed one metric key at a time, memory per pid and
  * label name, at most MAX_TRACKED values each):
- * - a writer label is one that at least two pids carry, where at most a
- *   third of those pids hold more than one value of it, and where no value
- *   is held by two pids (it names one writer);
+ * - a writer label is one that at least two pids carry, where no value is
+ *   held by two pids (each names one writer) and no pid holds more than
+ *   MAX_TRACKED values (a label that grows per pid names no writer). Two
+ *   hosts running the same app collide on most pids (containers number
+ *   theirs from 1), so pids with several values may be the majority;
  * - a pid holding two or more values of a writer label had two writers;
  * - each value's keys span the updated_at range [oldest, newest]: when the
  *   two ranges overlap, the writes interleave (two hosts or containers with
@@ -77,18 +79,18 @@ export class WriterTracker {
 
   /** The labels that name a writer (see the module comment). */
   writerLabels(): string[] {
-    const stats = new Map<string, {pids: number; multi: number; owners: Map<string, number>}>()
+    const stats = new Map<string, {pids: number; more: boolean; owners: Map<string, number>}>()
     for (const byLabel of this.pids.values()) {
       for (const [name, t] of byLabel) {
         let s = stats.get(name)
-        if (!s) stats.set(name, (s = {pids: 0, multi: 0, owners: new Map()}))
+        if (!s) stats.set(name, (s = {pids: 0, more: false, owners: new Map()}))
         s.pids++
-        if (t.values.length > 1) s.multi++
+        s.more ||= t.more
         for (const v of t.values) s.owners.set(v, (s.owners.get(v) ?? 0) + 1)
       }
     }
     return [...stats]
-      .filter(([, s]) => s.pids >= 2 && 3 * s.multi <= s.pids && [...s.owners.values()].every((n) => n === 1))
+      .filter(([, s]) => s.pids >= 2 && !s.more && [...s.owners.values()].every((n) => n === 1))
       .map(([name]) => name)
       .sort()
   }
