@@ -5,8 +5,9 @@
  * of a bare `redis-cli --scan | wc -l` over the same keys. It starts its own
  * redis-server on a free port and stops it; nothing else is touched.
  *
- * Prints wall time, keys/s and peak RSS of the real CLI process. Sizes can be
- * chosen: `npm run bench -- 10000 100000`.
+ * Prints wall time, keys/s and peak RSS of the real CLI process, and the
+ * time of `redismp stats` (sampled memory, no --exact) on the same store
+ * against dump's. Sizes can be chosen: `npm run bench -- 10000 100000`.
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -94,7 +95,7 @@ try {
     }
   }
   console.log(`redismp dump benchmark: ${PIDS} pids, one meta key per metric key, redis-server on 127.0.0.1:${port}`)
-  console.log('metric keys | populate s | redis-cli --scan s | dump s | metric keys/s | peak RSS MB | dump / scan')
+  console.log('metric keys | populate s | redis-cli --scan s | dump s | metric keys/s | peak RSS MB | dump / scan | stats s | stats RSS MB | stats / dump')
   for (const size of SIZES) {
     await redis.flushdb()
     const t0 = Date.now()
@@ -107,8 +108,23 @@ try {
     if (!dump.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
     if (dump.stderr) throw new Error(`dump warned: ${dump.stderr}`)
     const rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024
+    const stats = timed(process.execPath, [join(root, 'bench/measure-rss.js'), 'stats'], env)
+    if (!stats.stdout.includes('FAMILIES BY MEMORY')) throw new Error(`stats printed no view: ${stats.stdout.slice(0, 200)}`)
+    if (stats.stderr) throw new Error(`stats warned: ${stats.stderr}`)
+    const statsRssMb = Number(readFileSync(rssFile, 'utf8')) / 1024
     console.log(
-      [size, populateS.toFixed(1), scan.seconds.toFixed(2), dump.seconds.toFixed(2), Math.round(size / dump.seconds), rssMb.toFixed(0), (dump.seconds / scan.seconds).toFixed(2)].join(' | '),
+      [
+        size,
+        populateS.toFixed(1),
+        scan.seconds.toFixed(2),
+        dump.seconds.toFixed(2),
+        Math.round(size / dump.seconds),
+        rssMb.toFixed(0),
+        (dump.seconds / scan.seconds).toFixed(2),
+        stats.seconds.toFixed(2),
+        statsRssMb.toFixed(0),
+        (stats.seconds / dump.seconds).toFixed(2),
+      ].join(' | '),
     )
   }
 } finally {

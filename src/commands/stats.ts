@@ -35,7 +35,7 @@ ${EXIT_CODES_HELP}`
     top: Flags.integer({description: 'rows per ranking', default: 10, min: 1, max: 10_000}),
     samples: Flags.integer({description: 'keys per family whose MEMORY USAGE is read (0: none)', default: 5, min: 0, max: 10_000}),
     exact: Flags.boolean({description: 'MEMORY USAGE of every key (two more commands per key)'}),
-    stale: durationFlag({description: 'a pid with no write for this long is stale (90s, 10m)', default: 300_000}),
+    stale: durationFlag({description: 'a pid with no write for this long is stale (90s, 10m)', default: 300_000, defaultHelp: async () => '5m'}),
   }
 
   async run(): Promise<StatsReport> {
