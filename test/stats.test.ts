@@ -218,10 +218,12 @@ describe('stats on a real redis-server', () => {
     for (const pid of [701, 702, 703]) {
       for (let i = 0; i < 12; i++) writes.push(sample(pid, 'counter', `a_really_long_metric_family_name_that_goes_on_and_on_${i % 3}`, `a_really_long_metric_family_name_that_goes_on_and_on_${i % 3}_total`, {path: `/a/very/long/path/that/does/not/fit/${'seg/'.repeat(10)}${i}`}))
     }
+    // Bytes from Redis are shown escaped, never sent to the terminal raw.
+    writes.push(sample(701, 'counter', 'evil', 'evil_total', {path: '/x\x1b[31mred'}))
     await writeAll(client('tty'), writes)
     const env = {...ctx.server.env({REDIS_KEY_PREFIX: 'tty'}), NO_COLOR: '1', PATH: process.env.PATH ?? ''}
     const assignments = Object.entries(env).map(([k, v]) => `${k}='${v}'`)
-    const command = `stty cols 80 rows 50; env -u COLUMNS ${assignments.join(' ')} '${process.execPath}' '${BIN}' stats`
+    const command = `stty cols 80 rows 50; env -u COLUMNS ${assignments.join(' ')} '${process.execPath}' '${BIN}' stats --top 50`
     const screen = await new Promise<string>((resolve, reject) => {
       const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['ignore', 'pipe', 'pipe']})
       let out = ''
@@ -238,5 +240,7 @@ describe('stats on a real redis-server', () => {
     expect(lines.some((l) => /█/.test(l))).toBe(true)
     expect(lines.some((l) => /a_really_long.*…/.test(l))).toBe(true)
     for (const line of lines) expect(stringWidth(line), line).toBeLessThanOrEqual(80)
+    expect(screen).toContain('\\x1b[31mred')
+    expect(screen).not.toContain('\x1b[31mred')
   })
 })
