@@ -14,6 +14,8 @@ import {health} from '../src/ops/health.js'
 import {type StatsOptions, stats} from '../src/ops/stats/index.js'
 import {LabelValues, judgeLabel, valueKind} from '../src/ops/stats/labels.js'
 import {WriterTracker} from '../src/ops/stats/writers.js'
+import {StatsCollector} from '../src/ops/stats/collect.js'
+import {buildReport} from '../src/ops/stats/report.js'
 import {BIN, runCli} from './helpers/cli.js'
 import {scanAll, useRedis} from './helpers/redis-server.js'
 
@@ -83,6 +85,35 @@ describe('label values and writers, judged without Redis', () => {
       [3, 'interleaved'],
       [4, 'reused'],
     ])
+  })
+})
+
+describe('findings from counted keys, without Redis', () => {
+  it('names stale pids, a pid with many more series than the median, and keys without TTL', () => {
+    const now = 1_800_000_000
+    const c = new StatsCollector({nowSeconds: now, samples: 0, exact: false})
+    const series = new Map<string, {folded?: {owner: object}}>()
+    const key = (pid: number, i: number, updatedAt: number, pttl: number) => {
+      const id = `s${i}`
+      if (!series.has(id)) series.set(id, {})
+      c.add({pid, type: 'counter', identity: {metricName: 'jobs', labels: [['n', id]]}, series: series.get(id)!, updatedAt, pttl, createdAt: now - 7200})
+    }
+    for (const pid of [1, 2, 3]) for (let i = 0; i < 5; i++) key(pid, i, now - 10, 200_000)
+    for (let i = 0; i < 40; i++) key(4, 100 + i, now - 10, 200_000)
+    key(5, 0, now - 3600, -1)
+    const r = buildReport(c, {nowSeconds: now, samples: 0, exact: false, endpoint: 'x', prefix: 'p', top: 10, staleSeconds: 300, artifacts: 0, skipped: 0})
+    expect(r.churn).toMatchObject({medianSeriesPerPid: 5, maxSeriesPerPid: 40, stalePids: [5], newSeriesLastHour: 0, seriesDated: 45})
+    expect(r.churn.staleKeyShare).toBeCloseTo(1 / 56)
+    expect(r.findings.map((f) => [f.kind, f.pid ?? f.metric ?? null])).toEqual([
+      ['churn', 4],
+      ['stale-pid', 5],
+      ['no-ttl', null],
+    ])
+    expect(r.findings[1].message).toMatch(/^pid 5 has not written for 60m \(1 key, 1 without TTL\)/)
+    expect(r.pids.find((p) => p.pid === 4)?.seriesVsMedian).toBe(8)
+    // With REDIS_TTL_DISABLED, keys without TTL are what the exporter was told to write.
+    const quiet = buildReport(c, {nowSeconds: now, samples: 0, exact: false, endpoint: 'x', prefix: 'p', top: 10, staleSeconds: 300, artifacts: 0, skipped: 0, ttlDisabled: true})
+    expect(quiet.findings.some((f) => f.kind === 'no-ttl')).toBe(false)
   })
 })
 

@@ -293,12 +293,12 @@ function findings(r: StatsReport, families: FamilyRow[], pids: PidRow[], o: Repo
   for (const p of pids) {
     if (!p.stale) continue
     const when = p.ageSeconds === null ? 'has no readable write time' : `has not written for ${ageWords(p.ageSeconds)}`
-    out.push({kind: 'stale-pid', pid: p.pid, message: `pid ${p.pid} ${when} (${p.keys} keys${p.withoutTtl > 0 ? `, ${p.withoutTtl} without TTL` : ''}): a stopped worker; redismp prune --stale ${Math.round(o.staleSeconds / 60) || 1}m removes its live gauges`})
+    out.push({kind: 'stale-pid', pid: p.pid, message: `pid ${p.pid} ${when} (${plural(p.keys, 'key')}${p.withoutTtl > 0 ? `, ${p.withoutTtl} without TTL` : ''}): a stopped worker; redismp prune --stale ${Math.round(o.staleSeconds / 60) || 1}m removes its live gauges`})
   }
   const noTtl = families.filter((f) => f.withoutTtl > 0).sort((a, b) => b.withoutTtl - a.withoutTtl || cmp(a.name, b.name))
   if (noTtl.length > 0 && !o.ttlDisabled) {
     const total = noTtl.reduce((a, f) => a + f.withoutTtl, 0)
-    out.push({kind: 'no-ttl', message: `${total} keys have no TTL and never expire (${some(noTtl, (f) => `${f.name} ${f.withoutTtl}`)}): redismp prune --fix-ttl`})
+    out.push({kind: 'no-ttl', message: `${plural(total, 'key')} ${total === 1 ? 'has' : 'have'} no TTL and never ${total === 1 ? 'expires' : 'expire'} (${some(noTtl, (f) => `${f.name} ${f.withoutTtl}`)}): redismp prune --fix-ttl`})
   }
   return out
 }
@@ -316,11 +316,13 @@ export function expiringCounters(families: Pick<FamilyRow, 'name' | 'type' | 'ke
     out.push({
       kind: 'expiring-counters',
       metric: f.name,
-      message: `${f.type} ${f.name}: ${f.expiring1m} of ${f.keys} keys expire within a minute (${f.expiring5m} within ${FIVE_MINUTES_MS / 60_000} minutes): the workers that wrote them are idle, and when the keys go the totals drop`,
+      message: `${f.type} ${f.name}: ${f.expiring1m} of ${plural(f.keys, 'key')} ${f.expiring1m === 1 ? 'expires' : 'expire'} within a minute (${f.expiring5m} within ${FIVE_MINUTES_MS / 60_000} minutes): the workers that wrote them are idle, and when the keys go the totals drop`,
     })
   }
   return out
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 const CUMULATIVE = new Set(['counter', 'histogram', 'summary'])
 
