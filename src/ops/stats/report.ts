@@ -316,7 +316,7 @@ export function expiringCounters(families: Pick<FamilyRow, 'name' | 'type' | 'ke
     out.push({
       kind: 'expiring-counters',
       metric: f.name,
-      message: `${f.type} ${f.name}: ${f.expiring1m} of ${plural(f.keys, 'key')} ${f.expiring1m === 1 ? 'expires' : 'expire'} within a minute (${f.expiring5m} within ${FIVE_MINUTES_MS / 60_000} minutes): the workers that wrote them are idle, and when the keys go the totals drop`,
+      message: `${f.type} ${f.name}: ${f.expiring1m} of ${plural(f.keys, 'key')} ${f.expiring1m === 1 ? 'expires' : 'expire'} within a minute (${f.expiring5m} within ${FIVE_MINUTES_MS / 60_000} minutes): when they go, the totals drop; a worker idle for longer than the TTL loses its counts`,
     })
   }
   return out

@@ -107,6 +107,8 @@ export class WriterTracker {
           oldestWrite: Number.isFinite(t.oldest[i]) ? t.oldest[i] : null,
           newestWrite: Number.isFinite(t.newest[i]) ? t.newest[i] : null,
         }))
+        // Oldest writer first, whatever order SCAN showed them in.
+        values.sort((a, b) => (a.oldestWrite ?? Infinity) - (b.oldestWrite ?? Infinity) || (a.value < b.value ? -1 : 1))
         out.push({pid, label, values, verdict: interleave(values) ? 'interleaved' : 'reused'})
         break
       }
