@@ -5,8 +5,12 @@
  * of a bare `redis-cli --scan | wc -l` over the same keys. It starts its own
  * redis-server on a free port and stops it; nothing else is touched.
  *
- * Prints wall time, keys/s and peak RSS of the real CLI process. Sizes can be
- * chosen: `npm run bench -- 10000 100000`.
+ * Prints wall time, keys/s and peak RSS of the real CLI process, and the
+ * time of `redismp stats` (sampled memory, no --exact) on the same store
+ * against dump's. Sizes can be chosen: `npm run bench -- 10000 100000`.
+ * BENCH_RUNS=3 times dump and stats alternately three times on each store and
+ * prints the fastest of each: on a shared machine the load drifts, and
+ * alternating keeps the two compared under the same load.
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -23,6 +27,7 @@ const PIDS = 16
 const PREFIX = 'bench'
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
 const SIZES = sizes.length ? sizes : [10_000, 100_000, 1_000_000]
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 1)
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 const freePort = () =>
@@ -94,7 +99,7 @@ try {
     }
   }
   console.log(`redismp dump benchmark: ${PIDS} pids, one meta key per metric key, redis-server on 127.0.0.1:${port}`)
-  console.log('metric keys | populate s | redis-cli --scan s | dump s | metric keys/s | peak RSS MB | dump / scan')
+  console.log('metric keys | populate s | redis-cli --scan s | dump s | metric keys/s | peak RSS MB | dump / scan | stats s | stats RSS MB | stats / dump')
   for (const size of SIZES) {
     await redis.flushdb()
     const t0 = Date.now()
@@ -103,12 +108,34 @@ try {
     const scan = timed('bash', ['-c', `redis-cli -p ${port} --scan --pattern '${PREFIX}:*:metric:*' | wc -l`])
     const rssFile = join(dir, 'rss')
     const env = {REDIS_PORT: String(port), REDIS_KEY_PREFIX: PREFIX, NO_COLOR: '1', RSS_FILE: rssFile}
-    const dump = timed(process.execPath, [join(root, 'bench/measure-rss.js'), 'dump', '--format', 'prometheus'], env)
-    if (!dump.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
-    if (dump.stderr) throw new Error(`dump warned: ${dump.stderr}`)
-    const rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024
+    const fastest = (a, b) => (a === undefined || b.seconds < a.seconds ? b : a)
+    let dump
+    let stats
+    for (let run = 0; run < RUNS; run++) {
+      const d = timed(process.execPath, [join(root, 'bench/measure-rss.js'), 'dump', '--format', 'prometheus'], env)
+      if (!d.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
+      if (d.stderr) throw new Error(`dump warned: ${d.stderr}`)
+      dump = fastest(dump, {...d, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
+      const s = timed(process.execPath, [join(root, 'bench/measure-rss.js'), 'stats'], env)
+      if (!s.stdout.includes('FAMILIES BY MEMORY')) throw new Error(`stats printed no view: ${s.stdout.slice(0, 200)}`)
+      if (s.stderr) throw new Error(`stats warned: ${s.stderr}`)
+      stats = fastest(stats, {...s, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
+    }
+    const rssMb = dump.rssMb
+    const statsRssMb = stats.rssMb
     console.log(
-      [size, populateS.toFixed(1), scan.seconds.toFixed(2), dump.seconds.toFixed(2), Math.round(size / dump.seconds), rssMb.toFixed(0), (dump.seconds / scan.seconds).toFixed(2)].join(' | '),
+      [
+        size,
+        populateS.toFixed(1),
+        scan.seconds.toFixed(2),
+        dump.seconds.toFixed(2),
+        Math.round(size / dump.seconds),
+        rssMb.toFixed(0),
+        (dump.seconds / scan.seconds).toFixed(2),
+        stats.seconds.toFixed(2),
+        statsRssMb.toFixed(0),
+        (stats.seconds / dump.seconds).toFixed(2),
+      ].join(' | '),
     )
   }
 } finally {

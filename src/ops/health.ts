@@ -9,8 +9,10 @@ import type {Redis} from 'ioredis'
 
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
+import {clockForAges} from '../redis/time.js'
 import {toolKey} from '../storage/keyspace.js'
 import {censusKeys} from '../storage/census.js'
+import {HealthSignals} from './stats/signals.js'
 
 export interface PingStats {
   /** What was timed: PING, or EXISTS of one key under the prefix for a user that may not PING (`+@read`). */
@@ -134,7 +136,7 @@ async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo>
   }
 }
 
-async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
+async function summarizeKeyspace(redis: Redis, prefix: string, signals: HealthSignals, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -146,15 +148,18 @@ async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: numbe
     otherPrefixKeys: 0,
   }
   const pids = new Set<number>()
-  const counts = await censusKeys(redis, {prefix, scanCount, onProgress}, ({parsed: k, type, pttl}) => {
+  const identities = (hash: string, originalKey: string) => signals.series(hash, originalKey)
+  const counts = await censusKeys(redis, {prefix, scanCount, onProgress, identities}, ({parsed: k, type, pttl}) => {
     if (type === 'none') return // expired between SCAN and now
     if (type !== 'hash') {
       summary.nonHashKeys++
       summary.foreignKeys++
       return
     }
-    if (k.kind === 'metric') summary.metricKeys++
-    else summary.metaKeys++
+    if (k.kind === 'metric') {
+      summary.metricKeys++
+      if (!k.artifact) signals.metricKey(k.hash, k.type, pttl)
+    } else summary.metaKeys++
     if (k.artifact) summary.artifacts++
     if (pttl === -1) summary.keysWithoutTtl++
     pids.add(k.pid)
@@ -195,8 +200,11 @@ export async function health(redis: Redis, options: HealthOptions): Promise<Heal
   const ping = await pingStats(redis, options.pingSamples ?? 5, options.prefix)
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
-  const keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount, options.onProgress)
+  const signals = options.census === false ? undefined : new HealthSignals(await clockForAges(redis))
+  const keyspace = signals && (await summarizeKeyspace(redis, options.prefix, signals, options.scanCount, options.onProgress))
   const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
   assess(partial, options, problems, warnings)
+  // stats' verdicts (redismp stats shows the whole picture): counters about to expire, high-cardinality labels.
+  if (signals) warnings.push(...signals.warnings())
   return {healthy: problems.length === 0, ...partial, problems, warnings}
 }

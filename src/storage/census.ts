@@ -32,13 +32,27 @@ export interface CensusCounts {
 
 const TYPE = encodeHead(2, 'TYPE')
 const PTTL = encodeHead(2, 'PTTL')
+const HGET_ORIGINAL_KEY = encodeHead(3, 'HGET')
 
 export async function censusKeys(
   redis: Redis,
-  o: {prefix: string; scanCount?: number; onProgress?: (scanned: number) => void},
+  o: {
+    prefix: string
+    scanCount?: number
+    onProgress?: (scanned: number) => void
+    /**
+     * Told each series' original_key once, from the first meta key of its md5
+     * the walk meets (an HGET in the same pipeline as the TYPEs and PTTLs: one
+     * more command per series, not per key). A meta that is not a hash or has
+     * no original_key tells nothing.
+     */
+    identities?: (hash: string, originalKey: string) => void
+  },
   visit: (k: CensusKey) => void,
 ): Promise<CensusCounts> {
   const counts: CensusCounts = {scanned: 0, foreign: 0, otherPrefix: 0}
+  // The md5s whose meta has been asked for: one entry per series.
+  const named = o.identities ? new Set<string>() : undefined
   await RawLane.using(redis, (lane) => {
     const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
     const writer = new CommandWriter(1 << 20)
@@ -55,16 +69,30 @@ export async function censusKeys(
       counts.otherPrefix += otherPrefix.length
       o.onProgress?.(counts.scanned)
       for (const k of ours) writer.raw(TYPE).arg(k.key).raw(PTTL).arg(k.key)
+      const metas: ParsedKey[] = []
+      if (named) {
+        for (const k of ours) {
+          if (k.kind !== 'meta' || named.has(k.hash)) continue
+          named.add(k.hash)
+          metas.push(k)
+        }
+      }
+      for (const k of metas) writer.raw(HGET_ORIGINAL_KEY).arg(k.key).arg('original_key')
       let at = 0
       let type = ''
       const commands = writer.detach()
       const onReply = (reply: ReplyCursor) => {
         const k = at++
+        if (k >= 2 * ours.length) {
+          // WRONGTYPE (a meta that is not a hash) or nil: nothing to learn.
+          if (reply.type === 0x24 && reply.bulk()) o.identities!(metas[k - 2 * ours.length].hash, reply.text())
+          return
+        }
         if (reply.type === 0x2d) throw new ReplyError(reply.line())
         if (k % 2 === 0) type = reply.line()
         else visit({parsed: ours[(k - 1) / 2], type, pttl: reply.count()})
       }
-      scanner.request(commands, 2 * ours.length, onReply, () => writer.reuse(commands))
+      scanner.request(commands, 2 * ours.length + metas.length, onReply, () => writer.reuse(commands))
     })
   })
   return counts

@@ -36,6 +36,8 @@ export interface ReadKey extends StoredSample {
   key?: string
   /** The same object for every key of one series: a place for callers to cache per-series work. */
   series: SeriesSlot
+  /** The created_at (seconds) of the meta read for the series, one pid's; only with `withCreatedAt`, else NaN. */
+  createdAt: number
 }
 
 export interface ReadOptions {
@@ -54,9 +56,22 @@ export interface ReadOptions {
   everyKey?: boolean
   /** Hand each key's name to the visitor as well (costs a string per key). */
   withKeys?: boolean
+  /** Read each series' meta with its created_at (an HMGET instead of an HGET, once per series). */
+  withCreatedAt?: boolean
+  /**
+   * MEMORY USAGE of the keys `pick` chooses as they are visited, each with its
+   * meta's, told to `told` (bytes; 0 for a key gone meanwhile). Asked for in
+   * one request per batch, after the batch's keys were visited.
+   */
+  memory?: MemoryProbe
   scanCount?: number
   /** Told the number of keys scanned so far, after each batch. */
   onProgress?: (scanned: number) => void
+}
+
+export interface MemoryProbe {
+  pick: (k: ReadKey) => boolean
+  told: (k: ReadKey, metricBytes: number, metaBytes: number) => void
 }
 
 /** What was skipped and why: the warning line of dump, the error of --strict. */

@@ -50,6 +50,8 @@ class SeriesEntry implements SlotHolder, SeriesSlot {
   slots: number[] | Set<number> | undefined = undefined
   /** The consumer's per-series cache (the aggregator's). */
   folded: SeriesSlot['folded'] = undefined
+  /** The created_at of the meta that named the series (seconds), with withCreatedAt; NaN when unknown. */
+  createdAt = Number.NaN
 }
 
 const HASH_LENGTH = 32
@@ -63,6 +65,10 @@ const PTTL = encodeHead(2, 'PTTL')
 const HGET = encodeHead(3, 'HGET')
 const HGET_ORIGINAL_KEY = encodeArgs('original_key')
 const HGET_MODE = encodeArgs('multiprocess_mode')
+/** The meta read when created_at is asked for too: HMGET key original_key created_at. */
+const HMGET_META = encodeHead(4, 'HMGET')
+const HMGET_META_FIELDS = encodeArgs('original_key', 'created_at')
+const MEMORY_USAGE = encodeHead(3, 'MEMORY', 'USAGE')
 
 /** What parseFast found a key to be. */
 const enum Plain {
@@ -194,6 +200,8 @@ export class Walk {
   private readonly facts: ((k: KeyFacts) => void) | undefined
 
   private readonly scanner: ChainedScan
+  /** Keys whose memory was asked for (ReadOptions.memory) and not yet sent: pid, stored type, series, and the key as visited. */
+  private readonly memoryAsked: {pid: number; typeIndex: number; series: number; key: ReadKey}[] = []
 
   constructor(
     lane: RawLane,
@@ -215,6 +223,8 @@ export class Walk {
     // Keys read before their series was named: folded now if a later meta named it, orphans if none did.
     for (const u of this.unnamed.splice(0)) this.settle(u.pid, u.typeIndex, u.series, u, undefined)
     await this.foldUnsetGauges()
+    const memory = this.memoryRequest()
+    if (memory) await this.scanner.lane.request(memory.commands, memory.replies, memory.onReply)
     return this.stats
   }
 
@@ -248,8 +258,8 @@ export class Walk {
         handlers.push((r) => void (u.f.pttl = r.type === 0x3a ? r.count() : -2))
       }
       if (entry.id === undefined) {
-        w.raw(HGET).arg(this.keyOf(pid, TWIN_TYPE, series, 'meta')).raw(HGET_ORIGINAL_KEY)
-        handlers.push((r) => this.learn(series, metaText(r)))
+        this.writeMetaRead(this.keyOf(pid, TWIN_TYPE, series, 'meta'))
+        handlers.push((r) => this.learn(series, r))
       }
       for (const mode of TWIN_MODES) {
         w.raw(HGET).arg(this.keyOf(pid, MODE_TYPE[mode], series, 'meta')).raw(HGET_MODE)
@@ -314,7 +324,7 @@ export class Walk {
         entry.requested = true
         batch.metaOf.push(batch.size)
         const kind = end - HASH_LENGTH - METRIC_TAIL.length + 1
-        w.raw(HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(HGET_ORIGINAL_KEY)
+        w.raw(this.o.withCreatedAt ? HMGET_META : HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(this.o.withCreatedAt ? HMGET_META_FIELDS : HGET_ORIGINAL_KEY)
       }
       batch.add(pid, typeIndex, id, r.header, end + 2)
     }
@@ -381,7 +391,7 @@ export class Walk {
     let at = 0
     const onReply = (r: ReplyCursor) => {
       const k = at++
-      if (k < metas) this.learn(batch.series[batch.metaOf[k]], metaText(r))
+      if (k < metas) this.learn(batch.series[batch.metaOf[k]], r)
       else if (per === 1) {
         readFields(r, f)
         f.i = k - metas
@@ -433,7 +443,7 @@ export class Walk {
     this.stats.samples++
     const info = TYPE_INFOS[typeIndex]
     // Every field always set, so that every key has one shape and the fold's reads of it stay monomorphic.
-    this.visit({
+    const key: ReadKey = {
       pid,
       type: info.type,
       mode: info.mode,
@@ -448,7 +458,40 @@ export class Walk {
       updatedAt: f.updatedAt,
       pttl: this.withTtl ? f.pttl : undefined,
       key: this.o.withKeys ? this.keyOf(pid, storedAs, series, 'metric') : undefined,
-    })
+      createdAt: entry.createdAt,
+    }
+    this.visit(key)
+    if (this.o.memory?.pick(key)) this.memoryAsked.push({pid, typeIndex: storedAs, series, key})
+  }
+
+  /**
+   * MEMORY USAGE of the keys picked since the last request, each metric key
+   * with its meta: one request, sent after a batch's replies are folded (a
+   * key's family is known only then), so sampling costs a round trip per
+   * batch at most, never one per key.
+   */
+  private memoryRequest(): {commands: Buffer; replies: number; onReply: (r: ReplyCursor) => void} | undefined {
+    const asked = this.memoryAsked.splice(0)
+    if (asked.length === 0) return undefined
+    for (const a of asked) {
+      this.writer.raw(MEMORY_USAGE).arg(this.keyOf(a.pid, a.typeIndex, a.series, 'metric'))
+      this.writer.raw(MEMORY_USAGE).arg(this.keyOf(a.pid, a.typeIndex, a.series, 'meta'))
+    }
+    let at = 0
+    let metricBytes = 0
+    const told = this.o.memory!.told
+    return {
+      commands: this.writer.take(),
+      replies: 2 * asked.length,
+      onReply: (r) => {
+        if (r.type === 0x2d) throw new ReplyError(r.line())
+        // An integer, or nil for a key that went since it was read.
+        const bytes = r.type === 0x3a ? r.count() : 0
+        if (at % 2 === 0) metricBytes = bytes
+        else told(asked[(at - 1) / 2].key, metricBytes, bytes)
+        at++
+      },
+    }
   }
 
   /**
@@ -464,24 +507,45 @@ export class Walk {
    * when SCAN's order put the pid with the only meta in that spot).
    */
   private finish(batch: Batch): void {
+    const memory = this.memoryRequest()
+    if (memory) this.scanner.request(memory.commands, memory.replies, memory.onReply)
     const waiting = batch.waiting.splice(0)
     const asked = new Set(batch.metaOf)
     this.spareBatches.push(batch)
     const park = () => waiting.forEach((w) => this.settle(w.pid, w.typeIndex, w.series, w, this.entries[w.series].id === undefined ? this.unnamed : undefined))
     const ask = waiting.filter((w) => !asked.has(w.i) && this.entries[w.series].id === undefined)
     if (ask.length === 0) return park()
-    for (const w of ask) this.writer.raw(HGET).arg(this.keyOf(w.pid, w.typeIndex, w.series, 'meta')).raw(HGET_ORIGINAL_KEY)
+    for (const w of ask) this.writeMetaRead(this.keyOf(w.pid, w.typeIndex, w.series, 'meta'))
     let j = 0
     this.scanner.request(this.writer.take(), ask.length, (r) => {
-      this.learn(ask[j++].series, metaText(r))
+      this.learn(ask[j++].series, r)
       if (j === ask.length) park()
     })
   }
 
-  private learn(series: number, originalKey: string | null): void {
+  /** The read of a meta that writeMetaRead wrote: original_key, and with withCreatedAt created_at. */
+  private writeMetaRead(meta: string): void {
+    if (this.o.withCreatedAt) this.writer.raw(HMGET_META).arg(meta).raw(HMGET_META_FIELDS)
+    else this.writer.raw(HGET).arg(meta).raw(HGET_ORIGINAL_KEY)
+  }
+
+  /** Names a series from the reply to its meta's read. */
+  private learn(series: number, r: ReplyCursor): void {
     const entry = this.entries[series]
     entry.requested = false
-    if (originalKey !== null && entry.id === undefined) entry.id = toIdentity(originalKey, this.o.metricFilter)
+    let originalKey: string | null
+    let createdAt = Number.NaN
+    if (!this.o.withCreatedAt) originalKey = metaText(r)
+    else if (r.type !== 0x2a) originalKey = null // WRONGTYPE: not a hash
+    else {
+      r.count()
+      originalKey = r.bulk() ? r.text() : null
+      if (r.bulk()) createdAt = parsePyFloatBytes(r.buf, r.start, r.end) ?? Number.NaN
+    }
+    if (originalKey !== null && entry.id === undefined) {
+      entry.id = toIdentity(originalKey, this.o.metricFilter)
+      entry.createdAt = createdAt
+    }
   }
 }
 
