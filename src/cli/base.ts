@@ -13,6 +13,7 @@ import {EXIT_CODE_TABLE, ExitCode, RedisConnectionError, RedismpError} from '../
 import {closeRedis, connectRedis, endpointOf, type Redis} from '../redis/connect.js'
 import {mapRedisError} from '../redis/errors.js'
 import {withRetry} from '../redis/retry.js'
+import {clearProgress} from '../render/progress.js'
 import {messageText, terminalText} from '../render/safe-text.js'
 import {paint} from './color.js'
 import {connectionFlags, flagInput} from './flags.js'
@@ -82,6 +83,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** A warning on stderr (data stays alone on stdout). */
   protected note(message: string): void {
+    clearProgress()
     process.stderr.write(`${this.err.yellow('warning:')} ${messageText(message)}\n`)
   }
 
@@ -118,6 +120,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   override async catch(error: Interfaces.CommandError): Promise<never> {
+    clearProgress()
     const {message, exitCode} = this.describeFailure(error)
     if (this.jsonEnabled?.() && !this.dataPrinted) {
       this.logJson({error: {message, exitCode, name: (error as Error).name}})
@@ -164,6 +167,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected onInterrupt?: () => Promise<void>
 
   private interrupted(): void {
+    clearProgress()
     process.stderr.write(`${this.err.red('interrupted')}\n`)
     const cleanup = this.onInterrupt?.().catch(() => undefined) ?? Promise.resolve()
     const deadline = new Promise((resolve) => setTimeout(resolve, 1000).unref())

@@ -17,8 +17,11 @@ export interface Column {
   head: string
   /** Numbers read right-aligned. */
   align?: 'left' | 'right'
-  /** Long text that may be shortened in the middle to fit the terminal (keys, labels). */
-  shrink?: boolean
+  /**
+   * Long text that may be shortened in the middle to fit the terminal (keys,
+   * labels); a higher number shrinks before a lower one (true is 1).
+   */
+  shrink?: boolean | number
   /** Shown only in the wide view (`--wide`, `-o wide`). */
   wide?: boolean
 }
@@ -76,26 +79,31 @@ export function renderTable(head: (string | Column)[], rows: Cell[][], options: 
 }
 
 /**
- * Column widths within `width`: the columns that may shrink share what the
- * others leave, each getting no more than it needs (narrow ones first, so
- * what they do not use goes to the wide ones). A table whose fixed columns
- * alone are wider than the terminal overflows rather than losing them.
+ * Column widths within `width`: the columns that may shrink give up what is
+ * needed, those of the highest `shrink` rank first (the key before the metric
+ * it names), each group sharing its room with the narrow ones served first so
+ * that what they do not use goes to the wide ones. A table whose fixed
+ * columns alone are wider than the terminal overflows rather than lose them.
  */
 function fit(columns: Column[], natural: number[], width: number): number[] {
   const total = natural.reduce((a, b) => a + b, 0) + GAP.length * (natural.length - 1)
-  if (total <= width) return natural
-  const shrinkable = columns.flatMap((c, i) => (c.shrink ? [i] : []))
-  if (shrinkable.length === 0) return natural
-  const fixed = total - shrinkable.reduce((a, i) => a + natural[i], 0)
-  let room = width - fixed
+  let excess = total - width
   const widths = [...natural]
-  const order = [...shrinkable].sort((a, b) => natural[a] - natural[b])
-  order.forEach((i, k) => {
-    const share = Math.floor(room / (order.length - k))
-    const floor = Math.min(natural[i], Math.max(MIN_SHRUNK_WIDTH, displayWidth(columns[i].head)))
-    widths[i] = Math.max(floor, Math.min(natural[i], share))
-    room -= widths[i]
-  })
+  const rank = (c: Column) => (c.shrink === true ? 1 : c.shrink || 0)
+  const ranks = [...new Set(columns.map(rank).filter((r) => r > 0))].sort((a, b) => b - a)
+  for (const r of ranks) {
+    if (excess <= 0) break
+    const group = columns.flatMap((c, i) => (rank(c) === r ? [i] : [])).sort((a, b) => natural[a] - natural[b])
+    const floor = (i: number) => Math.min(natural[i], Math.max(MIN_SHRUNK_WIDTH, displayWidth(columns[i].head)))
+    const current = group.reduce((a, i) => a + widths[i], 0)
+    const give = Math.min(excess, current - group.reduce((a, i) => a + floor(i), 0))
+    let room = current - give
+    group.forEach((i, k) => {
+      widths[i] = Math.max(floor(i), Math.min(natural[i], Math.floor(room / (group.length - k))))
+      room -= widths[i]
+    })
+    excess -= give
+  }
   return widths
 }
 
@@ -139,7 +147,12 @@ export function renderFields(fields: [string, Cell][]): string {
 
 /** Tab-separated lines for a pipe (awk, cut): a header line, then one row per line, cells escaped so a tab or newline from Redis cannot split one. */
 export function renderTsv(head: string[], rows: Cell[][]): string {
-  return [head, ...rows].map((row) => row.map(cellText).join('\t')).join('\n')
+  return [head, ...rows].map(tsvLine).join('\n')
+}
+
+/** One line of tab-separated cells, escaped as in tables (a tab from Redis shows as `\t`). */
+export function tsvLine(cells: Cell[]): string {
+  return cells.map(cellText).join('\t')
 }
 
 export function formatBytes(n: number | undefined): string {
