@@ -6,6 +6,7 @@ import {colorEnabled} from '../cli/color.js'
 import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
 import {terminalText} from '../render/safe-text.js'
+import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
 import {DUMP_FORMATS, type JsonFamily, familiesToJson, prometheusChunks, renderFamiliesTable} from '../render/metrics.js'
 import type {ReadStats} from '../storage/reader.js'
 
@@ -19,7 +20,9 @@ export default class Dump extends BaseCommand<typeof Dump> {
   static override summary = 'Show what Prometheus would scrape right now'
   static override description = `Reads every metric key under the prefix and aggregates across workers exactly as prometheus_client's MultiProcessCollector does: counters and summaries summed, histogram buckets summed then accumulated with _count, gauges by their multiprocess mode (all/liveall keep a pid label; sum, max, min fold; mostrecent keeps the newest).
 
-Output is the Prometheus text format (byte-identical for the same data; promtool accepts it), a table, or JSON. The default is prometheus when piped and a table on a terminal.
+Output is the Prometheus text format (byte-identical for the same data; promtool accepts it), a table (values rounded for reading, shortened to fit the terminal; -o wide for every column), or JSON (--json, the same as --format json: {families, stats, deadPids}). The default is prometheus when piped and a table on a terminal.
+
+--raw folds nothing, so --mode and --live-within do nothing with it (a warning says so).
 
 Keys that are not clean exporter data (non-hash keys, key names that do not parse, metrics without meta, bad JSON or numbers, names that are not Prometheus names) and the exporter's bare-gauge init artifacts are skipped and counted in one warning on stderr; --strict makes bad data exit 6 and also judges the name of every other key under the prefix, as health --strict does. A live gauge a worker created but has not written yet counts as that worker's 0, as in prometheus_client.
 
@@ -38,7 +41,8 @@ ${EXIT_CODES_HELP}`
   ]
 
   static override flags = {
-    format: Flags.option({options: DUMP_FORMATS, description: 'output format [default: table on a terminal, prometheus when piped]'})(),
+    format: formatFlag(DUMP_FORMATS, 'table on a terminal, prometheus when piped'),
+    wide: wideFlag,
     mode: modeFlag({description: 'fold every gauge with this mode instead of its stored one'}),
     metric: Flags.string({description: 'only metrics with this name or glob (gunicorn_worker_*)'}),
     type: typeFlag(),
@@ -50,6 +54,11 @@ ${EXIT_CODES_HELP}`
 
   async run(): Promise<DumpJson> {
     const {flags} = this
+    const output = chooseOutput(flags, 'prometheus')
+    if (flags.raw) {
+      // --raw shows each pid's own sample: nothing is folded, so nothing is live or dead either.
+      for (const name of ['mode', 'live-within'] as const) if (flags[name] !== undefined) this.note(`--${name} does nothing with --raw (no folding): ignored`)
+    }
     const meter = progress('dump')
     const result = await dump(await this.redis(), {
       onProgress: (n) => meter.update(n),
@@ -66,12 +75,10 @@ ${EXIT_CODES_HELP}`
     if (result.deadPids.length > 0) this.note(`treated as dead for live gauges: pids ${result.deadPids.join(', ')}`)
     if (result.families.length === 0) this.note(`no samples under prefix "${this.loaded.config.prefix}" in db ${this.loaded.config.db}${flags.metric || flags.type || flags.pid ? ' matching the filters' : ''}`)
     if (!this.jsonEnabled()) {
-      const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'prometheus')
       // A file or a pipe gets the exact bytes; a terminal gets help and label values escaped (safe-text.ts).
       const out = process.stdout.isTTY ? terminalText : (text: string) => text
-      if (format === 'prometheus') for (const chunk of prometheusChunks(result.families)) process.stdout.write(out(chunk))
-      else if (format === 'json') this.log(out(JSON.stringify(familiesToJson(result.families), null, 2)))
-      else this.log(renderFamiliesTable(result.families, colorEnabled(process.stdout)))
+      if (output.format === 'prometheus') for (const chunk of prometheusChunks(result.families)) process.stdout.write(out(chunk))
+      else this.log(renderFamiliesTable(result.families, {color: colorEnabled(process.stdout), wide: output.wide}))
     }
     // Only --json prints what run() returns: a JSON copy of every sample is not made for nothing.
     return {families: this.jsonEnabled() ? familiesToJson(result.families) : [], stats: result.stats, deadPids: result.deadPids}
