@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {safeText} from '../render/safe-text.js'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {requireConsent} from '../cli/consent.js'
-import {RefusedError} from '../errors.js'
+import {ConfigError, RefusedError} from '../errors.js'
 import {type FlushResult, flushAll, flushPrefix, planFlush, planFlushAll} from '../ops/flush.js'
 import {describeConnection} from '../redis/connect.js'
 
@@ -33,8 +33,9 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<FlushResult> {
     const {config} = this.loaded
     const {flags} = this
-    const redis = await this.redis()
     const allKeys = flags['all-keys']
+    if (flags.confirm !== undefined && !allKeys) throw new ConfigError('--confirm names the target of --all-keys, and --all-keys was not given: add --all-keys to flush the whole database, or drop --confirm')
+    const redis = await this.redis()
     const target = describeConnection(redis, config)
     // HOST:PORT/DB of the server actually reached (through Sentinel: the master it named).
     const confirmAs = target.replace(/^rediss?:\/\//, '').split(' ')[0]

@@ -78,6 +78,8 @@ export interface PruneResult {
   sample: PlannedKey[]
   /** Every planned key, with why: only with `listPlan` in a dry run. */
   plan?: PlannedKey[]
+  /** Pids named with `pids` that have no key under the prefix (a typo, or pruned already). */
+  pidsWithoutKeys: number[]
 }
 
 export const DEFAULT_ORPHAN_GRACE_MS = 60_000
@@ -199,7 +201,9 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   const planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const done: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const deadPids = [...marks.keys()].sort((a, b) => a - b)
-  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids, planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, notOursKept: 0, sample: []}
+  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids, planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, notOursKept: 0, sample: [], pidsWithoutKeys: []}
+  const named = new Set(o.pids ?? [])
+  const namedSeen = new Set<number>()
   if (o.dryRun && o.listPlan) result.plan = []
   const sampleSize = o.sampleSize ?? 10
   await o.afterJudgement?.(deadPids)
@@ -209,6 +213,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   for await (const batch of scanPrefix(redis, o.prefix, {count: o.scanCount ?? PRUNE_SCAN_COUNT})) {
     scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
     o.onProgress?.(scanned)
+    if (named.size > 0) for (const k of batch.ours) if (named.has(k.pid)) namedSeen.add(k.pid)
     if (batch.ours.length === 0) continue
     const known = await facts(redis, batch.ours, o, readMode)
     const items: AtomicItem[] = []
@@ -254,6 +259,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
       })
     }
   }
+  result.pidsWithoutKeys = [...named].filter((pid) => !namedSeen.has(pid)).sort((a, b) => a - b)
   return result
 
   /**
