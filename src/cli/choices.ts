@@ -22,3 +22,14 @@ export const durationFlag = Flags.custom<number>({
     return ms
   },
 })
+
+/** Label names, comma-separated or repeated (`--by path,method`, `--by path --by method`). */
+export const labelListFlag = Flags.custom<string[]>({
+  multiple: true,
+  parse: async (input, _context, flag) => {
+    const names = input.split(',').map((n) => n.trim()).filter(Boolean)
+    const bad = names.find((n) => !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n))
+    if (names.length === 0 || bad !== undefined) throw new Error(`--${flag.name} ${input}: expected label names separated by commas (path,method)`)
+    return names
+  },
+})

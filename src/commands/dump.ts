@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
-import {durationFlag, modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
+import {durationFlag, labelListFlag, modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
+import {ConfigError} from '../errors.js'
 import {colorEnabled} from '../cli/color.js'
 import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
@@ -22,6 +23,8 @@ export default class Dump extends BaseCommand<typeof Dump> {
 
 Output is the Prometheus text format (byte-identical for the same data; promtool accepts it), a table (values rounded for reading, shortened to fit the terminal; -o wide for every column), or JSON (--json, the same as --format json: {families, stats, deadPids}). The default is prometheus when piped and a table on a terminal.
 
+--by LABEL[,LABEL] and --without LABEL[,LABEL] total the scrape over labels as PromQL's sum by(…) and sum without(…) do: counters, histograms (bucket by bucket: le always stays) and summaries are summed, gauges folded with their mode (or --mode): sum and all summed, max the largest, min the smallest; a mostrecent gauge cannot be folded across label sets (exit 2: use --mode).
+
 --raw folds nothing, so --mode and --live-within do nothing with it (a warning says so).
 
 Keys that are not clean exporter data (non-hash keys, key names that do not parse, metrics without meta, bad JSON or numbers, names that are not Prometheus names) and the exporter's bare-gauge init artifacts are skipped and counted in one warning on stderr; --strict makes bad data exit 6 and also judges the name of every other key under the prefix, as health --strict does. A live gauge a worker created but has not written yet counts as that worker's 0, as in prometheus_client.
@@ -34,7 +37,8 @@ EXIT CODES
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> dump > metrics.prom && promtool check metrics < metrics.prom',
-    '<%= config.bin %> dump --mode sum --metric gunicorn_worker_memory_bytes',
+    '<%= config.bin %> dump --mode sum --without worker_id --metric gunicorn_worker_memory_bytes   # one total over workers',
+    '<%= config.bin %> dump --by path --metric gunicorn_worker_requests',
     "<%= config.bin %> dump --metric 'gunicorn_worker_*' --format table",
     '<%= config.bin %> dump --pid 12345 --raw',
     '<%= config.bin %> dump --live-within 2m --json',
@@ -48,6 +52,8 @@ ${EXIT_CODES_HELP}`
     type: typeFlag(),
     pid: pidFlag,
     raw: Flags.boolean({description: 'no aggregation: one sample per pid and series, with a pid label'}),
+    by: labelListFlag({description: "totals that keep only these labels (and le), as PromQL's sum by(…): --by path,method"}),
+    without: labelListFlag({description: "totals over these labels, as PromQL's sum without(…): --without worker_id (pid is a label of all/liveall gauges)"}),
     'live-within': durationFlag({description: 'pids with no write newer than this (90s, 10m) are dead for live* gauges'}),
     strict: Flags.boolean({description: 'exit 6 instead of warning when keys are not clean exporter data'}),
   }
@@ -55,6 +61,8 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<DumpJson> {
     const {flags} = this
     const output = chooseOutput(flags, 'prometheus')
+    if (flags.by && flags.without) throw new ConfigError('--by and --without contradict each other: choose one')
+    if (flags.raw && (flags.by || flags.without)) throw new ConfigError(`--raw folds nothing and --${flags.by ? 'by' : 'without'} folds: choose one`)
     if (flags.raw) {
       // --raw shows each pid's own sample: nothing is folded, so nothing is live or dead either.
       for (const name of ['mode', 'live-within'] as const) if (flags[name] !== undefined) this.note(`--${name} does nothing with --raw (no folding): ignored`)
@@ -68,6 +76,8 @@ ${EXIT_CODES_HELP}`
       type: flags.type,
       pid: flags.pid,
       raw: flags.raw,
+      by: flags.by?.flat(),
+      without: flags.without?.flat(),
       liveWithinMs: flags['live-within'],
       strict: flags.strict,
     }).finally(() => meter.done())
