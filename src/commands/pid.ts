@@ -64,14 +64,22 @@ ${EXIT_CODES_HELP}`
     return {...report, series: report.series.map((s) => ({...s, value: jsonValue(s.value), timestamp: jsonValue(s.timestamp), updatedAt: jsonValue(s.updatedAt)}))}
   }
 
-  /** `pid 12345: 42 series, last write 3s ago, runs on this host, wrote within 2m`. */
+  /**
+   * Two lines that fit 80 columns: `pid 12345: 42 series, last write 3s ago`,
+   * then whether it looks alive — by --live-within, and by a process of that
+   * pid on this host (pids are per host).
+   */
   private summary(r: PidReport): string {
     const age = r.alive.lastWriteAgeSeconds === null ? 'last write unknown' : `last write ${duration(r.alive.lastWriteAgeSeconds)} ago`
-    const here = r.alive.runsHere ? 'runs on this host' : 'no such process on this host'
+    const here = r.alive.runsHere ? `process ${r.pid} runs on this host` : `no process ${r.pid} on this host`
     const window = duration((this.flags['live-within'] ?? 0) / 1000)
-    const within = r.alive.wroteWithin === undefined ? '' : r.alive.wroteWithin ? `, alive (wrote within ${window})` : `, dead (no write within ${window})`
-    return `pid ${r.pid}: ${plural(r.series.length, 'series', 'series')}, ${age}, ${here}${within}`
+    const alive =
+      r.alive.wroteWithin === undefined
+        ? `${here}${r.alive.runsHere ? '' : ' (pids are per host; --live-within judges by writes)'}`
+        : `${r.alive.wroteWithin ? `alive: wrote within ${window}` : `dead: no write within ${window}`}; ${here}`
+    return `pid ${r.pid}: ${plural(r.series.length, 'series', 'series')}, ${age}\n${alive}`
   }
+
 }
 
 const typeText = (r: PidViewRow) => (r.mode ? `gauge (${r.mode})` : r.type)
