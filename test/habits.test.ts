@@ -43,6 +43,26 @@ describe('help, version, suggestions and errors (no Redis needed)', () => {
     }
   })
 
+  it('help reads at 80 columns: the connection flags once, as a compact list; config --help explains them; examples start with $', async () => {
+    const text = (await runCli(['dump', '--help'], {...nowhere, COLUMNS: '80'})).stdout
+    expect(text.match(/CONNECTION FLAGS/g)).toHaveLength(1)
+    const section = text.slice(text.indexOf('CONNECTION FLAGS')).split('\n\n')[0].split('\n')
+    expect(section.length).toBeLessThanOrEqual(5)
+    expect(section.join(' ')).toMatch(/--url +-H --host +-p --port +-n --db .*--command-timeout/)
+    expect(text).not.toMatch(/--tls-servername=<value>/)
+    expect(text).toMatch(/^USAGE\n {2}\$ redismp dump \[--json\] \[-o prometheus\|json\|table\|wide\] \[--wide\]\n {4}\[--mode MODE\]/m)
+    const examples = text.slice(text.indexOf('EXAMPLES')).split('\n').filter((l) => /^ {2}\S/.test(l))
+    expect(examples.length).toBeGreaterThan(3)
+    for (const line of examples) expect(line).toMatch(/^ {2}\$ /)
+    const config = (await runCli(['config', '--help'], {...nowhere, COLUMNS: '80'})).stdout
+    // Full descriptions there, the columns aligned (oclif indents a first row without a short flag too little).
+    expect(config).toMatch(/^ {6}--url=<value> {2,}redis:\/\//m)
+    expect(config).toMatch(/^ {2}-H, --host=<value> {2,}Redis host/m)
+    const rows = config.slice(config.indexOf('CONNECTION FLAGS')).match(/^ {2}(-\w, | {4})--[\w-[\]]+(=<value>)? +\S/gm)!
+    expect(rows).toHaveLength(17)
+    expect(new Set(rows.map((l) => l.length)).size).toBe(1)
+  })
+
   it('-v, --version and version print the version; version --json an object', async () => {
     for (const args of [['-v'], ['--version'], ['version']]) {
       const r = await runCli(args, nowhere)

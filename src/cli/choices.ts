@@ -5,7 +5,7 @@ import {parseDuration} from '../config/duration.js'
 import {GAUGE_MODES, METRIC_TYPES} from '../metrics/keys.js'
 
 export const typeFlag = Flags.option({options: METRIC_TYPES, description: 'only this metric type'})
-export const modeFlag = Flags.option({options: GAUGE_MODES, description: 'only gauges of this multiprocess mode'})
+export const modeFlag = Flags.option({options: GAUGE_MODES, helpValue: 'MODE', description: 'only gauges of this multiprocess mode'})
 export const pidFlag = Flags.integer({description: 'only this worker process id', min: 1})
 
 /**

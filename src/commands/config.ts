@@ -21,7 +21,7 @@ EXIT CODES
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> config',
-    'REDIS_PORT=6380 <%= config.bin %> config --prefix app:metrics',
+    '$ REDIS_PORT=6380 <%= config.bin %> config --prefix app:metrics',
     "<%= config.bin %> config --json | jq '.port.value'",
   ]
 

@@ -37,7 +37,7 @@ EXIT CODES
 ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> dump > metrics.prom && promtool check metrics < metrics.prom',
-    '<%= config.bin %> dump --mode sum --without worker_id --metric gunicorn_worker_memory_bytes   # one total over workers',
+    '<%= config.bin %> dump --mode sum --without worker_id --metric gunicorn_worker_memory_bytes',
     '<%= config.bin %> dump --by path --metric gunicorn_worker_requests',
     "<%= config.bin %> dump --metric 'gunicorn_worker_*' --format table",
     '<%= config.bin %> dump --pid 12345 --raw',

@@ -19,8 +19,8 @@ ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> health',
     '<%= config.bin %> health --strict --json',
-    '<%= config.bin %> health --no-keyspace --pings 1   # a liveness probe that stays fast on millions of keys',
-    'REDIS_URL=rediss://redis.internal:6380/0 <%= config.bin %> health',
+    {description: 'A liveness probe that stays fast on millions of keys:', command: '<%= config.bin %> health --no-keyspace --pings 1'},
+    '$ REDIS_URL=rediss://redis.internal:6380/0 <%= config.bin %> health',
   ]
 
   static override flags = {
