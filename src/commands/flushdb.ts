@@ -6,6 +6,7 @@ import {requireConsent} from '../cli/consent.js'
 import {ConfigError, RefusedError} from '../errors.js'
 import {type FlushResult, flushAll, flushPrefix, planFlush, planFlushAll} from '../ops/flush.js'
 import {describeConnection} from '../redis/connect.js'
+import {plural} from '../words.js'
 
 export default class Flushdb extends BaseCommand<typeof Flushdb> {
   static override summary = "Delete this prefix's exporter keys (or, with --all-keys, the whole database)"
@@ -43,7 +44,7 @@ ${EXIT_CODES_HELP}`
       throw new RefusedError(`--all-keys deletes every key of ${target}, not just prefix "${config.prefix}": name that target with --confirm ${confirmAs}`)
     }
     const plan = allKeys ? await planFlushAll(redis) : await planFlush(redis, config.prefix)
-    const scope = allKeys ? `all ${plan.keys} keys of ${target}` : `${plan.keys} keys under prefix "${config.prefix}" on ${target}`
+    const scope = allKeys ? `all ${plural(plan.keys, 'key')} of ${target}` : `${plural(plan.keys, 'key')} under prefix "${config.prefix}" on ${target}`
     const result: FlushResult = {...plan, dryRun: Boolean(flags['dry-run']), allKeys, deleted: 0, target, prefix: config.prefix}
     if (!flags['dry-run'] && plan.keys > 0) {
       await requireConsent(`Delete ${scope}?`, flags.yes)
@@ -60,7 +61,7 @@ ${EXIT_CODES_HELP}`
         this.log(`flushdb: would delete ${scope}${kept}`)
         for (const k of plan.sample) this.log(`  ${safeText(k)}`)
         if (plan.keys > plan.sample.length) this.log(`  (showing ${plan.sample.length} of ${plan.keys})`)
-      } else this.log(`flushdb: deleted ${result.deleted} keys${allKeys ? ` (FLUSHDB of ${target})` : ` under prefix "${config.prefix}" on ${target}`}${kept}`)
+      } else this.log(`flushdb: deleted ${plural(result.deleted, 'key')}${allKeys ? ` (FLUSHDB of ${target})` : ` under prefix "${config.prefix}" on ${target}`}${kept}`)
     }
     return result
   }

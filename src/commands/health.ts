@@ -74,7 +74,7 @@ ${EXIT_CODES_HELP}`
       ['status', !r.healthy ? 'UNHEALTHY' : strictFailure ? `FAILED --strict: healthy, but ${plural(r.warnings.length, 'warning')}` : 'healthy'],
       ['endpoint', r.endpoint],
       ['server', `redis ${s.version ?? '?'} (${s.mode ?? '?'}, ${s.role ?? '?'})`],
-      ['ping', `min ${r.ping.minMs} ms, median ${r.ping.medianMs} ms, max ${r.ping.maxMs} ms (${r.ping.samples} samples${r.ping.command === 'PING' ? '' : `, timed with ${r.ping.command}: PING is not permitted`})`],
+      ['ping', `min ${r.ping.minMs} ms, median ${r.ping.medianMs} ms, max ${r.ping.maxMs} ms (${plural(r.ping.samples, 'sample')}${r.ping.command === 'PING' ? '' : `, timed with ${r.ping.command}: PING is not permitted`})`],
       ['write probe', r.probe.ok ? 'ok' : `FAILED: ${r.probe.error}`],
       ['memory', `${formatBytes(s.usedMemory)} used of ${s.maxMemory ? formatBytes(s.maxMemory) : 'no limit'}, policy ${s.evictionPolicy ?? '?'}`],
       ['prefix', r.prefix],

@@ -10,6 +10,7 @@ import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {regroup} from '../metrics/regroup.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
 import {type ReadStats, describeSkipped, totalSkipped} from '../storage/reader.js'
+import {plural} from '../words.js'
 
 export interface DumpOptions {
   prefix: string
@@ -82,7 +83,7 @@ export async function dump(redis: Redis, o: DumpOptions): Promise<DumpResult> {
   const {stats, deadPids} = collected
   const families = o.by || o.without ? regroup(collected.families, {by: o.by, without: o.without}) : collected.families
   const bad = totalSkipped(stats.skipped)
-  const warning = bad > 0 ? `skipped ${bad} keys that are not clean exporter data (${describeSkipped(stats.skipped)})` : undefined
+  const warning = bad > 0 ? `skipped ${plural(bad, 'key that is', 'keys that are')} not clean exporter data (${describeSkipped(stats.skipped)})` : undefined
   if (o.strict && warning) throw new CheckFailedError(`${warning}; --strict`)
   return {families, stats, deadPids, warning}
 }

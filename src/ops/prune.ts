@@ -24,6 +24,7 @@ import {Lease} from '../storage/lock.js'
 import {readKeyFacts} from '../storage/reader.js'
 import {LOOK_LUA, SHAPE_FIELDS, type ShapeState, shapeFromReplies} from '../storage/shape.js'
 import {pidRunsHere} from './local.js'
+import {plural} from '../words.js'
 
 export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
 
@@ -308,10 +309,10 @@ export function summarizePrune(r: PruneResult, where?: PruneTarget): string {
   const ttl = r.dryRun ? r.planned['fix-ttl'] : r.ttlFixed
   const parts: string[] = []
   if (r.deadPids.length) parts.push(`dead pids: ${r.deadPids.slice(0, 8).join(' ')}${r.deadPids.length > 8 ? ' …' : ''}`)
-  parts.push(`${verb} ${deleted} keys${reasons.length ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
-  if (ttl) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${ttl} keys`)
+  parts.push(`${verb} ${plural(deleted, 'key')}${reasons.length ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
+  if (ttl) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${plural(ttl, 'key')}`)
   if (r.keptRewritten) parts.push(`kept ${r.keptRewritten} rewritten since planned`)
-  if (r.notOursKept) parts.push(`left alone ${r.notOursKept} keys that are not exporter hashes`)
+  if (r.notOursKept) parts.push(`left alone ${plural(r.notOursKept, 'key that is', 'keys that are')} not exporter hashes`)
   if (deleted === 0 && !ttl) parts.push('nothing to prune')
   return `prune${where ? ` on ${where.target}, prefix "${where.prefix}"` : ''}: ${parts.join('; ')}`
 }

@@ -4,17 +4,11 @@
  */
 import {pyFloatRepr} from '../metrics/pyfloat.js'
 
+import {count} from '../words.js'
+
+export {count, plural} from '../words.js'
+
 const GROUPED = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0})
-
-/** A count with thousands separators: `45,542,428`. */
-export function count(n: number): string {
-  return Number.isFinite(n) ? GROUPED.format(n) : String(n)
-}
-
-/** `1 key`, `2 keys`, `81,920 keys` (a plural other than `+s` is given). */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${count(n)} ${n === 1 ? one : many}`
-}
 
 /**
  * A sample value that reads: `114` (not `114.0`), `45,542,428`, `0.25`,
