@@ -58,6 +58,7 @@ ${EXIT_CODES_HELP}`
     const {flags} = this
     const {prefix} = this.loaded.config
     const output = chooseOutput(flags, flags.resolve ? 'tsv' : 'lines')
+    if (flags.resolve && output.format === 'lines') this.note('--resolve does nothing with -o lines (one key per line): ignored; -o tsv adds the metric and sample as columns')
     if (this.args.pattern?.startsWith(`${prefix}:`)) {
       this.note(`PATTERN is matched after "${prefix}:" (the prefix is added for you): did you mean '${this.args.pattern.slice(prefix.length + 1)}'?`)
     }
