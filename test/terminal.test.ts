@@ -23,6 +23,9 @@ function onTerminal(args: string[], env: Record<string, string>, cols = 80): Pro
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
     let raw = ''
+    // Decoded as a stream: a `…` split between two chunks must not become two replacement characters.
+    child.stdout.setEncoding('utf8')
+    child.stderr.setEncoding('utf8')
     child.stdout.on('data', (d) => (raw += d))
     child.stderr.on('data', (d) => (raw += d))
     const timer = setTimeout(() => {
