@@ -6,7 +6,7 @@
  * filled it) when it has them.
  */
 import {execFile} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -42,5 +42,25 @@ describe('npm pack, then npm install -g into an empty prefix', () => {
     // No development dependency came along.
     const installed = await run('npm', ['ls', '--global', '--prefix', prefix, '--all', '--parseable'], {cwd: dir, env: {...process.env}})
     expect(installed.stdout).not.toMatch(/node_modules\/(vitest|typescript|oclif)$/m)
+  })
+})
+
+describe('Dockerfile', () => {
+  // No Docker daemon where the tests run: this checks that the image installs what the test above
+  // installs (the npm pack tarball, production dependencies only) and runs as redismp, not as root.
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+
+  it('is multi-stage from node:20-slim, installs the packed tarball without dev dependencies, runs as a user, ENTRYPOINT redismp', () => {
+    expect(text.match(/^FROM node:20-slim\b/gm)).toHaveLength(2)
+    expect(text).toMatch(/^RUN .*npm pack --ignore-scripts/m)
+    expect(text).toMatch(/^RUN npm install --global --omit=dev .*redismp\.tgz/m)
+    expect(text).toMatch(/^USER node$/m)
+    expect(text).toMatch(/^ENTRYPOINT \["redismp"\]$/m)
+  })
+
+  it('copies only files that exist', () => {
+    const sources = [...text.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/))
+    expect(sources.length).toBeGreaterThan(3)
+    for (const source of sources) expect(existsSync(join(ROOT, source)), source).toBe(true)
   })
 })
