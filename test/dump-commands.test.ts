@@ -50,12 +50,12 @@ describe('dump, pids, pid', () => {
     expect(piped.stderr).toBe('')
   })
 
-  it('formats: prometheus when piped, json and table on request', async () => {
+  it('formats: prometheus when piped, json (the --json shape) and table on request', async () => {
     const json = await runCli(['dump', '--format', 'json', '--metric', 'gunicorn_worker_requests'], ctx.env)
-    const families = JSON.parse(json.stdout)
+    const {families} = JSON.parse(json.stdout)
     expect(families).toHaveLength(1)
     expect(families[0]).toMatchObject({name: 'gunicorn_worker_requests', type: 'counter'})
-    const table = await runCli(['dump', '--format', 'table', '--metric', 'gunicorn_free_threads'], ctx.env)
+    const table = await runCli(['dump', '--format', 'wide', '--metric', 'gunicorn_free_threads'], ctx.env)
     expect(table.stdout).toMatch(/gauge \(livemin\)/)
   })
 
@@ -223,8 +223,8 @@ describe('dump, pids, pid', () => {
     const counter = report.series.find((s: {type: string}) => s.type === 'counter')
     expect(counter.timestamp).toBe(0)
     const missing = await runCli(['pid', '4242'], ctx.env)
-    expect(missing.code).toBe(0)
-    expect(missing.stderr).toMatch(/no series for pid 4242/)
+    expect(missing.code).toBe(8)
+    expect(missing.stderr).toMatch(/^error: pid 4242 has no keys under prefix "gunicorn"/)
     const bad = await runCli(['pid', 'abc'], ctx.env)
     expect(bad.code).toBe(2)
   })

@@ -113,7 +113,7 @@ describe('seed, keys, health', () => {
     expect(report.keyspace).toMatchObject({pids: 3, foreignKeys: 1, otherPrefixKeys: 1, keysWithoutTtl: 0})
     expect(report.keyspace.artifacts).toBeGreaterThan(0)
     expect(report.keyspace.metricKeys).toBe(report.keyspace.metaKeys)
-    expect(r.stderr).toMatch(/1 keys under the prefix are not exporter data/)
+    expect(r.stderr).toMatch(/1 key under the prefix is not exporter data/)
   })
 
   it("health's census agrees with the keys themselves: non-hash, no-TTL, foreign and nested-prefix keys included", async () => {
@@ -178,7 +178,7 @@ describe('seed, keys, health', () => {
       const lenient = await runCli(['health'], ctx.env)
       expect(lenient.code).toBe(0)
       expect(lenient.stderr).toMatch(/maxmemory-policy allkeys-lru can evict metric keys/)
-      expect(lenient.stderr).toMatch(/1 keys have no TTL/)
+      expect(lenient.stderr).toMatch(/1 key has no TTL/)
       const strict = await runCli(['health', '--strict', '--json'], ctx.env)
       expect(strict.code).toBe(6)
       expect(JSON.parse(strict.stdout).warnings.length).toBeGreaterThanOrEqual(3)

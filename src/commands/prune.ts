@@ -98,6 +98,10 @@ ${EXIT_CODES_HELP}`
       }
     }
 
+    if (result.pidsWithoutKeys.length > 0) {
+      const pids = result.pidsWithoutKeys
+      this.note(`${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')} ${pids.length === 1 ? 'has' : 'have'} no keys under prefix "${config.prefix}" on ${where.target}: nothing of ${pids.length === 1 ? 'it' : 'them'} to prune (redismp pids lists the pids there are)`)
+    }
     if (!this.jsonEnabled()) {
       this.log(summarizePrune(result, where))
       if (flags['dry-run']) {

@@ -13,6 +13,7 @@ import {clockForAges} from '../redis/time.js'
 import {toolKey} from '../storage/keyspace.js'
 import {censusKeys} from '../storage/census.js'
 import {HealthSignals} from './stats/signals.js'
+import {plural} from '../words.js'
 
 export interface PingStats {
   /** What was timed: PING, or EXISTS of one key under the prefix for a user that may not PING (`+@read`). */
@@ -184,10 +185,10 @@ function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>,
   }
   if (!keyspace) return
   if (keyspace.keysWithoutTtl > 0 && !options.ttlDisabled) {
-    warnings.push(`${keyspace.keysWithoutTtl} keys have no TTL and will never expire (redismp prune --fix-ttl)`)
+    warnings.push(`${plural(keyspace.keysWithoutTtl, 'key has', 'keys have')} no TTL and will never expire (redismp prune --fix-ttl)`)
   }
   if (keyspace.foreignKeys > 0) {
-    warnings.push(`${keyspace.foreignKeys} keys under the prefix are not exporter data (redismp keys shows them)`)
+    warnings.push(`${plural(keyspace.foreignKeys, 'key', 'keys')} under the prefix ${keyspace.foreignKeys === 1 ? 'is' : 'are'} not exporter data (redismp keys shows them)`)
   }
   if (keyspace.metricKeys === 0) {
     warnings.push('no metric keys under the prefix: are the workers running with REDIS_ENABLED=true and this prefix and db?')

@@ -38,7 +38,14 @@ export interface KeysOptions {
   resolve?: boolean
   /** Include keys under the prefix that are not exporter data (default true). */
   includeForeign?: boolean
+  /**
+   * Past `limit`, keep scanning to count the matching keys (names only: no
+   * round trip but SCAN), for "showing 1,000 of 81,920".
+   */
+  countAll?: boolean
   scanCount?: number
+  /** Keys scanned so far (for a progress line). */
+  onProgress?: (scanned: number) => void
 }
 
 export interface KeysResult {
@@ -47,6 +54,8 @@ export interface KeysResult {
   truncated: boolean
   /** Keys of another application under a nested prefix, left out. */
   otherPrefixSkipped: number
+  /** With `countAll`: how many keys matched in all (those listed included). */
+  total?: number
 }
 
 function wanted(row: KeyRow, o: KeysOptions): boolean {
@@ -64,9 +73,9 @@ function wanted(row: KeyRow, o: KeysOptions): boolean {
  */
 export async function listKeys(redis: Redis, o: KeysOptions): Promise<KeysResult> {
   const rows: KeyRow[] = []
-  const {truncated, otherPrefixSkipped} = await streamKeys(redis, o, async (batch) => void rows.push(...batch))
-  if (!truncated) rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-  return {keys: rows, truncated, otherPrefixSkipped}
+  const {truncated, otherPrefixSkipped, total} = await streamKeys(redis, o, async (batch) => void rows.push(...batch))
+  rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return {keys: rows, truncated, otherPrefixSkipped, ...(total === undefined ? {} : {total})}
 }
 
 /** The keys in SCAN order, one batch at a time, to `onBatch` (awaited: it can wait for a slow pipe). */
@@ -79,10 +88,20 @@ export async function streamKeys(
   const names = new Map<string, {metric: string; sample: string} | null>()
   let count = 0
   let otherPrefixSkipped = 0
+  let scanned = 0
+  let beyond = 0
   const limit = o.limit ?? Infinity
 
   for await (const batch of scanPrefix(redis, o.prefix, {rest, count: o.scanCount})) {
     otherPrefixSkipped += batch.otherPrefix.length
+    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    o.onProgress?.(scanned)
+    if (count >= limit) {
+      // Counting only, past the limit: the names say whether a key matches.
+      for (const k of batch.ours) if (wanted({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, ttl: null}, o)) beyond++
+      for (const f of batch.foreign) if (wanted({key: f.key, kind: 'foreign', artifact: false, ttl: null}, o)) beyond++
+      continue
+    }
     const candidates: KeyRow[] = [
       ...batch.ours.map((k) => ({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, hash: k.hash, ttl: null})),
       ...batch.foreign.map((f) => ({key: f.key, kind: 'foreign' as const, artifact: false, ttl: null, detail: f.detail})),
@@ -108,9 +127,11 @@ export async function streamKeys(
       rows.push(r)
     })
     count += rows.length
+    beyond += candidates.length - page.length
     if (rows.length > 0) await onBatch(rows)
-    if (count >= limit) return {count, truncated: true, otherPrefixSkipped}
+    if (count >= limit && !o.countAll) return {count, truncated: true, otherPrefixSkipped}
   }
+  if (o.countAll) return {count, truncated: beyond > 0, otherPrefixSkipped, total: count + beyond}
   return {count, truncated: false, otherPrefixSkipped}
 }
 

@@ -85,9 +85,21 @@ export interface PidReport {
   series: PidSeriesRow[]
   stats: ReadStats
   local?: boolean
+  /** Whether the worker looks alive: its newest write, and the two signs a person checks. */
+  alive: {
+    /** Seconds since the newest updated_at of its keys; null when none is a time. */
+    lastWriteAgeSeconds: number | null
+    /** A process with this pid runs on this host (pids are per host: only meaningful where the worker runs). */
+    runsHere: boolean
+    /** With `liveWithinMs`: it wrote within that window (the rule dump --live-within applies). */
+    wroteWithin?: boolean
+  }
 }
 
-export async function inspectPid(redis: Redis, o: {prefix: string; pid: number; local?: boolean; scanCount?: number}): Promise<PidReport> {
+export async function inspectPid(
+  redis: Redis,
+  o: {prefix: string; pid: number; local?: boolean; liveWithinMs?: number; scanCount?: number},
+): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
   const now = await clockForAges(redis)
   const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount}, (k) => {
@@ -108,5 +120,9 @@ export async function inspectPid(redis: Redis, o: {prefix: string; pid: number; 
   // One sort key per row: a JSON.stringify per comparison cost seconds and hundreds of MB on a 60k-series worker.
   const order = new Map(rows.map((r) => [r, JSON.stringify(r.labels)]))
   rows.sort((a, b) => (a.sample < b.sample ? -1 : a.sample > b.sample ? 1 : order.get(a)! < order.get(b)! ? -1 : 1))
-  return {pid: o.pid, series: rows, stats, ...(o.local ? {local: pidRunsHere(o.pid)} : {})}
+  let lastWriteAgeSeconds: number | null = null
+  for (const r of rows) if (r.ageSeconds !== null && (lastWriteAgeSeconds === null || r.ageSeconds < lastWriteAgeSeconds)) lastWriteAgeSeconds = r.ageSeconds
+  const alive: PidReport['alive'] = {lastWriteAgeSeconds, runsHere: pidRunsHere(o.pid)}
+  if (o.liveWithinMs !== undefined) alive.wroteWithin = lastWriteAgeSeconds !== null && lastWriteAgeSeconds * 1000 <= o.liveWithinMs
+  return {pid: o.pid, series: rows, stats, ...(o.local ? {local: alive.runsHere} : {}), alive}
 }

@@ -24,6 +24,7 @@ import {Lease} from '../storage/lock.js'
 import {readKeyFacts} from '../storage/reader.js'
 import {LOOK_LUA, SHAPE_FIELDS, type ShapeState, shapeFromReplies} from '../storage/shape.js'
 import {pidRunsHere} from './local.js'
+import {plural} from '../words.js'
 
 export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
 
@@ -78,6 +79,8 @@ export interface PruneResult {
   sample: PlannedKey[]
   /** Every planned key, with why: only with `listPlan` in a dry run. */
   plan?: PlannedKey[]
+  /** Pids named with `pids` that have no key under the prefix (a typo, or pruned already). */
+  pidsWithoutKeys: number[]
 }
 
 export const DEFAULT_ORPHAN_GRACE_MS = 60_000
@@ -199,7 +202,9 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   const planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const done: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const deadPids = [...marks.keys()].sort((a, b) => a - b)
-  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids, planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, notOursKept: 0, sample: []}
+  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids, planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, notOursKept: 0, sample: [], pidsWithoutKeys: []}
+  const named = new Set(o.pids ?? [])
+  const namedSeen = new Set<number>()
   if (o.dryRun && o.listPlan) result.plan = []
   const sampleSize = o.sampleSize ?? 10
   await o.afterJudgement?.(deadPids)
@@ -209,6 +214,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
   for await (const batch of scanPrefix(redis, o.prefix, {count: o.scanCount ?? PRUNE_SCAN_COUNT})) {
     scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
     o.onProgress?.(scanned)
+    if (named.size > 0) for (const k of batch.ours) if (named.has(k.pid)) namedSeen.add(k.pid)
     if (batch.ours.length === 0) continue
     const known = await facts(redis, batch.ours, o, readMode)
     const items: AtomicItem[] = []
@@ -254,6 +260,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
       })
     }
   }
+  result.pidsWithoutKeys = [...named].filter((pid) => !namedSeen.has(pid)).sort((a, b) => a - b)
   return result
 
   /**
@@ -302,10 +309,10 @@ export function summarizePrune(r: PruneResult, where?: PruneTarget): string {
   const ttl = r.dryRun ? r.planned['fix-ttl'] : r.ttlFixed
   const parts: string[] = []
   if (r.deadPids.length) parts.push(`dead pids: ${r.deadPids.slice(0, 8).join(' ')}${r.deadPids.length > 8 ? ' …' : ''}`)
-  parts.push(`${verb} ${deleted} keys${reasons.length ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
-  if (ttl) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${ttl} keys`)
+  parts.push(`${verb} ${plural(deleted, 'key')}${reasons.length ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
+  if (ttl) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${plural(ttl, 'key')}`)
   if (r.keptRewritten) parts.push(`kept ${r.keptRewritten} rewritten since planned`)
-  if (r.notOursKept) parts.push(`left alone ${r.notOursKept} keys that are not exporter hashes`)
+  if (r.notOursKept) parts.push(`left alone ${plural(r.notOursKept, 'key that is', 'keys that are')} not exporter hashes`)
   if (deleted === 0 && !ttl) parts.push('nothing to prune')
   return `prune${where ? ` on ${where.target}, prefix "${where.prefix}"` : ''}: ${parts.join('; ')}`
 }
