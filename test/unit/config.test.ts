@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {loadConfig} from '../src/config/load.js'
-import {parseDuration} from '../src/config/duration.js'
-import {ConfigError} from '../src/errors.js'
+import {loadConfig} from '../../src/config/load.js'
+import {parseDuration} from '../../src/config/duration.js'
+import {ConfigError} from '../../src/errors.js'
 
 describe('config', () => {
   it('defaults match the exporter', () => {

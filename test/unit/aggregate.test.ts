@@ -5,11 +5,11 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {Aggregator, type StoredSample} from '../src/metrics/aggregate.js'
-import {ExactSum} from '../src/metrics/exactsum.js'
-import type {GaugeMode} from '../src/metrics/keys.js'
-import {pyFloatRepr} from '../src/metrics/pyfloat.js'
-import {python} from './helpers/python.js'
+import {Aggregator, type StoredSample} from '../../src/metrics/aggregate.js'
+import {ExactSum} from '../../src/metrics/exactsum.js'
+import type {GaugeMode} from '../../src/metrics/keys.js'
+import {pyFloatRepr} from '../../src/metrics/pyfloat.js'
+import {python} from '../helpers/python.js'
 
 const gauge = (pid: number, mode: GaugeMode, value: number, timestamp = 0, labels: [string, string][] = []): StoredSample => ({
   pid,
@@ -155,7 +155,7 @@ describe('ExactSum against Python math.fsum', () => {
 
 describe('metric name globs', () => {
   it('match like shell globs, with regex characters taken literally', async () => {
-    const {globToRegExp} = await import('../src/ops/dump.js')
+    const {globToRegExp} = await import('../../src/ops/dump.js')
     const m = (glob: string, name: string) => globToRegExp(glob).test(name)
     expect(m('gunicorn_*', 'gunicorn_requests')).toBe(true)
     expect(m('gunicorn_*', 'app_gunicorn_requests')).toBe(false)

@@ -9,17 +9,17 @@ import {createHash, randomBytes} from 'node:crypto'
 
 import {describe, expect, it} from 'vitest'
 
-import {RedisAuthenticationError, RedisConnectionError, RedisTimeoutError} from '../src/errors.js'
-import {parsePyFloat, parsePyFloatBytes, pyFloatRepr} from '../src/metrics/pyfloat.js'
-import {RawLane, ReplyError} from '../src/redis/lane.js'
-import {mapRedisError} from '../src/redis/errors.js'
-import {CommandWriter, ReplyCursor, ReplyFramer, encodeArgs, encodeHead} from '../src/redis/resp.js'
-import {connectRedis} from '../src/redis/connect.js'
-import {loadConfig} from '../src/config/load.js'
-import {readMetricKeys} from '../src/storage/reader.js'
-import {SeriesIndex} from '../src/storage/series-index.js'
-import {formatKey, md5Hex, originalKey} from '../src/index.js'
-import {startRedis, useRedis} from './helpers/redis-server.js'
+import {RedisAuthenticationError, RedisConnectionError, RedisTimeoutError} from '../../src/errors.js'
+import {parsePyFloat, parsePyFloatBytes, pyFloatRepr} from '../../src/metrics/pyfloat.js'
+import {RawLane, ReplyError} from '../../src/redis/lane.js'
+import {mapRedisError} from '../../src/redis/errors.js'
+import {CommandWriter, ReplyCursor, ReplyFramer, encodeArgs, encodeHead} from '../../src/redis/resp.js'
+import {connectRedis} from '../../src/redis/connect.js'
+import {loadConfig} from '../../src/config/load.js'
+import {readMetricKeys} from '../../src/storage/reader.js'
+import {SeriesIndex} from '../../src/storage/series-index.js'
+import {formatKey, md5Hex, originalKey} from '../../src/index.js'
+import {startRedis, useRedis} from '../helpers/redis-server.js'
 
 /** Frames `bytes` delivered in the given chunk sizes, as the lane does; returns each reply's [start, end). */
 function frameInChunks(bytes: Buffer, sizes: () => number): [number, number][] {

@@ -7,10 +7,10 @@ import {execFileSync} from 'node:child_process'
 import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
-import {RedisStorageManager} from '../src/storage/manager.js'
-import {runCli, runCliOnTty} from './helpers/cli.js'
-import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
+import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
+import {RedisStorageManager} from '../../src/storage/manager.js'
+import {runCli, runCliOnTty} from '../helpers/cli.js'
+import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'
 
 describe('dump, pids, pid', () => {
   const ctx = useRedis()
@@ -230,7 +230,7 @@ describe('dump, pids, pid', () => {
   })
 
   it('the library collector gives what the CLI dumps, plus registered local metrics', async () => {
-    const manager = new RedisStorageManager({config: {...(await import('../src/config/load.js')).loadConfig(ctx.env).config}})
+    const manager = new RedisStorageManager({config: {...(await import('../../src/config/load.js')).loadConfig(ctx.env).config}})
     try {
       await manager.setup()
       const collector = manager.getCollector()!

@@ -5,8 +5,8 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {runCli, runCliOnTty} from './helpers/cli.js'
-import {scanAll, useRedis} from './helpers/redis-server.js'
+import {runCli, runCliOnTty} from '../helpers/cli.js'
+import {scanAll, useRedis} from '../helpers/redis-server.js'
 
 describe('answering the prompt with a key', () => {
   const ctx = useRedis()

@@ -7,8 +7,8 @@ import Table from 'cli-table3'
 import stringWidth from 'string-width'
 import {describe, expect, it} from 'vitest'
 
-import {SafeCell, isLineSafe, safeText, terminalText} from '../src/render/safe-text.js'
-import {MAX_CELL_WIDTH, capWidth, formatEpochSeconds, renderTable} from '../src/render/table.js'
+import {SafeCell, isLineSafe, safeText, terminalText} from '../../src/render/safe-text.js'
+import {MAX_CELL_WIDTH, capWidth, formatEpochSeconds, renderTable} from '../../src/render/table.js'
 
 const head = ['sample', 'labels', 'type', 'value']
 const rows = Array.from({length: 1234}, (_, i) => ['s' + (i % 13 ? '' : '_long_name'), `path="/é/🙂/${'x'.repeat(i % 17)}"`, i % 7 ? null : 'gauge (max)', String(i * 1.5)])

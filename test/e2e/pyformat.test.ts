@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {floatToGoString, parsePyFloat, pyFloatRepr} from '../src/metrics/pyfloat.js'
-import {compareCodePoints, md5Hex, originalKey, parseOriginalKey, pyJsonString} from '../src/metrics/pyjson.js'
-import {python} from './helpers/python.js'
+import {floatToGoString, parsePyFloat, pyFloatRepr} from '../../src/metrics/pyfloat.js'
+import {compareCodePoints, md5Hex, originalKey, parseOriginalKey, pyJsonString} from '../../src/metrics/pyjson.js'
+import {python} from '../helpers/python.js'
 
 /** Doubles across the whole range, from their bit patterns, plus the usual suspects. */
 function sampleDoubles(n: number): number[] {

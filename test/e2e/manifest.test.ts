@@ -10,7 +10,7 @@ import {fileURLToPath} from 'node:url'
 
 import {expect, it} from 'vitest'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 
 it('oclif.manifest.json is current (run `npm run manifest` after changing a command)', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'redismp-manifest-'))

@@ -7,11 +7,11 @@ import {createServer, type Server, type Socket} from 'node:net'
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ConfigError} from '../src/errors.js'
-import {RawLane} from '../src/redis/lane.js'
-import {RedisMultiProcessCollector} from '../src/index.js'
-import {runCli} from './helpers/cli.js'
-import {freePort, type RedisServer, scanAll, startRedis, startSentinel} from './helpers/redis-server.js'
+import {ConfigError} from '../../src/errors.js'
+import {RawLane} from '../../src/redis/lane.js'
+import {RedisMultiProcessCollector} from '../../src/index.js'
+import {runCli} from '../helpers/cli.js'
+import {freePort, type RedisServer, scanAll, startRedis, startSentinel} from '../helpers/redis-server.js'
 
 function expectOneLineError(stderr: string, pattern: RegExp) {
   const lines = stderr.trim().split('\n')

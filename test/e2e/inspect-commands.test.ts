@@ -7,8 +7,8 @@ import {execFileSync} from 'node:child_process'
 import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runCli, startCli} from './helpers/cli.js'
-import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
+import {runCli, startCli} from '../helpers/cli.js'
+import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'
 
 const H = '0123456789abcdef0123456789abcdef'
 

@@ -11,11 +11,11 @@ import {hostname} from 'node:os'
 import type {Redis} from 'ioredis'
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
-import {prune} from '../src/ops/prune.js'
-import {RedisStorageClient} from '../src/storage/client.js'
-import {BIN, runCli} from './helpers/cli.js'
-import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
+import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
+import {prune} from '../../src/ops/prune.js'
+import {RedisStorageClient} from '../../src/storage/client.js'
+import {BIN, runCli} from '../helpers/cli.js'
+import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'
 
 const LOCK = 'gunicorn:redismp:prune-lock'
 const h = (s: string) => md5Hex(originalKey(s, s, {}, ''))
@@ -58,7 +58,7 @@ async function impostors(redis: Redis): Promise<Record<string, unknown>> {
 
 /** The exporter's own writes (test/golden/wire.json), with old times, under their golden prefixes. */
 async function loadGolden(redis: Redis): Promise<string[]> {
-  const golden = JSON.parse(readFileSync(new URL('golden/wire.json', import.meta.url), 'utf8')) as {cases: Record<string, {keys: Record<string, {fields: Record<string, string>}>}>}
+  const golden = JSON.parse(readFileSync(new URL('../golden/wire.json', import.meta.url), 'utf8')) as {cases: Record<string, {keys: Record<string, {fields: Record<string, string>}>}>}
   const keys: string[] = []
   for (const c of Object.values(golden.cases)) {
     for (const [key, {fields}] of Object.entries(c.keys)) {

@@ -9,11 +9,11 @@ import {execFileSync} from 'node:child_process'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
-import {RedisStorageDict} from '../src/storage/dict.js'
-import {RedisValue} from '../src/storage/value.js'
-import {runCli, runCliOnTty} from './helpers/cli.js'
-import {scanAll, useRedis} from './helpers/redis-server.js'
+import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
+import {RedisStorageDict} from '../../src/storage/dict.js'
+import {RedisValue} from '../../src/storage/value.js'
+import {runCli, runCliOnTty} from '../helpers/cli.js'
+import {scanAll, useRedis} from '../helpers/redis-server.js'
 
 /** Anything a terminal would act on: C0 but newline, DEL, C1, bidi overrides. */
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/

@@ -9,10 +9,10 @@ import {readFileSync} from 'node:fs'
 import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {scanKeys} from '../src/redis/scan.js'
-import {RedisStorageDict} from '../src/storage/dict.js'
-import {RedisValue} from '../src/storage/value.js'
-import {type RedisServer, startRedis} from './helpers/redis-server.js'
+import {scanKeys} from '../../src/redis/scan.js'
+import {RedisStorageDict} from '../../src/storage/dict.js'
+import {RedisValue} from '../../src/storage/value.js'
+import {type RedisServer, startRedis} from '../helpers/redis-server.js'
 
 interface Series {
   typ: string
@@ -28,8 +28,8 @@ interface Golden {
   cases: Record<string, {prefix: string; env: Record<string, string>; keys: Record<string, {fields: Record<string, string>; ttl: string}>}>
 }
 
-const ops = JSON.parse(readFileSync(new URL('golden/wire-ops.json', import.meta.url), 'utf8')) as {pid: number; series: Series[]}
-const golden = JSON.parse(readFileSync(new URL('golden/wire.json', import.meta.url), 'utf8')) as Golden
+const ops = JSON.parse(readFileSync(new URL('../golden/wire-ops.json', import.meta.url), 'utf8')) as {pid: number; series: Series[]}
+const golden = JSON.parse(readFileSync(new URL('../golden/wire.json', import.meta.url), 'utf8')) as Golden
 const TIME = /^\d+\.\d+$/
 
 const num = (v: number | string) => (typeof v === 'string' ? Number(v.replace(/^inf$/, 'Infinity').replace(/^-inf$/, '-Infinity').replace(/^nan$/, 'NaN')) : v)

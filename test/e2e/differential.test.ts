@@ -14,14 +14,14 @@ import {fileURLToPath} from 'node:url'
 import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {generateLatest} from '../src/metrics/exposition.js'
-import {pyFloatRepr} from '../src/metrics/pyfloat.js'
-import {dump} from '../src/ops/dump.js'
-import {RedisStorageDict} from '../src/storage/dict.js'
-import {scanKeys} from '../src/redis/scan.js'
-import {type MetricSpec, WorkerMetric} from './helpers/prom-client.js'
-import {PYTHON} from './helpers/python.js'
-import {scanAll, startRedis, useRedis} from './helpers/redis-server.js'
+import {generateLatest} from '../../src/metrics/exposition.js'
+import {pyFloatRepr} from '../../src/metrics/pyfloat.js'
+import {dump} from '../../src/ops/dump.js'
+import {RedisStorageDict} from '../../src/storage/dict.js'
+import {scanKeys} from '../../src/redis/scan.js'
+import {type MetricSpec, WorkerMetric} from '../helpers/prom-client.js'
+import {PYTHON} from '../helpers/python.js'
+import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'
 
 interface Op {
   metric: number
@@ -36,7 +36,7 @@ interface Scenario {
   dead: number[]
 }
 
-const ORACLE = fileURLToPath(new URL('oracle/multiprocess.py', import.meta.url))
+const ORACLE = fileURLToPath(new URL('../oracle/multiprocess.py', import.meta.url))
 const MODES = ['all', 'liveall', 'sum', 'livesum', 'max', 'livemax', 'min', 'livemin'] // Debian's 0.16 has no mostrecent
 // Hostile values too (a clipboard write by OSC 52, a screen clear, C1 CSI, DEL): the exposition carries them as generate_latest does.
 const LABEL_VALUES = ['', 'GET', 'a "quoted" value', 'back\\slash', 'new\nline', 'emoji 😀', 'café ☃', 'tab\there', '{}=,', '\\n literal', '\u001b]52;c;aGVsbG8=\u0007', '\u001b[2J\u009b31m', 'del\u007f']

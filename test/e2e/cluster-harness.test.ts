@@ -7,7 +7,7 @@
 import type {Cluster} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type MigrationStep, type RedisCluster, startCluster} from './helpers/redis-cluster.js'
+import {type MigrationStep, type RedisCluster, startCluster} from '../helpers/redis-cluster.js'
 
 const running = (pid: number) => {
   try {

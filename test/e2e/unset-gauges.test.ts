@@ -10,21 +10,21 @@ import {fileURLToPath} from 'node:url'
 
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {generateLatest} from '../src/metrics/exposition.js'
-import {dump} from '../src/ops/dump.js'
-import {inspectPid} from '../src/ops/pids.js'
-import {redisTime} from '../src/redis/time.js'
-import {RedisStorageDict} from '../src/storage/dict.js'
-import {RedisValue} from '../src/storage/value.js'
-import {PYTHON} from './helpers/python.js'
-import {scanAll, useRedis} from './helpers/redis-server.js'
+import {generateLatest} from '../../src/metrics/exposition.js'
+import {dump} from '../../src/ops/dump.js'
+import {inspectPid} from '../../src/ops/pids.js'
+import {redisTime} from '../../src/redis/time.js'
+import {RedisStorageDict} from '../../src/storage/dict.js'
+import {RedisValue} from '../../src/storage/value.js'
+import {PYTHON} from '../helpers/python.js'
+import {scanAll, useRedis} from '../helpers/redis-server.js'
 
-const ORACLE = fileURLToPath(new URL('oracle/multiprocess.py', import.meta.url))
+const ORACLE = fileURLToPath(new URL('../oracle/multiprocess.py', import.meta.url))
 
 interface Golden {
   cases: Record<string, {prefix: string; keys: Record<string, {fields: Record<string, string>}>}>
 }
-const golden = JSON.parse(readFileSync(new URL('golden/wire.json', import.meta.url), 'utf8')) as Golden
+const golden = JSON.parse(readFileSync(new URL('../golden/wire.json', import.meta.url), 'utf8')) as Golden
 
 describe('live gauges created and not yet written', () => {
   const ctx = useRedis()

@@ -14,8 +14,8 @@ import {
   loadConfig,
   originalKey,
   withRetry,
-} from '../src/index.js'
-import {freePort, scanAll, useRedis} from './helpers/redis-server.js'
+} from '../../src/index.js'
+import {freePort, scanAll, useRedis} from '../helpers/redis-server.js'
 
 describe('RedisStorageClient and RedisStorageDict', () => {
   const ctx = useRedis()

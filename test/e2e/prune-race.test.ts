@@ -10,13 +10,13 @@ import {fileURLToPath} from 'node:url'
 import type {Redis} from 'ioredis'
 import {describe, expect, it} from 'vitest'
 
-import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
-import {type PruneOptions, type PruneResult, prune} from '../src/ops/prune.js'
-import {RedisStorageDict} from '../src/storage/dict.js'
-import {useRedis} from './helpers/redis-server.js'
+import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
+import {type PruneOptions, type PruneResult, prune} from '../../src/ops/prune.js'
+import {RedisStorageDict} from '../../src/storage/dict.js'
+import {useRedis} from '../helpers/redis-server.js'
 
 const PREFIX = 'race'
-const WRITER = fileURLToPath(new URL('helpers/gauge-writer.mjs', import.meta.url))
+const WRITER = fileURLToPath(new URL('../helpers/gauge-writer.mjs', import.meta.url))
 
 const gaugeNames = (n: number) => Array.from({length: n}, (_, i) => `g${i}`)
 const idOf = (name: string) => originalKey(name, name, {}, '')

@@ -11,10 +11,10 @@ import {type Server, createServer} from 'node:net'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {formatKey, md5Hex, originalKey} from '../src/index.js'
-import {runCli} from './helpers/cli.js'
-import {freeze, startProxy} from './helpers/proxy.js'
-import {type RedisServer, startRedis} from './helpers/redis-server.js'
+import {formatKey, md5Hex, originalKey} from '../../src/index.js'
+import {runCli} from '../helpers/cli.js'
+import {freeze, startProxy} from '../helpers/proxy.js'
+import {type RedisServer, startRedis} from '../helpers/redis-server.js'
 
 function expectOneLineError(stderr: string, pattern: RegExp) {
   const lines = stderr.trim().split('\n')
