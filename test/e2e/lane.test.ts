@@ -1,148 +1,21 @@
 /**
- * The bulk-read lane and what it stands on: RESP framing over arbitrary
- * chunk boundaries, the command writer, the md5 series index, float parsing
- * on bytes — and the lane itself against a real redis-server, including the
- * ways it must fail (dropped connection, silent server, refused command).
+ * The bulk-read lane against a real redis-server, including the ways it must
+ * fail (dropped connection, silent server, refused command). What it stands on
+ * (RESP framing, the series index, floats on bytes) is in test/unit.
  */
 import {execFileSync} from 'node:child_process'
-import {createHash, randomBytes} from 'node:crypto'
 
 import {describe, expect, it} from 'vitest'
 
 import {RedisAuthenticationError, RedisConnectionError, RedisTimeoutError} from '../../src/errors.js'
-import {parsePyFloat, parsePyFloatBytes, pyFloatRepr} from '../../src/metrics/pyfloat.js'
 import {RawLane, ReplyError} from '../../src/redis/lane.js'
 import {mapRedisError} from '../../src/redis/errors.js'
-import {CommandWriter, ReplyCursor, ReplyFramer, encodeArgs, encodeHead} from '../../src/redis/resp.js'
+import {CommandWriter} from '../../src/redis/resp.js'
 import {connectRedis} from '../../src/redis/connect.js'
 import {loadConfig} from '../../src/config/load.js'
 import {readMetricKeys} from '../../src/storage/reader.js'
-import {SeriesIndex} from '../../src/storage/series-index.js'
 import {formatKey, md5Hex, originalKey} from '../../src/index.js'
 import {startRedis, useRedis} from '../helpers/redis-server.js'
-
-/** Frames `bytes` delivered in the given chunk sizes, as the lane does; returns each reply's [start, end). */
-function frameInChunks(bytes: Buffer, sizes: () => number): [number, number][] {
-  const framer = new ReplyFramer()
-  const out: [number, number][] = []
-  let start = 0
-  let available = 0
-  while (available < bytes.length) {
-    available = Math.min(bytes.length, available + sizes())
-    for (let end = framer.feed(bytes, available); end >= 0; end = framer.feed(bytes, available)) {
-      out.push([start, end])
-      start = end
-    }
-  }
-  return out
-}
-
-describe('RESP framing and writing', () => {
-  const replies = [
-    '+OK\r\n',
-    '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n',
-    ':-42\r\n',
-    '$-1\r\n',
-    '$0\r\n\r\n',
-    '$5\r\nab\r\nc\r\n', // CRLF inside a bulk string is data
-    '*-1\r\n',
-    '*0\r\n',
-    '*3\r\n$3\r\n1.0\r\n$-1\r\n$12\r\n1700000000.5\r\n',
-    '*2\r\n$5\r\n12345\r\n*2\r\n$3\r\nk:1\r\n$3\r\nk:2\r\n',
-    '*2\r\n*1\r\n*0\r\n:7\r\n',
-  ]
-  const stream = Buffer.from(replies.join(''))
-  const expected = (() => {
-    let at = 0
-    return replies.map((r) => [at, (at += Buffer.byteLength(r))] as [number, number])
-  })()
-
-  it('finds every reply end whatever the chunk boundaries', () => {
-    expect(frameInChunks(stream, () => stream.length)).toEqual(expected)
-    expect(frameInChunks(stream, () => 1)).toEqual(expected)
-    let seed = 7
-    for (let round = 0; round < 200; round++) {
-      const sizes = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 9) + 1
-      expect(frameInChunks(stream, sizes)).toEqual(expected)
-    }
-  })
-
-  it('refuses bytes that are not RESP2 (a RESP3 null, say) instead of misreading them', () => {
-    expect(() => new ReplyFramer().feed(Buffer.from('_\r\n'), 3)).toThrow(/unexpected RESP type byte 0x5f/)
-  })
-
-  it('reads the parts of a reply with the cursor', () => {
-    const r = new ReplyCursor().at(Buffer.from(replies[8]), 0)
-    expect(r.count()).toBe(3)
-    expect(r.bulk()).toBe(true)
-    expect(r.text()).toBe('1.0')
-    expect(r.bulk()).toBe(false)
-    expect(r.bulk()).toBe(true)
-    expect(parsePyFloatBytes(r.buf, r.start, r.end)).toBe(1700000000.5)
-    expect(new ReplyCursor().at(Buffer.from(replies[1]), 0).line()).toMatch(/^WRONGTYPE /)
-  })
-
-  it('writes commands as redis-cli would: lengths in bytes, any byte in an argument', () => {
-    const w = new CommandWriter(8)
-    const key = Buffer.from('x$é\r\nz')
-    w.raw(encodeHead(3, 'HGET')).bytes(key, 0, key.length).raw(encodeArgs('original_key'))
-    w.command(2).arg('GET').spliced(Buffer.from('a:metric:h'), 0, 10, 2, 8, Buffer.from('meta'))
-    expect(w.take().toString('latin1')).toBe(
-      Buffer.from('*3\r\n$4\r\nHGET\r\n$7\r\nx$é\r\nz\r\n$12\r\noriginal_key\r\n*2\r\n$3\r\nGET\r\n$8\r\na:meta:h\r\n').toString('latin1'),
-    )
-    // A detached buffer is handed back and used again, never shared while in use.
-    const first = w.command(1).arg('PING').detach()
-    const second = w.command(1).arg('PONG').detach()
-    expect(first.toString()).toBe('*1\r\n$4\r\nPING\r\n')
-    expect(second.toString()).toBe('*1\r\n$4\r\nPONG\r\n')
-    w.reuse(first)
-    // The writer goes on in a fresh buffer; the one after it is the one given back.
-    expect(w.command(1).arg('ECHO').detach().buffer).not.toBe(first.buffer)
-    const again = w.command(1).arg('ECHO').detach()
-    expect(again.buffer).toBe(first.buffer)
-    expect(again.toString()).toBe('*1\r\n$4\r\nECHO\r\n')
-  })
-})
-
-describe('SeriesIndex', () => {
-  it('numbers md5 digests in order of first sight, the same digest always alike, through growth', () => {
-    const index = new SeriesIndex()
-    const digests = Array.from({length: 20_000}, () => createHash('md5').update(randomBytes(8)).digest('hex'))
-    const ids = digests.map((d) => index.idOf(Buffer.from(`k:${d}`), 2))
-    expect(ids).toEqual(digests.map((_, i) => i))
-    expect(index.size).toBe(digests.length)
-    // Seen again, in another buffer at another offset: the same numbers.
-    digests.forEach((d, i) => expect(index.idOf(Buffer.from(`xyz${d}`), 3)).toBe(i))
-    digests.forEach((d, i) => expect(index.hexOf(i)).toBe(d))
-  })
-
-  it('answers -1 for what is not 32 lowercase hex digits', () => {
-    const index = new SeriesIndex()
-    expect(index.idOf(Buffer.from('A'.repeat(32)), 0)).toBe(-1)
-    expect(index.idOf(Buffer.from('g' + 'a'.repeat(31)), 0)).toBe(-1)
-    expect(index.idOf(Buffer.from('a'.repeat(31) + ':'), 0)).toBe(-1)
-    expect(index.size).toBe(0)
-  })
-})
-
-describe('parsePyFloatBytes', () => {
-  it('agrees with parsePyFloat (Python float()) on repr text and on odd text', () => {
-    const texts: string[] = ['1.0', '-0.0', '0.0', '1e-05', '1e+16', 'inf', '-inf', 'nan', 'NaN', '1.', '.5', '+1.0', ' 2.5 ', '1_000.0', 'one', '', '-', '1.2.3']
-    texts.push('123456789012345.6', '1234567890123456.7', '0.000000000000001', '9007199254740993.0', '0.1', '0.3', '2.675')
-    let seed = 99
-    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0)
-    for (let i = 0; i < 20_000; i++) {
-      const digits = next() % 18
-      const scale = 10 ** (next() % 20)
-      const x = (next() * 2 ** digits + (next() % 1000)) / scale
-      texts.push(pyFloatRepr(next() % 2 ? x : -x), String(x))
-    }
-    for (const text of texts) {
-      const bytes = Buffer.from(`#${text}#`)
-      expect(Object.is(parsePyFloatBytes(bytes, 1, bytes.length - 1), parsePyFloat(text)), text).toBe(true)
-    }
-  })
-})
 
 describe('RawLane against redis-server', () => {
   const ctx = useRedis()

@@ -1,5 +1,5 @@
 /**
- * The library without the CLI: the storage classes, batchSet and withRetry,
+ * The library without the CLI: the storage classes and batchSet,
  * against a real redis-server.
  */
 import {describe, expect, it} from 'vitest'
@@ -8,12 +8,10 @@ import {
   RedisConnectionError,
   RedisStorageClient,
   RedisStorageManager,
-  RedisTimeoutError,
   RedisValue,
   batchSet,
   loadConfig,
   originalKey,
-  withRetry,
 } from '../../src/index.js'
 import {freePort, scanAll, useRedis} from '../helpers/redis-server.js'
 
@@ -103,31 +101,5 @@ describe('RedisStorageClient and RedisStorageDict', () => {
   it('a manager against a dead port fails with RedisConnectionError, not a hang', async () => {
     const manager = new RedisStorageManager({config: {...loadConfig({}).config, port: await freePort(), connectTimeoutMs: 1000}})
     await expect(manager.setup()).rejects.toBeInstanceOf(RedisConnectionError)
-  })
-})
-
-describe('withRetry', () => {
-  it('retries connection and timeout errors with exponential backoff, then gives up', async () => {
-    const delays: number[] = []
-    let calls = 0
-    await expect(
-      withRetry(
-        async () => {
-          calls++
-          throw new RedisTimeoutError('slow')
-        },
-        {attempts: 4, baseDelayMs: 1, onRetry: (_e, _a, d) => delays.push(d)},
-      ),
-    ).rejects.toBeInstanceOf(RedisTimeoutError)
-    expect(calls).toBe(4)
-    expect(delays).toEqual([1, 2, 4])
-  })
-
-  it('returns the first success and never retries other errors', async () => {
-    let calls = 0
-    expect(await withRetry(async () => (++calls < 2 ? Promise.reject(new RedisConnectionError('reset')) : 'ok'), {baseDelayMs: 1})).toBe('ok')
-    expect(calls).toBe(2)
-    calls = 0
-    await expect(withRetry(async () => Promise.reject(new Error(`WRONGTYPE ${++calls}`)), {baseDelayMs: 1})).rejects.toThrow('WRONGTYPE 1')
   })
 })

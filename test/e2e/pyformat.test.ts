@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {floatToGoString, parsePyFloat, pyFloatRepr} from '../../src/metrics/pyfloat.js'
-import {compareCodePoints, md5Hex, originalKey, parseOriginalKey, pyJsonString} from '../../src/metrics/pyjson.js'
+import {md5Hex, originalKey, parseOriginalKey} from '../../src/metrics/pyjson.js'
 import {python} from '../helpers/python.js'
 
 /** Doubles across the whole range, from their bit patterns, plus the usual suspects. */
@@ -59,10 +59,6 @@ print(json.dumps({"repr": [repr(x) for x in xs], "go": [floatToGoString(x) for x
     expect(parsePyFloat(' -INF ')).toBe(-Infinity)
     expect(parsePyFloat('1_000.5')).toBe(1000.5)
   })
-
-  it('parsePyFloat rejects what Python float() rejects', () => {
-    for (const bad of ['', 'abc', '1.2.3', '0x10', '1e', '--1', 'nan1', '1,5', '_1']) expect(parsePyFloat(bad)).toBeUndefined()
-  })
 })
 
 describe('original_key (Python json.dumps, sort_keys=True)', () => {
@@ -93,16 +89,5 @@ print(json.dumps(out))`,
   it('round-trips through parseOriginalKey', () => {
     const [m, n, labels, h] = cases[1]
     expect(parseOriginalKey(originalKey(m, n, labels, h))).toEqual({metricName: m, sampleName: n, labels, help: h})
-  })
-
-  it('parseOriginalKey refuses shapes the exporter never writes', () => {
-    for (const bad of ['', '[', '{}', '["a","b",{},"h","extra"]', '["a","b",[],"h"]', '["a","b",{"l":1},"h"]', '[1,"b",{},"h"]']) {
-      expect(parseOriginalKey(bad)).toBeUndefined()
-    }
-  })
-
-  it('sorts by code point like Python, not by UTF-16 unit like JavaScript', () => {
-    expect(['\u{1F600}', '\uffff'].sort(compareCodePoints)).toEqual(['\uffff', '\u{1F600}'])
-    expect(pyJsonString('\u{1F600}')).toBe('"\\ud83d\\ude00"')
   })
 })
