@@ -11,6 +11,7 @@ import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {toolKey} from '../storage/keyspace.js'
 import {censusKeys} from '../storage/census.js'
+import type {ReadOptions} from '../storage/read-options.js'
 
 export interface PingStats {
   /** What was timed: PING, or EXISTS of one key under the prefix for a user that may not PING (`+@read`). */
@@ -54,17 +55,13 @@ export interface HealthReport {
   warnings: string[]
 }
 
-export interface HealthOptions {
-  prefix: string
+export interface HealthOptions extends ReadOptions {
   endpoint: string
   pingSamples?: number
   /** Whether the exporter is configured to write keys without a TTL (then they are expected). */
   ttlDisabled?: boolean
   /** Count the keys under the prefix (a SCAN of the whole prefix); false for a fast probe. */
   census?: boolean
-  scanCount?: number
-  /** Told the number of keys counted so far, after each batch. */
-  onProgress?: (scanned: number) => void
 }
 
 async function pingStats(redis: Redis, samples: number, prefix: string): Promise<PingStats> {
@@ -134,7 +131,7 @@ async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo>
   }
 }
 
-async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
+async function summarizeKeyspace(redis: Redis, {prefix, scanCount, onProgress}: ReadOptions): Promise<KeyspaceSummary> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -195,7 +192,7 @@ export async function health(redis: Redis, options: HealthOptions): Promise<Heal
   const ping = await pingStats(redis, options.pingSamples ?? 5, options.prefix)
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
-  const keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount, options.onProgress)
+  const keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options)
   const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
   assess(partial, options, problems, warnings)
   return {healthy: problems.length === 0, ...partial, problems, warnings}

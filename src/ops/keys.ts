@@ -9,6 +9,7 @@ import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metr
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {scanPrefix} from '../storage/keyspace.js'
+import type {ReadOptions} from '../storage/read-options.js'
 
 export interface KeyRow {
   key: string
@@ -26,8 +27,8 @@ export interface KeyRow {
   detail?: string
 }
 
-export interface KeysOptions {
-  prefix: string
+/** No onProgress: keys tells no progress (its rows come out as they are found). */
+export interface KeysOptions extends Omit<ReadOptions, 'onProgress'> {
   /** Glob for the part after `{prefix}:`; the prefix itself is matched literally. */
   pattern?: string
   type?: MetricType
@@ -38,7 +39,6 @@ export interface KeysOptions {
   resolve?: boolean
   /** Include keys under the prefix that are not exporter data (default true). */
   includeForeign?: boolean
-  scanCount?: number
 }
 
 export interface KeysResult {

@@ -24,11 +24,11 @@ import {Lease} from '../storage/lock.js'
 import {readKeyFacts} from '../storage/reader.js'
 import {LOOK_LUA, SHAPE_FIELDS, type ShapeState, shapeFromReplies} from '../storage/shape.js'
 import {pidRunsHere} from './local.js'
+import type {ReadOptions} from '../storage/read-options.js'
 
 export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
 
-export interface PruneOptions {
-  prefix: string
+export interface PruneOptions extends ReadOptions {
   /** Workers named dead. */
   pids?: number[]
   /** Workers whose pid does not run on this host are dead. */
@@ -47,9 +47,6 @@ export interface PruneOptions {
   sampleSize?: number
   /** With dryRun: list every planned key in `plan` (memory grows with the plan: for --dry-run --json only). */
   listPlan?: boolean
-  scanCount?: number
-  /** Told the number of keys scanned so far, after each batch. */
-  onProgress?: (scanned: number) => void
   /** Called once liveness is judged, before any key is planned: a seam for race tests. */
   afterJudgement?: (deadPids: number[]) => Promise<void>
   /** Called between a batch's plan and its execution with the keys planned: a seam for race tests. */

@@ -11,6 +11,7 @@ import {ChainedScan} from '../redis/chained-scan.js'
 import {RawLane, ReplyError} from '../redis/lane.js'
 import {CommandWriter, type ReplyCursor, encodeHead} from '../redis/resp.js'
 import {classifyBatch} from './keyspace.js'
+import type {ReadOptions} from './read-options.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
 
 export interface CensusKey {
@@ -35,7 +36,7 @@ const PTTL = encodeHead(2, 'PTTL')
 
 export async function censusKeys(
   redis: Redis,
-  o: {prefix: string; scanCount?: number; onProgress?: (scanned: number) => void},
+  o: ReadOptions,
   visit: (k: CensusKey) => void,
 ): Promise<CensusCounts> {
   const counts: CensusCounts = {scanned: 0, foreign: 0, otherPrefix: 0}

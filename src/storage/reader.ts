@@ -13,6 +13,7 @@ import type {Redis} from 'ioredis'
 import type {LabelPairs, SeriesSlot, StoredSample} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {RawLane} from '../redis/lane.js'
+import type {ReadOptions} from './read-options.js'
 import {Walk, type WalkSink} from './walk.js'
 
 export interface SeriesIdentity {
@@ -38,8 +39,8 @@ export interface ReadKey extends StoredSample {
   series: SeriesSlot
 }
 
-export interface ReadOptions {
-  prefix: string
+/** What a read of metric keys asks for, beyond where and how fast to read (ReadOptions). */
+export interface MetricReadOptions extends ReadOptions {
   pid?: number
   type?: MetricType
   /** Only series whose metric name passes (applied once per series). */
@@ -54,9 +55,6 @@ export interface ReadOptions {
   everyKey?: boolean
   /** Hand each key's name to the visitor as well (costs a string per key). */
   withKeys?: boolean
-  scanCount?: number
-  /** Told the number of keys scanned so far, after each batch. */
-  onProgress?: (scanned: number) => void
 }
 
 /** What was skipped and why: the warning line of dump, the error of --strict. */
@@ -119,7 +117,7 @@ export function describeSkipped(s: SkippedCounts): string {
  */
 export const DUMP_SCAN_COUNT = 50_000
 
-export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
+export async function readMetricKeys(redis: Redis, o: MetricReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
   return walk(redis, o, {samples: visit})
 }
 
@@ -141,10 +139,10 @@ export interface KeyFacts {
  * updated_at and TTL: the same walk as readMetricKeys without metas or
  * aggregation (SCAN repeats are still told apart and left out).
  */
-export async function readKeyFacts(redis: Redis, o: Pick<ReadOptions, 'prefix' | 'pid' | 'scanCount' | 'onProgress'>, visit: (k: KeyFacts) => void): Promise<ReadStats> {
+export async function readKeyFacts(redis: Redis, o: ReadOptions & {pid?: number}, visit: (k: KeyFacts) => void): Promise<ReadStats> {
   return walk(redis, o, {facts: visit})
 }
 
-function walk(redis: Redis, o: ReadOptions, sink: WalkSink): Promise<ReadStats> {
+function walk(redis: Redis, o: MetricReadOptions, sink: WalkSink): Promise<ReadStats> {
   return RawLane.using(redis, (lane) => new Walk(lane, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, sink).run())
 }

@@ -11,7 +11,7 @@ import {ChainedScan} from '../redis/chained-scan.js'
 import {type RawLane, ReplyError} from '../redis/lane.js'
 import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
 import {classifyFound} from './keyspace.js'
-import type {KeyFacts, ReadKey, ReadOptions, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
+import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './reader.js'
 import {type SlotHolder, isRepeat, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
 import {MODE_TYPE, TWIN_MODES, TWIN_TYPE, modeElsewhere, wroteOwnKey} from './unset-gauges.js'
@@ -30,7 +30,7 @@ function toIdentity(text: string, filter?: (name: string) => boolean): Known {
 }
 
 /** The SCAN pattern after `{prefix}:`: the metric keys asked for, or with everyKey all keys of that type and pid (all keys when unfiltered). */
-function scanRest(o: ReadOptions): string {
+function scanRest(o: MetricReadOptions): string {
   if (o.everyKey && o.pid === undefined && o.type === undefined) return '*'
   const pid = o.pid === undefined ? '*' : escapeGlob(String(o.pid))
   const type = o.type === undefined ? '*' : o.type === 'gauge' ? 'gauge*' : o.type
@@ -197,7 +197,7 @@ export class Walk {
 
   constructor(
     lane: RawLane,
-    private readonly o: ReadOptions & {scanCount: number},
+    private readonly o: MetricReadOptions & {scanCount: number},
     sink: WalkSink,
   ) {
     this.prefix = Buffer.from(o.prefix + ':')

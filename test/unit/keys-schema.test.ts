@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {normalizePrefix} from '../../src/config/schema.js'
+import {normalizePrefix} from '../../src/config/parsers.js'
 import {classifyKey, escapeGlob, siblingKey} from '../../src/metrics/keys.js'
 
 const H = '0123456789abcdef0123456789abcdef'
