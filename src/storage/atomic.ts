@@ -18,6 +18,7 @@
  */
 import type {Redis} from 'ioredis'
 
+import {evalWrite} from '../redis/lua.js'
 import {LOOK_LUA} from './shape.js'
 
 export type AtomicOp = 'pair' | 'metric' | 'meta' | 'ttl-metric' | 'ttl-meta'
@@ -108,26 +109,4 @@ export async function applyAtomically(redis: Redis, items: readonly AtomicItem[]
     else result.deletedKeys += outcome
   }
   return result
-}
-
-/** Servers seen to reject the flag line (before Redis 7): their scripts run without it. */
-const noFlagLine = new WeakSet<Redis>()
-
-/**
- * Runs a script that writes, flagged `allow-oom`: on a full server
- * (maxmemory reached, noeviction) Redis 7 refuses SET and EXPIRE, and any
- * flagged script without this flag, yet deleting is exactly what frees it.
- * A server older than Redis 7 cannot parse the flag line: the same script
- * runs there without it (DEL still works when full; taking the lock does not).
- */
-export async function evalWrite(redis: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-  if (!noFlagLine.has(redis)) {
-    try {
-      return await redis.eval(`#!lua flags=allow-oom\n${script}`, keys.length, ...keys, ...args)
-    } catch (error) {
-      if (!/Error compiling script.*near '#'/.test(String((error as Error)?.message))) throw error
-      noFlagLine.add(redis)
-    }
-  }
-  return redis.eval(script, keys.length, ...keys, ...args)
 }

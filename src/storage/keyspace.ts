@@ -6,8 +6,8 @@
 import type {Redis} from 'ioredis'
 
 import {type KeyVerdict, type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
+import {evalWrite} from '../redis/lua.js'
 import {DEFAULT_SCAN_COUNT, scanBatches} from '../redis/scan.js'
-import {evalWrite} from './atomic.js'
 import {LOOK_LUA} from './shape.js'
 
 export interface ClassifiedBatch {

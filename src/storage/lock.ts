@@ -15,7 +15,7 @@ import {hostname} from 'node:os'
 import type {Redis} from 'ioredis'
 
 import {RefusedError} from '../errors.js'
-import {evalWrite} from './atomic.js'
+import {evalWrite} from '../redis/lua.js'
 import {toolKey} from './keyspace.js'
 
 /** ARGV: token, ttl ms, '1' to replace the holder ARGV[4]. Replies {1} when taken, else {0, holder, pttl}. */
