@@ -7,7 +7,7 @@ import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
 import {terminalText} from '../render/safe-text.js'
 import {DUMP_FORMATS, type JsonFamily, familiesToJson, prometheusChunks, renderFamiliesTable} from '../render/metrics.js'
-import type {ReadStats} from '../storage/reader.js'
+import type {ReadStats} from '../engine/reader.js'
 
 export interface DumpJson {
   families: JsonFamily[]

@@ -8,7 +8,7 @@ import {type PidReport, inspectPid} from '../ops/pids.js'
 import {jsonValue} from '../render/metrics.js'
 import {SafeCell} from '../render/safe-text.js'
 import {formatEpochSeconds, renderTable} from '../render/table.js'
-import {describeSkipped, totalSkipped} from '../storage/reader.js'
+import {describeSkipped, totalSkipped} from '../engine/reader.js'
 
 export default class Pid extends BaseCommand<typeof Pid> {
   static override summary = 'Every series one worker reports'

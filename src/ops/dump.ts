@@ -8,8 +8,8 @@ import {CheckFailedError, ConfigError} from '../errors.js'
 import type {MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
-import {type ReadStats, describeSkipped, totalSkipped} from '../storage/reader.js'
-import type {ReadOptions} from '../storage/read-options.js'
+import {type ReadStats, describeSkipped, totalSkipped} from '../engine/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
 export interface DumpOptions extends ReadOptions {
   modeOverride?: GaugeMode

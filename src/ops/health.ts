@@ -9,9 +9,9 @@ import type {Redis} from 'ioredis'
 
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
-import {toolKey} from '../storage/keyspace.js'
-import {censusKeys} from '../storage/census.js'
-import type {ReadOptions} from '../storage/read-options.js'
+import {toolKey} from '../engine/keyspace.js'
+import {censusKeys} from '../engine/census.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
 export interface PingStats {
   /** What was timed: PING, or EXISTS of one key under the prefix for a user that may not PING (`+@read`). */

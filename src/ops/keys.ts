@@ -8,8 +8,8 @@ import type {Redis} from 'ioredis'
 import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import {pipelineReplies} from '../redis/pipeline.js'
-import {scanPrefix} from '../storage/keyspace.js'
-import type {ReadOptions} from '../storage/read-options.js'
+import {scanPrefix} from '../engine/keyspace.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
 export interface KeyRow {
   key: string

@@ -5,8 +5,8 @@
 import type {Redis} from 'ioredis'
 
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
-import type {ReadOptions} from '../storage/read-options.js'
-import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../storage/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
+import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../engine/reader.js'
 import {clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 

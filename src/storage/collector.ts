@@ -14,8 +14,8 @@ import {Aggregator, type MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {compareCodePoints} from '../metrics/pyjson.js'
 import {redisTime} from '../redis/time.js'
-import {type ReadStats, readMetricKeys, writeTime} from './reader.js'
-import type {ReadOptions} from './read-options.js'
+import {type ReadStats, readMetricKeys, writeTime} from '../engine/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
 export interface CollectorOptions extends ReadOptions {
   /** Fold every gauge with this mode instead of its stored one. */

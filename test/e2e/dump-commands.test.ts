@@ -8,7 +8,7 @@ import type {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
-import {RedisStorageManager} from '../../src/storage/manager.js'
+import {RedisStorageManager} from '../../src/library/manager.js'
 import {runCli, runCliOnTty} from '../helpers/cli.js'
 import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'
 

@@ -13,7 +13,7 @@ import {mapRedisError} from '../../src/redis/errors.js'
 import {CommandWriter} from '../../src/redis/resp.js'
 import {connectRedis} from '../../src/redis/connect.js'
 import {loadConfig} from '../../src/config/load.js'
-import {readMetricKeys} from '../../src/storage/reader.js'
+import {readMetricKeys} from '../../src/engine/reader.js'
 import {formatKey, md5Hex, originalKey} from '../../src/index.js'
 import {startRedis, useRedis} from '../helpers/redis-server.js'
 

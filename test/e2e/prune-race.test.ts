@@ -11,7 +11,7 @@ import type {Redis} from 'ioredis'
 import {describe, expect, it} from 'vitest'
 
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
-import {type PruneOptions, type PruneResult, prune} from '../../src/ops/prune.js'
+import {type PruneOptions, type PruneResult, prune} from '../../src/ops/prune/prune.js'
 import {RedisStorageDict} from '../../src/storage/dict.js'
 import {useRedis} from '../helpers/redis-server.js'
 

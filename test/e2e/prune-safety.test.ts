@@ -12,7 +12,7 @@ import type {Redis} from 'ioredis'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
-import {prune} from '../../src/ops/prune.js'
+import {prune} from '../../src/ops/prune/prune.js'
 import {RedisStorageClient} from '../../src/storage/client.js'
 import {BIN, runCli} from '../helpers/cli.js'
 import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'

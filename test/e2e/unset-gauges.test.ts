@@ -1,7 +1,7 @@
 /**
  * A live gauge between its creation and its first write: prometheus_client
  * shows that worker's 0.0 (its mmap file is created holding it); the exporter
- * writes the 0.0 only to a bare `gauge` twin (storage/unset-gauges.ts). dump
+ * writes the 0.0 only to a bare `gauge` twin (engine/unset-gauges.ts). dump
  * must show the 0 wherever the gauge's mode can be known, as the reference does.
  */
 import {execFileSync} from 'node:child_process'

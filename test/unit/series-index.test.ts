@@ -3,7 +3,7 @@ import {createHash, randomBytes} from 'node:crypto'
 
 import {describe, expect, it} from 'vitest'
 
-import {SeriesIndex} from '../../src/storage/series-index.js'
+import {SeriesIndex} from '../../src/engine/series-index.js'
 
 describe('SeriesIndex', () => {
   it('numbers md5 digests in order of first sight, the same digest always alike, through growth', () => {

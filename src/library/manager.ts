@@ -9,8 +9,8 @@ import type {Redis} from 'ioredis'
 import {type RedisConfig, loadConfig} from '../config/load.js'
 import {type HealthReport, health} from '../ops/health.js'
 import {closeRedis, connectRedis, describeConnection} from '../redis/connect.js'
-import {RedisStorageClient} from './client.js'
-import {RedisMultiProcessCollector} from './collector.js'
+import {RedisStorageClient} from '../storage/client.js'
+import {RedisMultiProcessCollector} from '../storage/collector.js'
 
 export interface StorageManagerOptions {
   /** Settings; read from the REDIS_* environment when absent. */

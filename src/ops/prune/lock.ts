@@ -14,9 +14,9 @@ import {hostname} from 'node:os'
 
 import type {Redis} from 'ioredis'
 
-import {RefusedError} from '../errors.js'
-import {evalWrite} from '../redis/lua.js'
-import {toolKey} from './keyspace.js'
+import {RefusedError} from '../../errors.js'
+import {evalWrite} from '../../redis/lua.js'
+import {toolKey} from '../../engine/keyspace.js'
 
 /** ARGV: token, ttl ms, '1' to replace the holder ARGV[4]. Replies {1} when taken, else {0, holder, pttl}. */
 const ACQUIRE = `local held = redis.call('GET', KEYS[1])

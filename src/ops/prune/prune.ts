@@ -13,18 +13,18 @@
  */
 import type {Redis} from 'ioredis'
 
-import {isLiveMode, type ParsedKey, siblingKey} from '../metrics/keys.js'
-import {parsePyFloat} from '../metrics/pyfloat.js'
-import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../redis/lua.js'
-import {pipelineReplies} from '../redis/pipeline.js'
-import {redisTime} from '../redis/time.js'
-import {type AtomicItem, type AtomicOp, applyAtomically} from '../storage/atomic.js'
-import {scanPrefix} from '../storage/keyspace.js'
-import {Lease} from '../storage/lock.js'
-import {readKeyFacts} from '../storage/reader.js'
-import {LOOK_LUA, SHAPE_FIELDS, type ShapeState, shapeFromReplies} from '../storage/shape.js'
-import {pidRunsHere} from './local.js'
-import type {ReadOptions} from '../storage/read-options.js'
+import {isLiveMode, type ParsedKey, siblingKey} from '../../metrics/keys.js'
+import {parsePyFloat} from '../../metrics/pyfloat.js'
+import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../../redis/lua.js'
+import {pipelineReplies} from '../../redis/pipeline.js'
+import {redisTime} from '../../redis/time.js'
+import {type AtomicItem, type AtomicOp, applyAtomically} from './atomic.js'
+import {scanPrefix} from '../../engine/keyspace.js'
+import {Lease} from './lock.js'
+import {readKeyFacts} from '../../engine/reader.js'
+import {LOOK_LUA, SHAPE_FIELDS, type ShapeState, shapeFromReplies} from '../../engine/shape.js'
+import {pidRunsHere} from '../local.js'
+import type {ReadOptions} from '../../engine/read-options.js'
 
 export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
 
@@ -125,7 +125,7 @@ interface PlanFacts {
 }
 
 /**
- * Per key: its state (storage/shape.ts), its write time, whether its sibling
+ * Per key: its state (engine/shape.ts), its write time, whether its sibling
  * is ours, and (for --fix-ttl) its PTTL — length-prefixed from one read-only
  * script per 5000 keys (redis/lua.ts).
  */

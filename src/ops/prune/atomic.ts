@@ -6,7 +6,7 @@
  * item carries the newest write time its reason allows (a dead pid's death
  * mark, a cutoff), and the key goes only if its own time is no later. A
  * worker that writes after the judgement, however soon after, keeps the key.
- * Only hashes of the exporter's shape are touched (storage/shape.ts); a
+ * Only hashes of the exporter's shape are touched (engine/shape.ts); a
  * series' metric and meta keys go together.
  *
  * KEYS come in pairs (target, sibling); ARGV in pairs (op, argument):
@@ -18,8 +18,8 @@
  */
 import type {Redis} from 'ioredis'
 
-import {evalWrite} from '../redis/lua.js'
-import {LOOK_LUA} from './shape.js'
+import {evalWrite} from '../../redis/lua.js'
+import {LOOK_LUA} from '../../engine/shape.js'
 
 export type AtomicOp = 'pair' | 'metric' | 'meta' | 'ttl-metric' | 'ttl-meta'
 
