@@ -2,7 +2,11 @@
 /**
  * npm run bench: how fast `redismp dump` reads 10k / 100k / 1M metric keys
  * (16 pids, plus one meta key each, as the exporter writes), against the floor
- * of a bare `redis-cli --scan | wc -l` over the same keys. It starts its own
+ * of a bare `redis-cli --scan | wc -l` over the same keys, and against Redis's
+ * own CPU for the same command (`INFO cpu` before and after: no client on one
+ * Redis can be faster). Then `keys | wc -l` and `prune --stale 10m --dry-run`
+ * (every pid of the bench data is stale: the whole store is planned) on the
+ * same store, each with its ratio to dump's time. It starts its own
  * redis-server on a free port and stops it; nothing else is touched.
  *
  * Prints wall time, keys/s and peak RSS of the real CLI process, and the
@@ -75,6 +79,20 @@ async function populate(redis, metricKeys) {
   }
 }
 
+/** Seconds of CPU the redis-server has used so far, user and system. */
+async function redisCpu(redis) {
+  const info = await redis.info('cpu')
+  const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)[1])
+  return field('used_cpu_user') + field('used_cpu_sys')
+}
+
+/** Runs `run` and returns its result with the redis-server's CPU seconds spent meanwhile. */
+async function withRedisCpu(redis, run) {
+  const before = await redisCpu(redis)
+  const result = run()
+  return {...result, redisCpu: (await redisCpu(redis)) - before}
+}
+
 function timed(cmd, args, env) {
   const start = process.hrtime.bigint()
   const r = spawnSync(cmd, args, {env: {...process.env, ...env}, maxBuffer: 1 << 30, encoding: 'utf8', shell: false})
@@ -99,7 +117,9 @@ try {
     }
   }
   console.log(`redismp dump benchmark: ${PIDS} pids, one meta key per metric key, redis-server on 127.0.0.1:${port}`)
-  console.log('metric keys | populate s | redis-cli --scan s | dump s | metric keys/s | peak RSS MB | dump / scan | stats s | stats RSS MB | stats / dump')
+  console.log(
+    'metric keys | populate s | redis-cli --scan s | dump s | Redis CPU s | dump / Redis CPU | metric keys/s | peak RSS MB | keys to a pipe s (/ dump) | prune --dry-run s (/ dump) | stats s (/ dump) | stats RSS MB',
+  )
   for (const size of SIZES) {
     await redis.flushdb()
     const t0 = Date.now()
@@ -108,33 +128,39 @@ try {
     const scan = timed('bash', ['-c', `redis-cli -p ${port} --scan --pattern '${PREFIX}:*:metric:*' | wc -l`])
     const rssFile = join(dir, 'rss')
     const env = {REDIS_PORT: String(port), REDIS_KEY_PREFIX: PREFIX, NO_COLOR: '1', RSS_FILE: rssFile}
+    const cli = [join(root, 'bench/measure-rss.js')]
     const fastest = (a, b) => (a === undefined || b.seconds < a.seconds ? b : a)
     let dump
     let stats
     for (let run = 0; run < RUNS; run++) {
-      const d = timed(process.execPath, [join(root, 'bench/measure-rss.js'), 'dump', '--format', 'prometheus'], env)
+      const d = await withRedisCpu(redis, () => timed(process.execPath, [...cli, 'dump', '--format', 'prometheus'], env))
       if (!d.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
       if (d.stderr) throw new Error(`dump warned: ${d.stderr}`)
       dump = fastest(dump, {...d, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
-      const s = timed(process.execPath, [join(root, 'bench/measure-rss.js'), 'stats'], env)
+      const s = timed(process.execPath, [...cli, 'stats'], env)
       if (!s.stdout.includes('FAMILIES BY MEMORY')) throw new Error(`stats printed no view: ${s.stdout.slice(0, 200)}`)
       if (s.stderr) throw new Error(`stats warned: ${s.stderr}`)
       stats = fastest(stats, {...s, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
     }
     const rssMb = dump.rssMb
-    const statsRssMb = stats.rssMb
+    const keys = timed('bash', ['-c', `'${process.execPath}' '${cli[0]}' keys | wc -l`], env)
+    if (Number(keys.stdout.trim()) !== 2 * size) throw new Error(`keys listed ${keys.stdout.trim()} keys, not ${2 * size}`)
+    const prune = timed(process.execPath, [...cli, 'prune', '--stale', '10m', '--dry-run'], env)
+    const ratio = (x) => `${x.seconds.toFixed(2)} (${(x.seconds / dump.seconds).toFixed(2)})`
     console.log(
       [
         size,
         populateS.toFixed(1),
         scan.seconds.toFixed(2),
         dump.seconds.toFixed(2),
+        dump.redisCpu.toFixed(2),
+        (dump.seconds / dump.redisCpu).toFixed(2),
         Math.round(size / dump.seconds),
         rssMb.toFixed(0),
-        (dump.seconds / scan.seconds).toFixed(2),
-        stats.seconds.toFixed(2),
-        statsRssMb.toFixed(0),
-        (stats.seconds / dump.seconds).toFixed(2),
+        ratio(keys),
+        ratio(prune),
+        ratio(stats),
+        stats.rssMb.toFixed(0),
       ].join(' | '),
     )
   }

@@ -9,7 +9,7 @@ import {progress} from '../render/progress.js'
 import {terminalText} from '../render/safe-text.js'
 import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
 import {DUMP_FORMATS, type JsonFamily, familiesToJson, prometheusChunks, renderFamiliesTable} from '../render/metrics.js'
-import type {ReadStats} from '../storage/reader.js'
+import type {ReadStats} from '../engine/reader.js'
 
 export interface DumpJson {
   families: JsonFamily[]

@@ -12,7 +12,7 @@ import {jsonValue} from '../render/metrics.js'
 import {type PidViewRow, pidView} from '../render/pid-view.js'
 import {SafeCell} from '../render/safe-text.js'
 import {type Column, renderTable, renderTsv} from '../render/table.js'
-import {describeSkipped, totalSkipped} from '../storage/reader.js'
+import {describeSkipped, totalSkipped} from '../engine/reader.js'
 
 const PID_FORMATS = ['table', 'wide', 'tsv', 'json'] as const
 

@@ -1,6 +1,7 @@
 /** `config`: the effective settings and where each came from; secrets are never shown. */
 import {type ConfigField, type LoadedConfig, describeSource} from '../config/load.js'
 import {ENV_VARS, type FieldName} from '../config/schema.js'
+import {settingOf} from '../config/settings.js'
 
 export interface ConfigRow {
   setting: ConfigField
@@ -9,15 +10,13 @@ export interface ConfigRow {
   source: string
 }
 
-const SECRET: ReadonlySet<ConfigField> = new Set(['password'])
-
 export function describeConfig({config, sources}: LoadedConfig): ConfigRow[] {
   return (Object.keys(ENV_VARS) as FieldName[])
     .filter((f): f is ConfigField => f !== 'url')
     .map((f) => {
       const raw = config[f]
       let value: ConfigRow['value'] = Array.isArray(raw) ? raw.map((s) => `${s.host}:${s.port}`).join(',') : (raw ?? null)
-      if (SECRET.has(f) && raw !== undefined) value = '(set, hidden)'
+      if (settingOf(f).secret && raw !== undefined) value = '(set, hidden)'
       return {setting: f, env: ENV_VARS[f], value, source: sources[f] ? describeSource(f, sources[f]) : 'unset'}
     })
 }

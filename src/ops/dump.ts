@@ -9,11 +9,11 @@ import type {MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {regroup} from '../metrics/regroup.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
-import {type ReadStats, describeSkipped, totalSkipped} from '../storage/reader.js'
+import {type ReadStats, describeSkipped, totalSkipped} from '../engine/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
 import {plural} from '../words.js'
 
-export interface DumpOptions {
-  prefix: string
+export interface DumpOptions extends ReadOptions {
   modeOverride?: GaugeMode
   /** Metric name or glob (`*`, `?`, `[abc]`). */
   metric?: string
@@ -29,8 +29,6 @@ export interface DumpOptions {
    * the prefix (metas too) has its name judged, as `health --strict` does.
    */
   strict?: boolean
-  scanCount?: number
-  onProgress?: (scanned: number) => void
 }
 
 export interface DumpResult {

@@ -10,8 +10,9 @@ import type {Redis} from 'ioredis'
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {clockForAges} from '../redis/time.js'
-import {toolKey} from '../storage/keyspace.js'
-import {censusKeys} from '../storage/census.js'
+import {toolKey} from '../engine/keyspace.js'
+import {censusKeys} from '../engine/census.js'
+import type {ReadOptions} from '../engine/read-options.js'
 import {HealthSignals} from './stats/signals.js'
 import {plural} from '../words.js'
 
@@ -57,17 +58,13 @@ export interface HealthReport {
   warnings: string[]
 }
 
-export interface HealthOptions {
-  prefix: string
+export interface HealthOptions extends ReadOptions {
   endpoint: string
   pingSamples?: number
   /** Whether the exporter is configured to write keys without a TTL (then they are expected). */
   ttlDisabled?: boolean
   /** Count the keys under the prefix (a SCAN of the whole prefix); false for a fast probe. */
   census?: boolean
-  scanCount?: number
-  /** Told the number of keys counted so far, after each batch. */
-  onProgress?: (scanned: number) => void
 }
 
 async function pingStats(redis: Redis, samples: number, prefix: string): Promise<PingStats> {
@@ -137,7 +134,7 @@ async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo>
   }
 }
 
-async function summarizeKeyspace(redis: Redis, prefix: string, signals: HealthSignals, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
+async function summarizeKeyspace(redis: Redis, {prefix, scanCount, onProgress}: ReadOptions, signals: HealthSignals): Promise<KeyspaceSummary> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -202,7 +199,7 @@ export async function health(redis: Redis, options: HealthOptions): Promise<Heal
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
   const signals = options.census === false ? undefined : new HealthSignals(await clockForAges(redis))
-  const keyspace = signals && (await summarizeKeyspace(redis, options.prefix, signals, options.scanCount, options.onProgress))
+  const keyspace = signals && (await summarizeKeyspace(redis, options, signals))
   const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
   assess(partial, options, problems, warnings)
   // stats' verdicts (redismp stats shows the whole picture): counters about to expire, high-cardinality labels.

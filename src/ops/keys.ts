@@ -1,14 +1,15 @@
 /**
  * `keys`: the keys under the prefix with their parsed parts, filtered, with
- * TTLs and (optionally) the metric each one belongs to. One pipeline per SCAN
- * batch; each distinct hash's meta is read once.
+ * TTLs and (optionally) the metric each one belongs to. One round trip per SCAN
+ * batch on a read lane (engine/key-batches.ts); each distinct hash's meta is read once.
  */
 import type {Redis} from 'ioredis'
 
 import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
-import {pipelineReplies} from '../redis/pipeline.js'
-import {scanPrefix} from '../storage/keyspace.js'
+import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'
+import {keyBatches} from '../engine/key-batches.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
 export interface KeyRow {
   key: string
@@ -26,8 +27,8 @@ export interface KeyRow {
   detail?: string
 }
 
-export interface KeysOptions {
-  prefix: string
+/** No onProgress: keys tells no progress (its rows come out as they are found). */
+export interface KeysOptions extends ReadOptions {
   /** Glob for the part after `{prefix}:`; the prefix itself is matched literally. */
   pattern?: string
   type?: MetricType
@@ -40,12 +41,9 @@ export interface KeysOptions {
   includeForeign?: boolean
   /**
    * Past `limit`, keep scanning to count the matching keys (names only: no
-   * round trip but SCAN), for "showing 1,000 of 81,920".
+   * reads but the next SCAN), for "showing 1,000 of 81,920".
    */
   countAll?: boolean
-  scanCount?: number
-  /** Keys scanned so far (for a progress line). */
-  onProgress?: (scanned: number) => void
 }
 
 export interface KeysResult {
@@ -92,7 +90,8 @@ export async function streamKeys(
   let beyond = 0
   const limit = o.limit ?? Infinity
 
-  for await (const batch of scanPrefix(redis, o.prefix, {rest, count: o.scanCount})) {
+  // SCAN's default COUNT, as before the lane: a batch is what a pipe waits for, and --limit stops after one.
+  for await (const batch of keyBatches(redis, {prefix: o.prefix, rest, scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT})) {
     otherPrefixSkipped += batch.otherPrefix.length
     scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
     o.onProgress?.(scanned)
@@ -100,6 +99,7 @@ export async function streamKeys(
       // Counting only, past the limit: the names say whether a key matches.
       for (const k of batch.ours) if (wanted({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, ttl: null}, o)) beyond++
       for (const f of batch.foreign) if (wanted({key: f.key, kind: 'foreign', artifact: false, ttl: null}, o)) beyond++
+      await batch.read([], []) // nothing to read: it sends the next SCAN
       continue
     }
     const candidates: KeyRow[] = [
@@ -108,20 +108,20 @@ export async function streamKeys(
     ].filter((r) => wanted(r, o))
     const page = candidates.slice(0, limit - count)
     const metaLookups = o.resolve ? unresolvedMetas(page, names) : []
-    const replies = await pipelineReplies(redis, (p) => {
-      for (const r of page) p.pttl(r.key)
-      for (const m of metaLookups) p.hget(m.metaKey, 'original_key')
-    })
+    const {pttls, originalKeys} = await batch.read(
+      page.map((r) => r.key),
+      metaLookups.map((m) => m.metaKey),
+    )
     metaLookups.forEach((m, i) => {
-      const reply = replies[page.length + i]
-      const id = reply.ok && typeof reply.value === 'string' ? parseOriginalKey(reply.value) : undefined
+      const text = originalKeys[i]
+      const id = text === undefined ? undefined : parseOriginalKey(text)
       names.set(m.hash, id ? {metric: id.metricName, sample: id.sampleName} : null)
     })
     const rows: KeyRow[] = []
     page.forEach((r, i) => {
-      const ttl = replies[i]
-      if (ttl.ok && ttl.value === -2) return // gone since SCAN saw it
-      r.ttl = ttl.ok && Number(ttl.value) >= 0 ? Math.ceil(Number(ttl.value) / 1000) : null
+      const pttl = pttls[i]
+      if (pttl === -2) return // gone since SCAN saw it
+      r.ttl = pttl !== undefined && pttl >= 0 ? Math.ceil(pttl / 1000) : null
       const name = r.hash ? names.get(r.hash) : undefined
       if (name) Object.assign(r, name)
       rows.push(r)

@@ -5,7 +5,8 @@
 import type {Redis} from 'ioredis'
 
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
-import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../storage/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
+import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../engine/reader.js'
 import {clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -26,9 +27,9 @@ export interface PidRow {
   local?: boolean
 }
 
-export async function listPids(redis: Redis, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
+export async function listPids(redis: Redis, o: ReadOptions & {local?: boolean}): Promise<PidRow[]> {
   const rows = new Map<number, PidRow>()
-  await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount}, (k) => {
+  await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {
     if (k.pttl === -2) return // expired since SCAN
     let row = rows.get(k.pid)
     if (!row) {
@@ -96,13 +97,10 @@ export interface PidReport {
   }
 }
 
-export async function inspectPid(
-  redis: Redis,
-  o: {prefix: string; pid: number; local?: boolean; liveWithinMs?: number; scanCount?: number},
-): Promise<PidReport> {
+export async function inspectPid(redis: Redis, o: ReadOptions & {pid: number; local?: boolean; liveWithinMs?: number}): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
   const now = await clockForAges(redis)
-  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount}, (k) => {
+  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {
     rows.push({
       metric: k.identity.metricName,
       sample: k.identity.sampleName,

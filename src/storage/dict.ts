@@ -14,7 +14,7 @@ import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
 import {md5Hex} from '../metrics/pyjson.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
-import {scanPrefix} from './keyspace.js'
+import {scanPrefix} from '../engine/keyspace.js'
 
 export interface StorageDictOptions {
   /** The writing process; the exporter uses os.getpid(). */

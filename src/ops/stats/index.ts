@@ -8,7 +8,7 @@
 import type {Redis} from 'ioredis'
 
 import {clockForAges} from '../../redis/time.js'
-import {readMetricKeys, totalSkipped} from '../../storage/reader.js'
+import {readMetricKeys, totalSkipped} from '../../engine/reader.js'
 import {globToRegExp} from '../dump.js'
 import {StatsCollector} from './collect.js'
 import {type StatsReport, buildReport} from './report.js'
