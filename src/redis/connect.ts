@@ -15,7 +15,7 @@ import {type Command, Redis, type RedisOptions} from 'ioredis'
 
 import {MAX_TIMER_MS} from '../config/duration.js'
 import type {RedisConfig} from '../config/load.js'
-import {ConfigError, RedisTimeoutError, RedismpError} from '../errors.js'
+import {ConfigError, RedisConnectionError, RedisTimeoutError, RedismpError} from '../errors.js'
 import {type Endpoint, isLostConnection, isUnparsableReply, mapRedisError, notRedisError, where} from './errors.js'
 import {FirstBytes, probePeer} from './peer.js'
 
@@ -211,6 +211,7 @@ export async function openChecked(redis: Redis): Promise<Redis> {
       budget,
     )
   })
+  const plainPort = o.tls && !ep.sentinelMaster ? whenPlainRedisAnswers(ep, o) : undefined
   try {
     await Promise.race([
       (async () => {
@@ -218,6 +219,7 @@ export async function openChecked(redis: Redis): Promise<Redis> {
         await selectDb(redis, ep)
       })(),
       timeout,
+      ...(plainPort ? [plainPort.verdict] : []),
     ])
     opened = true
     if (redis instanceof FailFastRedis) redis.peer = {first: peer, ep}
@@ -228,10 +230,41 @@ export async function openChecked(redis: Redis): Promise<Redis> {
     throw await diagnose(error, seen, peer, o)
   } finally {
     clearTimeout(timer)
+    plainPort?.cancel()
     redis.off('error', record)
     redis.off('connect', watchPeer)
     // A connection of ours keeps watching (FailFastRedis.peer) until the peer has said enough.
     if (!opened || !(redis instanceof FailFastRedis)) peer.stop()
+  }
+}
+
+/** How long a TLS handshake may go unanswered before we ask whether the port speaks plain Redis. */
+const PLAIN_CHECK_AFTER_MS = 750
+
+/**
+ * A plain Redis port reads a TLS client's ClientHello as the start of an
+ * inline command and waits, silently, for the rest: the handshake would
+ * only end with the connect timeout. When it has not finished in
+ * PLAIN_CHECK_AFTER_MS, one PING in the clear on a connection of its own
+ * asks; a Redis reply means the port is not TLS, and the open fails at once.
+ * Any other answer (a slow TLS server, say) changes nothing.
+ */
+function whenPlainRedisAnswers(ep: Endpoint, o: RedisOptions): {verdict: Promise<never>; cancel: () => void} {
+  let timer: NodeJS.Timeout | undefined
+  let cancelled = false
+  const verdict = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      const peer = await probePeer({host: ep.host, port: ep.port, timeoutMs: Math.min(o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS, 2000)})
+      if (cancelled || !peer.received || peer.notResp) return
+      reject(new RedisConnectionError(`${ep.host}:${ep.port} is a plain (non-TLS) Redis port: use redis:// (or drop --tls, REDIS_SSL)`))
+    }, PLAIN_CHECK_AFTER_MS)
+  })
+  return {
+    verdict,
+    cancel() {
+      cancelled = true
+      clearTimeout(timer)
+    },
   }
 }
 
