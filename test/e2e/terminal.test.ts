@@ -138,6 +138,51 @@ describe('on an 80-column terminal', () => {
 })
 
 describe('progress lines', () => {
+  const ctx = useRedis()
+
+  it('Ctrl-C during a long dump on a real terminal: the progress line is erased, "interrupted" on a clean line, exit 130', async () => {
+    // 300,000 metric keys written by one script: a walk long enough to show progress before Ctrl-C.
+    await ctx.redis.eval(
+      "for i = 1, 300000 do redis.call('HSET', string.format('big:counter:%d:metric:%032x', 1000 + i % 16, i), 'value', '1.0', 'timestamp', '0.0', 'updated_at', '1.0') end",
+      0,
+    )
+    const command = `stty cols 80 rows 50; env NO_COLOR=1 REDIS_KEY_PREFIX=big ${Object.entries(ctx.env).map(([k, v]) => `${k}=${quote(v)}`).join(' ')} ${quote(process.execPath)} ${quote(BIN)} dump`
+    const {code, raw} = await new Promise<{code: number | null; raw: string}>((resolve, reject) => {
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
+      let raw = ''
+      let sent = false
+      const show = (d: string) => {
+        raw += d
+        // Ctrl-C typed at the terminal once the progress line shows: the line discipline makes it a SIGINT.
+        if (!sent && /dump: [\d,]+ keys…/.test(raw)) {
+          sent = true
+          child.stdin.write('\u0003')
+        }
+      }
+      child.stdout.setEncoding('utf8')
+      child.stderr.setEncoding('utf8')
+      child.stdout.on('data', show)
+      child.stderr.on('data', show)
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`dump on a terminal did not end after Ctrl-C; screen: ${raw.slice(-500)}`))
+      }, 60_000)
+      child.on('close', (c) => {
+        clearTimeout(timer)
+        resolve({code: c, raw})
+      })
+    })
+    expect(raw).toMatch(/dump: [\d,]+ keys…/)
+    expect(code).toBe(130)
+    // What the terminal shows: the text after the line's last carriage return, with its erase-line applied.
+    const shown = raw
+      .split('\n')
+      .map((line) => line.replace(/\r$/, '').split('\r').at(-1)!.replace(/\u001b\[[0-9;]*[A-Za-z]/g, ''))
+      .filter((line) => line.trim() !== '' && line.trim() !== '^C')
+    expect(shown.at(-1)).toBe('interrupted')
+    expect(shown.join('\n')).not.toMatch(/keys…/)
+  })
+
   it('are erased on interrupt (clearProgress), so "interrupted" starts a clean line', () => {
     let written = ''
     const stream = {isTTY: true, write: (s: string) => ((written += s), true)} as unknown as NodeJS.WriteStream
