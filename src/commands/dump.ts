@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
-import {durationFlag, modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
+import {dumpSelection, dumpSelectionFlags} from '../cli/dump-flags.js'
 import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
 import {terminalText} from '../render/safe-text.js'
@@ -39,12 +39,7 @@ ${EXIT_CODES_HELP}`
 
   static override flags = {
     format: Flags.option({options: DUMP_FORMATS, description: 'output format [default: table on a terminal, prometheus when piped]'})(),
-    mode: modeFlag({description: 'fold every gauge with this mode instead of its stored one'}),
-    metric: Flags.string({description: 'only metrics with this name or glob (gunicorn_worker_*)'}),
-    type: typeFlag(),
-    pid: pidFlag,
-    raw: Flags.boolean({description: 'no aggregation: one sample per pid and series, with a pid label'}),
-    'live-within': durationFlag({description: 'pids with no write newer than this (90s, 10m) are dead for live* gauges'}),
+    ...dumpSelectionFlags,
     strict: Flags.boolean({description: 'exit 6 instead of warning when keys are not clean exporter data'}),
   }
 
@@ -54,12 +49,7 @@ ${EXIT_CODES_HELP}`
     const result = await dump(await this.redis(), {
       onProgress: (n) => meter.update(n),
       prefix: this.loaded.config.prefix,
-      modeOverride: flags.mode,
-      metric: flags.metric,
-      type: flags.type,
-      pid: flags.pid,
-      raw: flags.raw,
-      liveWithinMs: flags['live-within'],
+      ...dumpSelection(flags),
       strict: flags.strict,
     }).finally(() => meter.done())
     if (result.warning) this.note(result.warning)
