@@ -3,6 +3,7 @@
  * loader, the Redis helpers and the metric formats they share with the CLI.
  */
 export {RedisStorageClient} from './storage/client.js'
+export {RedisMetrics, errorType} from './storage/redis-metrics.js'
 export {RedisStorageDict, type StorageDictOptions, type StoredValue} from './storage/dict.js'
 export {RedisValue, type RedisValueParams} from './storage/value.js'
 export {RedisMultiProcessCollector, type CollectorOptions, type Collection, type LocalCollector} from './storage/collector.js'

@@ -73,9 +73,13 @@ export class ServeMetrics {
     this.prunedKeys.inc(deletedKeys)
   }
 
+  private rendering?: Promise<string>
+
   /** The self-metrics' exposition, leaving out any family the store's part of the page already has. */
   async text(storeFamilies: ReadonlySet<string>): Promise<string> {
-    const text = await this.registry.metrics()
+    // Scrapes that come while the registry is being read share that reading.
+    this.rendering ??= this.registry.metrics().finally(() => (this.rendering = undefined))
+    const text = await this.rendering
     if (storeFamilies.size === 0) return text
     // prom-client writes each family as `# HELP name …`, `# TYPE name …`, then its samples.
     const kept: string[] = []
