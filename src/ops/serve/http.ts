@@ -42,9 +42,22 @@ function storeFamilies(o: WalkOutcome): ReadonlySet<string> {
   return set
 }
 
+/** The self-metrics' bytes and their gzip, made again only when the text changed (scrapes share a reading: self-metrics.ts). */
+class SelfBytes {
+  private text = ''
+  private plain = Buffer.alloc(0)
+  private zipped?: Buffer
+  of(text: string, gzip: boolean): Buffer {
+    if (text !== this.text) [this.text, this.plain, this.zipped] = [text, Buffer.from(text), undefined]
+    if (!gzip) return this.plain
+    return (this.zipped ??= gzipSync(this.plain))
+  }
+}
+
 export function handler(routes: Routes): (req: IncomingMessage, res: ServerResponse) => void {
+  const self = new SelfBytes()
   return (req, res) => {
-    void answer(routes, req, res).catch((error) => {
+    void answer(routes, self, req, res).catch((error) => {
       // A bug of ours, or the client left: one plain 500, never a stack to the scraper.
       if (!res.headersSent) send(res, 500, `internal error: ${String((error as Error)?.message ?? error)}\n`, routes)
       else res.destroy()
@@ -52,7 +65,7 @@ export function handler(routes: Routes): (req: IncomingMessage, res: ServerRespo
   }
 }
 
-async function answer(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function answer(routes: Routes, self: SelfBytes, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD')
@@ -63,17 +76,17 @@ async function answer(routes: Routes, req: IncomingMessage, res: ServerResponse)
     const problem = await routes.redisProblem()
     return problem === undefined ? send(res, 200, 'ok\n', routes) : send(res, 503, `redis: ${problem}\n`, routes)
   }
-  if (path === '/metrics') return metrics(routes, req, res)
+  if (path === '/metrics') return metrics(routes, self, req, res)
   if (path === '/') return send(res, 200, 'redismp serve: /metrics, /healthz, /readyz\n', routes)
   return send(res, 404, 'not found: /metrics, /healthz, /readyz\n', routes)
 }
 
-async function metrics(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function metrics(routes: Routes, selfBytes: SelfBytes, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const outcome = await routes.outcome()
-  const self = Buffer.from(await routes.selfMetrics(storeFamilies(outcome)))
   const gzip = acceptsGzip(req.headers['accept-encoding'])
+  const self = selfBytes.of(await routes.selfMetrics(storeFamilies(outcome)), gzip)
   // Two gzip members in a row are one valid gzip stream (RFC 1952): the store's, made once per walk, then the self-metrics'.
-  const parts = gzip ? [outcome.ok ? outcome.gzip : undefined, gzipSync(self)] : [outcome.ok ? outcome.body : undefined, self]
+  const parts = [outcome.ok ? (gzip ? outcome.gzip : outcome.body) : undefined, self]
   const body = parts.filter((p): p is Uint8Array => p !== undefined)
   res.statusCode = 200
   res.setHeader('Content-Type', EXPOSITION_CONTENT_TYPE)

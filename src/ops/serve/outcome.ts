@@ -1,5 +1,7 @@
 /** What one walk of `serve` hands from its thread to the server: the page's store part, ready to send, or why there is none. */
+import type {RedisConfig} from '../../config/load.js'
 import type {ReadStats} from '../../storage/reader.js'
+import type {DumpOptions} from '../dump.js'
 
 /** A connection opened or an operation timed on the walk's thread, replayed into the server's RedisMetrics. */
 export interface OperationEvent {
@@ -25,9 +27,8 @@ export interface WalkSuccess extends WalkCommon {
   /** The family names in its `# TYPE` lines. */
   families: string[]
   samples: number
+  /** What the walk read and skipped (served as redismp_walk_keys and redismp_walk_skipped_keys). */
   stats: ReadStats
-  /** One line about skipped data, as dump warns it; undefined when there was none. */
-  warning?: string
 }
 
 export interface WalkFailure extends WalkCommon {
@@ -38,6 +39,6 @@ export interface WalkFailure extends WalkCommon {
 export type WalkOutcome = WalkSuccess | WalkFailure
 
 export interface WalkerInit {
-  config: import('../../config/load.js').RedisConfig
-  selection: import('../dump.js').DumpOptions
+  config: RedisConfig
+  selection: DumpOptions
 }

@@ -13,6 +13,7 @@ import type {SkippedCounts} from '../../storage/reader.js'
 import {RedisMetrics} from '../../storage/redis-metrics.js'
 import type {WalkOutcome, WalkSuccess} from './outcome.js'
 
+const READING_MAX_AGE_MS = 1000
 const WALK_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120]
 
 export class ServeMetrics {
@@ -60,6 +61,7 @@ export class ServeMetrics {
   }
 
   walked(outcome: WalkOutcome): void {
+    this.reading = undefined
     this.redis.connected(outcome.connections)
     for (const e of outcome.operations) this.redis.record(e.operation, e.seconds, e.errorType)
     this.walks.inc({result: outcome.ok ? 'success' : 'failure'})
@@ -69,17 +71,26 @@ export class ServeMetrics {
   }
 
   pruned(result: 'done' | 'locked' | 'failure', deletedKeys = 0): void {
+    this.reading = undefined
     this.prunes.inc({result})
     this.prunedKeys.inc(deletedKeys)
   }
 
-  private rendering?: Promise<string>
+  /** The newest reading of the registry, shared by the scrapes of the next second (or until a walk or prune changes it). */
+  private reading?: {text: Promise<string>; at: number}
 
-  /** The self-metrics' exposition, leaving out any family the store's part of the page already has. */
+  /**
+   * The self-metrics' exposition, leaving out any family the store's part of
+   * the page already has. Reading the process metrics (memoryUsage,
+   * cpuUsage, /proc) costs the server's thread a few milliseconds on a busy
+   * host: scrapes within a second of a reading share it, unless a walk or a
+   * prune has been counted since, so that a page's self-metrics always
+   * describe the walk its store part came from.
+   */
   async text(storeFamilies: ReadonlySet<string>): Promise<string> {
-    // Scrapes that come while the registry is being read share that reading.
-    this.rendering ??= this.registry.metrics().finally(() => (this.rendering = undefined))
-    const text = await this.rendering
+    const now = Date.now()
+    if (!this.reading || now - this.reading.at >= READING_MAX_AGE_MS) this.reading = {text: this.registry.metrics(), at: now}
+    const text = await this.reading.text
     if (storeFamilies.size === 0) return text
     // prom-client writes each family as `# HELP name …`, `# TYPE name …`, then its samples.
     const kept: string[] = []

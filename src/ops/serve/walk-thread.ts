@@ -79,7 +79,7 @@ async function walk(): Promise<WalkOutcome> {
     const gzip = own(gzipSync(body))
     const families = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1])
     const samples = result.families.reduce((n, f) => n + f.samples.length, 0)
-    return {ok: true, startedAt, seconds: seconds(), body, gzip, families, samples, stats: result.stats, warning: result.warning, ...events.take()}
+    return {ok: true, startedAt, seconds: seconds(), body, gzip, families, samples, stats: result.stats, ...events.take()}
   } catch (error) {
     // The connection may be half-dead or mid-reply: the next walk starts on a fresh one.
     link.drop()
