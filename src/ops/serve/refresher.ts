@@ -45,9 +45,12 @@ export class Refresher {
   }
 
   private cycle(): void {
-    void this.walkNow().then(() => {
-      if (!this.stopped) this.timer = setTimeout(() => this.cycle(), this.intervalMs)
-    })
+    // The next walk is scheduled however this one ended: the schedule never stops by itself.
+    void this.walkNow()
+      .catch(() => undefined)
+      .then(() => {
+        if (!this.stopped) this.timer = setTimeout(() => this.cycle(), this.intervalMs)
+      })
   }
 
   private walkNow(): Promise<WalkOutcome> {
