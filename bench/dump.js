@@ -16,68 +16,17 @@
  * prints the fastest of each: on a shared machine the load drifts, and
  * alternating keeps the two compared under the same load.
  */
-import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
-import {tmpdir} from 'node:os'
+import {spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {Redis} from 'ioredis'
+import {PIDS, PREFIX, populate, startStore} from './store.js'
 
-import {formatKey, md5Hex, originalKey, pyFloatRepr} from '../dist/index.js'
-
-const PIDS = 16
-const PREFIX = 'bench'
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
 const SIZES = sizes.length ? sizes : [10_000, 100_000, 1_000_000]
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 1)
 const root = fileURLToPath(new URL('..', import.meta.url))
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const {port} = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-
-/** The i-th series of a plausible application: counters, histogram buckets, summaries, gauges. */
-function series(i) {
-  const kind = i % 10
-  const labels = {path: `/api/v${i % 7}/resource${Math.floor(i / 10)}`, method: ['GET', 'POST', 'PUT'][i % 3]}
-  if (kind < 4) return {type: 'counter', id: originalKey('http_requests', 'http_requests_total', labels, 'Requests.')}
-  if (kind < 7) {
-    const le = ['0.005', '0.05', '0.5', '1.0', '5.0', '+Inf'][i % 6]
-    return {type: 'histogram', id: originalKey('http_latency_seconds', 'http_latency_seconds_bucket', {...labels, le}, 'Latency.')}
-  }
-  if (kind < 8) return {type: 'summary', id: originalKey('payload_bytes', 'payload_bytes_sum', labels, 'Payload.')}
-  const mode = ['all', 'livesum', 'max', 'mostrecent'][i % 4]
-  return {type: `gauge_${mode}`, id: originalKey(`worker_state_${mode}`, `worker_state_${mode}`, labels, 'State.')}
-}
-
-async function populate(redis, metricKeys) {
-  const perPid = Math.ceil(metricKeys / PIDS)
-  const specs = Array.from({length: perPid}, (_, i) => {
-    const s = series(i)
-    return {...s, hash: md5Hex(s.id)}
-  })
-  let written = 0
-  for (let pid = 1000; pid < 1000 + PIDS && written < metricKeys; pid++) {
-    let p = redis.pipeline()
-    for (const s of specs) {
-      if (written >= metricKeys) break
-      p.hset(formatKey(PREFIX, s.type, pid, 'metric', s.hash), 'value', pyFloatRepr(written % 1000), 'timestamp', '0.0', 'updated_at', '1700000000.5')
-      p.hset(formatKey(PREFIX, s.type, pid, 'meta', s.hash), 'original_key', s.id, 'created_at', '1700000000.5')
-      written++
-      if (p.length >= 20_000) {
-        await p.exec()
-        p = redis.pipeline()
-      }
-    }
-    await p.exec()
-  }
-}
 
 /** Seconds of CPU the redis-server has used so far, user and system. */
 async function redisCpu(redis) {
@@ -101,21 +50,9 @@ function timed(cmd, args, env) {
   return {seconds, stdout: r.stdout, stderr: r.stderr}
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'redismp-bench-'))
-const port = await freePort()
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {stdio: 'ignore'})
-const redis = new Redis({port, lazyConnect: true, retryStrategy: () => null})
-redis.on('error', () => undefined)
+const store = await startStore()
+const {port, dir, redis} = store
 try {
-  for (let i = 0; ; i++) {
-    try {
-      await redis.connect()
-      break
-    } catch {
-      if (i > 100) throw new Error('redis-server did not start')
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
   console.log(`redismp dump benchmark: ${PIDS} pids, one meta key per metric key, redis-server on 127.0.0.1:${port}`)
   console.log(
     'metric keys | populate s | redis-cli --scan s | dump s | Redis CPU s | dump / Redis CPU | metric keys/s | peak RSS MB | keys to a pipe s (/ dump) | prune --dry-run s (/ dump) | stats s (/ dump) | stats RSS MB',
@@ -165,8 +102,5 @@ try {
     )
   }
 } finally {
-  redis.disconnect()
-  server.kill('SIGTERM')
-  await new Promise((r) => server.once('exit', r))
-  rmSync(dir, {recursive: true, force: true})
+  await store.stop()
 }

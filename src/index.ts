@@ -5,6 +5,7 @@
  * these names (test/unit/library-api.test.ts compares the two).
  */
 export {RedisStorageClient} from './storage/client.js'
+export {RedisMetrics} from './storage/redis-metrics.js'
 export {RedisStorageDict, type StorageDictOptions, type StoredValue} from './storage/dict.js'
 export {RedisValue, type RedisValueParams} from './storage/value.js'
 export {RedisMultiProcessCollector, type CollectorOptions, type Collection, type LocalCollector} from './storage/collector.js'

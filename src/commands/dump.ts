@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
-import {durationFlag, labelListFlag, modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {ConfigError} from '../errors.js'
 import {colorEnabled} from '../cli/color.js'
+import {dumpSelection, dumpSelectionFlags} from '../cli/dump-flags.js'
 import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
 import {terminalText} from '../render/safe-text.js'
@@ -47,14 +47,7 @@ ${EXIT_CODES_HELP}`
   static override flags = {
     format: formatFlag(DUMP_FORMATS, 'table on a terminal, prometheus when piped'),
     wide: wideFlag,
-    mode: modeFlag({description: 'fold every gauge with this mode instead of its stored one'}),
-    metric: Flags.string({description: 'only metrics with this name or glob (gunicorn_worker_*)'}),
-    type: typeFlag(),
-    pid: pidFlag,
-    raw: Flags.boolean({description: 'no aggregation: one sample per pid and series, with a pid label'}),
-    by: labelListFlag({description: "totals that keep only these labels (and le), as PromQL's sum by(…): --by path,method"}),
-    without: labelListFlag({description: "totals over these labels, as PromQL's sum without(…): --without worker_id (pid is a label of all/liveall gauges)"}),
-    'live-within': durationFlag({description: 'pids with no write newer than this (90s, 10m) are dead for live* gauges'}),
+    ...dumpSelectionFlags,
     strict: Flags.boolean({description: 'exit 6 instead of warning when keys are not clean exporter data'}),
   }
 
@@ -71,14 +64,7 @@ ${EXIT_CODES_HELP}`
     const result = await dump(await this.redis(), {
       onProgress: (n) => meter.update(n),
       prefix: this.loaded.config.prefix,
-      modeOverride: flags.mode,
-      metric: flags.metric,
-      type: flags.type,
-      pid: flags.pid,
-      raw: flags.raw,
-      by: flags.by?.flat(),
-      without: flags.without?.flat(),
-      liveWithinMs: flags['live-within'],
+      ...dumpSelection(flags),
       strict: flags.strict,
     }).finally(() => meter.done())
     if (result.warning) this.note(result.warning)

@@ -4,11 +4,11 @@ import {Flags} from '@oclif/core'
 
 import {safeText} from '../render/safe-text.js'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
-import {durationFlag} from '../cli/choices.js'
 import {requireConsent} from '../cli/consent.js'
 import {ttlFlags} from '../cli/flags.js'
+import {choosesSomething, pruneChoiceFlags, pruneChoices} from '../cli/prune-flags.js'
 import {ConfigError} from '../errors.js'
-import {DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult, type PruneTarget, plannedKeys, prune, summarizePrune, takePruneLock} from '../ops/prune/prune.js'
+import {type PruneOptions, type PruneResult, type PruneTarget, plannedKeys, prune, summarizePrune, takePruneLock} from '../ops/prune/prune.js'
 import {describeConnection} from '../redis/connect.js'
 import {progress} from '../render/progress.js'
 import type {Lease} from '../ops/prune/lock.js'
@@ -41,13 +41,7 @@ ${EXIT_CODES_HELP}`
     ...ttlFlags,
     pid: Flags.integer({description: 'a dead worker (repeatable)', multiple: true, min: 1}),
     'pids-from': Flags.string({description: 'file with one dead pid per line (- for stdin)'}),
-    local: Flags.boolean({description: 'pids that do not run on this host are dead'}),
-    stale: durationFlag({description: 'pids with no write for this long are dead (90s, 10m, 2h)'}),
-    orphans: Flags.boolean({description: 'delete metrics without meta and metas without metric'}),
-    'orphan-grace': durationFlag({description: 'leave orphans younger than this [default: 60s]'}),
-    artifacts: Flags.boolean({description: "delete every bare-gauge twin (the exporter's init artifacts)"}),
-    'older-than': durationFlag({description: 'delete every series not written for this long, counters included'}),
-    'fix-ttl': Flags.boolean({description: 'give keys without a TTL the configured TTL (REDIS_TTL_SECONDS)'}),
+    ...pruneChoiceFlags,
     'dry-run': Flags.boolean({description: 'show the plan; change nothing'}),
     yes: Flags.boolean({char: 'y', description: 'do not ask (required off a terminal)'}),
   }
@@ -57,21 +51,11 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<PruneResult & PruneTarget> {
     const {flags} = this
     const {config} = this.loaded
-    const options: PruneOptions = {
-      prefix: config.prefix,
-      pids: [...(flags.pid ?? []), ...this.pidsFromFile()],
-      local: flags.local,
-      staleMs: flags.stale,
-      orphans: flags.orphans,
-      orphanGraceMs: flags['orphan-grace'] ?? DEFAULT_ORPHAN_GRACE_MS,
-      artifacts: flags.artifacts,
-      olderThanMs: flags['older-than'],
-      fixTtlSeconds: flags['fix-ttl'] ? config.ttlSeconds : undefined,
-    }
-    const selects = options.pids!.length > 0 || options.local || options.staleMs !== undefined
-    if (!selects && !options.orphans && !options.artifacts && options.olderThanMs === undefined && options.fixTtlSeconds === undefined) {
+    const choices = pruneChoices(flags, config, [...(flags.pid ?? []), ...this.pidsFromFile()])
+    if (!choosesSomething(choices)) {
       throw new ConfigError('nothing to prune: name dead workers (--pid, --pids-from, --local, --stale) or choose --orphans, --artifacts, --older-than or --fix-ttl')
     }
+    const options: PruneOptions = choices
     if (options.olderThanMs !== undefined) this.note('--older-than deletes counters and histograms too: their totals will drop')
     if (flags['fix-ttl'] && config.ttlDisabled) this.note('REDIS_TTL_DISABLED is set: the exporter will write keys without TTL again')
 

@@ -1,7 +1,10 @@
 /**
  * RedisStorageClient: the backend's handle on Redis — connection lifecycle
  * and the generic key operations, all confined to one prefix and all built on
- * SCAN and pipelines (never KEYS, never a round trip per key).
+ * SCAN and pipelines (never KEYS, never a round trip per key). Each of its
+ * operations is counted and timed in `metrics` (redis_operations_total, …;
+ * see redis-metrics.ts): `await client.metrics.registry.metrics()` is their
+ * exposition.
  */
 import type {Redis} from 'ioredis'
 
@@ -12,17 +15,21 @@ import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet} from '../redis/pipeline.js
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict, type StorageDictOptions} from './dict.js'
 import {flushPrefix} from '../engine/keyspace.js'
+import {RedisMetrics} from './redis-metrics.js'
 
 export class RedisStorageClient {
   constructor(
     readonly redis: Redis,
     readonly prefix: string,
     private readonly ttl: {ttlSeconds: number; ttlDisabled: boolean} = {ttlSeconds: 300, ttlDisabled: false},
+    readonly metrics: RedisMetrics = new RedisMetrics(),
   ) {}
 
   /** Connects with the fail-fast settings of the CLI and checks the server answers. */
-  static async connect(config: RedisConfig): Promise<RedisStorageClient> {
-    return new RedisStorageClient(await connectRedis(config), config.prefix, config)
+  static async connect(config: RedisConfig, metrics = new RedisMetrics()): Promise<RedisStorageClient> {
+    const redis = await metrics.time('connect', () => connectRedis(config))
+    metrics.connected()
+    return new RedisStorageClient(redis, config.prefix, config, metrics)
   }
 
   async disconnect(): Promise<void> {
@@ -36,13 +43,13 @@ export class RedisStorageClient {
   /** Round-trip time of one PING, in milliseconds. */
   async ping(): Promise<number> {
     const start = process.hrtime.bigint()
-    await this.redis.ping()
+    await this.metrics.time('ping', () => this.redis.ping())
     return Number(process.hrtime.bigint() - start) / 1e6
   }
 
   /** A stored hash, or undefined when the key does not exist. */
   async get(key: string): Promise<Record<string, string> | undefined> {
-    const fields = await this.redis.hgetall(key)
+    const fields = await this.metrics.time('get', () => this.redis.hgetall(key))
     return Object.keys(fields).length > 0 ? fields : undefined
   }
 
@@ -50,26 +57,36 @@ export class RedisStorageClient {
   async set(key: string, fields: Record<string, string>, ttlSeconds = this.defaultTtl()): Promise<void> {
     const tx = this.redis.multi().hset(key, fields)
     if (ttlSeconds !== undefined) tx.expire(key, ttlSeconds)
-    await tx.exec()
+    await this.metrics.time('set', () => tx.exec())
   }
 
   /** Many hashes, one pipeline per batch. */
   batchSet(writes: Iterable<HashWrite>, batchSize = DEFAULT_BATCH_SIZE): Promise<number> {
-    return batchSet(this.redis, writes, batchSize)
+    return this.metrics.time('batch_set', () => batchSet(this.redis, writes, batchSize))
   }
 
   /** UNLINKs the keys (freed in the background); returns how many existed. */
   async delete(...keys: string[]): Promise<number> {
-    return keys.length === 0 ? 0 : this.redis.unlink(...keys)
+    return keys.length === 0 ? 0 : this.metrics.time('delete', () => this.redis.unlink(...keys))
   }
 
   async exists(key: string): Promise<boolean> {
-    return (await this.redis.exists(key)) === 1
+    return (await this.metrics.time('exists', () => this.redis.exists(key))) === 1
   }
 
   /** Keys matching a glob below the prefix (`counter:*` means `{prefix}:counter:*`), by SCAN. */
   async *keys(pattern = '*', count = 1000): AsyncGenerator<string> {
-    for await (const batch of scanBatches(this.redis, {match: `${escapeGlob(this.prefix)}:${pattern}`, count})) yield* batch
+    const batches = scanBatches(this.redis, {match: `${escapeGlob(this.prefix)}:${pattern}`, count})[Symbol.asyncIterator]()
+    try {
+      for (;;) {
+        // Each SCAN round trip is one operation; the caller's time between them is not counted.
+        const next = await this.metrics.time('scan', () => batches.next())
+        if (next.done) return
+        yield* next.value
+      }
+    } finally {
+      await batches.return?.(undefined)
+    }
   }
 
   /**
@@ -79,7 +96,7 @@ export class RedisStorageClient {
    * name: only hashes of the exporter's shape go), not the database's other keys.
    */
   async flushdb(): Promise<number> {
-    return (await flushPrefix(this.redis, this.prefix)).deleted
+    return (await this.metrics.time('flushdb', () => flushPrefix(this.redis, this.prefix))).deleted
   }
 
   /** The per-process store the exporter writes through, for this prefix. */

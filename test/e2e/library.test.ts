@@ -103,3 +103,36 @@ describe('RedisStorageClient and RedisStorageDict', () => {
     await expect(manager.setup()).rejects.toBeInstanceOf(RedisConnectionError)
   })
 })
+
+describe('RedisStorageClient self-metrics', () => {
+  const ctx = useRedis()
+
+  it("counts and times each operation and its failures in client.metrics, the backend's redis_* names", async () => {
+    const c = new RedisStorageClient(ctx.redis, 'lib')
+    await c.ping()
+    await c.set('lib:counter:1:metric:' + 'c'.repeat(32), {value: '1.0', timestamp: '0.0'})
+    await c.get('lib:counter:1:metric:' + 'c'.repeat(32))
+    await c.get('lib:counter:1:metric:' + 'c'.repeat(32))
+    await ctx.redis.set('lib:a-string', 'x')
+    await expect(c.get('lib:a-string')).rejects.toThrow(/WRONGTYPE/)
+    const listed: string[] = []
+    for await (const k of c.keys('counter:*')) listed.push(k)
+    expect(listed).toHaveLength(1)
+    const page = await c.metrics.registry.metrics()
+    expect(page).toMatch(/^redis_operations_total\{operation="ping"\} 1$/m)
+    expect(page).toMatch(/^redis_operations_total\{operation="set"\} 1$/m)
+    expect(page).toMatch(/^redis_operations_total\{operation="get"\} 3$/m)
+    expect(page).toMatch(/^redis_operation_duration_seconds_count\{operation="get"\} 3$/m)
+    expect(page).toMatch(/^redis_operations_total\{operation="scan"\} [12]$/m)
+    // WRONGTYPE is foreign data at an exporter name: counted by the class redismp maps it to.
+    expect(page).toMatch(/^redis_errors_total\{type="CheckFailedError"\} 1$/m)
+    expect(page).toMatch(/^# TYPE redis_connections_total counter$/m)
+
+    const connected = await RedisStorageClient.connect(loadConfig({REDIS_PORT: String(ctx.server.port)}).config)
+    try {
+      expect(await connected.metrics.registry.metrics()).toMatch(/^redis_connections_total 1$/m)
+    } finally {
+      await connected.disconnect()
+    }
+  })
+})

@@ -1,0 +1,92 @@
+/**
+ * The store the benchmarks read: a redis-server of their own on a free port
+ * (no persistence, its own temp dir), filled as the exporter fills it (16
+ * pids, one meta key per metric key, a plausible mix of types). Shared by
+ * bench/dump.js and bench/serve.js.
+ */
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {Redis} from 'ioredis'
+
+import {formatKey, md5Hex, originalKey, pyFloatRepr} from '../dist/index.js'
+
+export const PIDS = 16
+export const PREFIX = 'bench'
+
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const {port} = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+
+/** The i-th series of a plausible application: counters, histogram buckets, summaries, gauges. */
+function series(i) {
+  const kind = i % 10
+  const labels = {path: `/api/v${i % 7}/resource${Math.floor(i / 10)}`, method: ['GET', 'POST', 'PUT'][i % 3]}
+  if (kind < 4) return {type: 'counter', id: originalKey('http_requests', 'http_requests_total', labels, 'Requests.')}
+  if (kind < 7) {
+    const le = ['0.005', '0.05', '0.5', '1.0', '5.0', '+Inf'][i % 6]
+    return {type: 'histogram', id: originalKey('http_latency_seconds', 'http_latency_seconds_bucket', {...labels, le}, 'Latency.')}
+  }
+  if (kind < 8) return {type: 'summary', id: originalKey('payload_bytes', 'payload_bytes_sum', labels, 'Payload.')}
+  const mode = ['all', 'livesum', 'max', 'mostrecent'][i % 4]
+  return {type: `gauge_${mode}`, id: originalKey(`worker_state_${mode}`, `worker_state_${mode}`, labels, 'State.')}
+}
+
+export async function populate(redis, metricKeys) {
+  const perPid = Math.ceil(metricKeys / PIDS)
+  const specs = Array.from({length: perPid}, (_, i) => {
+    const s = series(i)
+    return {...s, hash: md5Hex(s.id)}
+  })
+  let written = 0
+  for (let pid = 1000; pid < 1000 + PIDS && written < metricKeys; pid++) {
+    let p = redis.pipeline()
+    for (const s of specs) {
+      if (written >= metricKeys) break
+      p.hset(formatKey(PREFIX, s.type, pid, 'metric', s.hash), 'value', pyFloatRepr(written % 1000), 'timestamp', '0.0', 'updated_at', '1700000000.5')
+      p.hset(formatKey(PREFIX, s.type, pid, 'meta', s.hash), 'original_key', s.id, 'created_at', '1700000000.5')
+      written++
+      if (p.length >= 20_000) {
+        await p.exec()
+        p = redis.pipeline()
+      }
+    }
+    await p.exec()
+  }
+}
+
+/** Starts the benchmark's redis-server and a client for filling it; `stop()` ends both and removes its dir. */
+export async function startStore() {
+  const dir = mkdtempSync(join(tmpdir(), 'redismp-bench-'))
+  const port = await freePort()
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {stdio: 'ignore'})
+  const redis = new Redis({port, lazyConnect: true, retryStrategy: () => null})
+  redis.on('error', () => undefined)
+  for (let i = 0; ; i++) {
+    try {
+      await redis.connect()
+      break
+    } catch {
+      if (i > 100) throw new Error('redis-server did not start')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  return {
+    port,
+    dir,
+    redis,
+    async stop() {
+      redis.disconnect()
+      server.kill('SIGTERM')
+      await new Promise((r) => server.once('exit', r))
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
