@@ -48,16 +48,25 @@ export class RedisMetrics {
 
   /** Runs and records one operation; a failure is counted by its kind and rethrown. */
   async time<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const start = process.hrtime.bigint()
-    const seconds = () => Number(process.hrtime.bigint() - start) / 1e9
-    try {
-      const result = await run()
-      this.record(operation, seconds())
-      return result
-    } catch (error) {
-      this.record(operation, seconds(), errorType(error))
-      throw error
-    }
+    return timeOperation(this, operation, run)
+  }
+}
+
+/** Runs `run` and tells `recorder` how long it took, and the kind of its failure (rethrown). */
+export async function timeOperation<T>(
+  recorder: {record(operation: string, seconds: number, errorType?: string): void},
+  operation: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  const start = process.hrtime.bigint()
+  const seconds = () => Number(process.hrtime.bigint() - start) / 1e9
+  try {
+    const result = await run()
+    recorder.record(operation, seconds())
+    return result
+  } catch (error) {
+    recorder.record(operation, seconds(), errorType(error))
+    throw error
   }
 }
 

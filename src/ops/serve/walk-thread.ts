@@ -14,7 +14,7 @@ import {gzipSync} from 'node:zlib'
 import {exposition} from '../../metrics/exposition.js'
 import {endpointOf} from '../../redis/connect.js'
 import {mapRedisError} from '../../redis/errors.js'
-import {errorType} from '../../storage/redis-metrics.js'
+import {errorType, timeOperation} from '../../storage/redis-metrics.js'
 import {dump} from '../dump.js'
 import {RedisLink} from './link.js'
 import type {OperationEvent, WalkOutcome, WalkerInit} from './outcome.js'
@@ -35,16 +35,7 @@ class EventBuffer {
     this.operations.push(type === undefined ? {operation, seconds} : {operation, seconds, errorType: type})
   }
   async time<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const start = process.hrtime.bigint()
-    const seconds = () => Number(process.hrtime.bigint() - start) / 1e9
-    try {
-      const result = await run()
-      this.record(operation, seconds())
-      return result
-    } catch (error) {
-      this.record(operation, seconds(), errorType(error))
-      throw error
-    }
+    return timeOperation(this, operation, run)
   }
   take(): {operations: OperationEvent[]; connections: number} {
     const taken = {operations: this.operations, connections: this.connections}
