@@ -22,6 +22,10 @@ export interface RedisConfig {
   sentinels?: {host: string; port: number}[]
   /** The master group name the Sentinels know. */
   sentinelMaster: string
+  /** Seed nodes of a Redis Cluster (host and port are then not used); a single node also finds its cluster itself. */
+  clusterNodes?: {host: string; port: number}[]
+  /** Addresses cluster nodes announce, mapped to ones this host reaches (ioredis's natMap). */
+  clusterNatMap?: Record<string, {host: string; port: number}>
   /** Key prefix without a trailing `:`. */
   prefix: string
   ttlSeconds: number
@@ -138,6 +142,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: FlagInpu
   }
 
   if (serviceLink && sources.port === 'default' && !config.sentinels) throw serviceLinkError(serviceLink)
+  if (config.clusterNodes && config.sentinels) {
+    throw new ConfigError(`${ENV_VARS.clusterNodes} and ${ENV_VARS.sentinels}: a Redis Cluster is not found through Sentinels; set one of them`)
+  }
+  if (config.clusterNodes && config.db !== 0) {
+    throw new ConfigError(`${ENV_VARS.db} is ${config.db}, but a Redis Cluster has only db 0 (${ENV_VARS.clusterNodes} is set)`)
+  }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError(`${ENV_VARS.tlsCert} and ${ENV_VARS.tlsKey}: expected both a client certificate and its key, got only one`)
   }

@@ -93,6 +93,23 @@ const hostPortsText = z.string().transform((s, ctx) => {
   return parsed.map((m) => ({host: m![1].replace(/^\[(.*)\]$/, '$1'), port: Number(m![2])}))
 })
 
+/**
+ * `announced-host:port=reachable-host:port,…`: where cluster nodes announce
+ * addresses this host cannot reach (containers, NAT), ioredis's natMap.
+ */
+const natMapText = z.string().transform((s, ctx) => {
+  const map: Record<string, {host: string; port: number}> = {}
+  for (const pair of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+:\d{1,5})=(\[[^\]]+\]|[^:=\s]+):(\d{1,5})$/.exec(pair)
+    if (!m) {
+      ctx.addIssue({code: 'custom', message: 'expected announced-host:port=reachable-host:port pairs separated by commas, such as 10.0.0.5:6379=localhost:7000'})
+      return z.NEVER
+    }
+    map[m[1]] = {host: m[2].replace(/^\[(.*)\]$/, '$1'), port: Number(m[3])}
+  }
+  return map
+})
+
 /** Field schemas, shared by the environment and the flags. */
 export const field = {
   url: urlText,
@@ -109,6 +126,8 @@ export const field = {
   tlsInsecure: boolText,
   sentinels: hostPortsText,
   sentinelMaster: text,
+  clusterNodes: hostPortsText,
+  clusterNatMap: natMapText,
   prefix: prefixText,
   ttlSeconds: intText(1, 2 ** 31 - 1, 'a whole number of seconds greater than 0'),
   ttlDisabled: boolText,
@@ -134,6 +153,8 @@ export const ENV_VARS = {
   tlsInsecure: 'REDIS_SSL_INSECURE',
   sentinels: 'REDIS_SENTINELS',
   sentinelMaster: 'REDIS_SENTINEL_MASTER',
+  clusterNodes: 'REDIS_CLUSTER_NODES',
+  clusterNatMap: 'REDIS_CLUSTER_NAT_MAP',
   prefix: 'REDIS_KEY_PREFIX',
   ttlSeconds: 'REDIS_TTL_SECONDS',
   ttlDisabled: 'REDIS_TTL_DISABLED',

@@ -2,7 +2,7 @@
  * `dump`: what Prometheus would scrape right now, or with --raw what each
  * worker stored. Returns data; rendering is the command's business.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import {CheckFailedError, ConfigError} from '../errors.js'
 import type {MetricFamily} from '../metrics/aggregate.js'
@@ -59,7 +59,7 @@ export function globToRegExp(glob: string): RegExp {
   }
 }
 
-export async function dump(redis: Redis, o: DumpOptions): Promise<DumpResult> {
+export async function dump(redis: Connection, o: DumpOptions): Promise<DumpResult> {
   const nameRe = o.metric ? globToRegExp(o.metric) : undefined
   const collector = new RedisMultiProcessCollector(redis, {
     prefix: o.prefix,

@@ -5,7 +5,7 @@
  */
 import {randomUUID} from 'node:crypto'
 
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
@@ -67,7 +67,7 @@ export interface HealthOptions {
   onProgress?: (scanned: number) => void
 }
 
-async function pingStats(redis: Redis, samples: number, prefix: string): Promise<PingStats> {
+async function pingStats(redis: Connection, samples: number, prefix: string): Promise<PingStats> {
   let command: PingStats['command'] = 'PING'
   const roundTrip = async () => {
     if (command === 'PING') {
@@ -93,7 +93,7 @@ async function pingStats(redis: Redis, samples: number, prefix: string): Promise
 }
 
 /** Writes, reads back and deletes one short-lived key under the prefix. */
-async function probe(redis: Redis, prefix: string): Promise<{ok: boolean; error?: string}> {
+async function probe(redis: Connection, prefix: string): Promise<{ok: boolean; error?: string}> {
   const key = toolKey(prefix, `health-probe:${randomUUID()}`)
   const token = randomUUID()
   try {
@@ -115,7 +115,7 @@ function infoFields(text: string): Record<string, string> {
   return fields
 }
 
-async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo> {
+async function serverInfo(redis: Connection, warnings: string[]): Promise<ServerInfo> {
   const replies = await pipelineReplies(redis, (p) => {
     p.info('server')
     p.info('replication')
@@ -134,7 +134,7 @@ async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo>
   }
 }
 
-async function summarizeKeyspace(redis: Redis, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
+async function summarizeKeyspace(redis: Connection, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -189,7 +189,7 @@ function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>,
   }
 }
 
-export async function health(redis: Redis, options: HealthOptions): Promise<HealthReport> {
+export async function health(redis: Connection, options: HealthOptions): Promise<HealthReport> {
   const problems: string[] = []
   const warnings: string[] = []
   const ping = await pingStats(redis, options.pingSamples ?? 5, options.prefix)

@@ -2,7 +2,7 @@
  * `pids` and `pid`: the store seen per worker — who is writing, how recently,
  * with what TTLs — and every series one worker reports.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../storage/reader.js'
@@ -26,7 +26,7 @@ export interface PidRow {
   local?: boolean
 }
 
-export async function listPids(redis: Redis, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
+export async function listPids(redis: Connection, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
   const rows = new Map<number, PidRow>()
   await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount}, (k) => {
     if (k.pttl === -2) return // expired since SCAN
@@ -87,7 +87,7 @@ export interface PidReport {
   local?: boolean
 }
 
-export async function inspectPid(redis: Redis, o: {prefix: string; pid: number; local?: boolean; scanCount?: number}): Promise<PidReport> {
+export async function inspectPid(redis: Connection, o: {prefix: string; pid: number; local?: boolean; scanCount?: number}): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
   const now = await clockForAges(redis)
   const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount}, (k) => {

@@ -5,7 +5,7 @@
  * on 1M keys: 3.4 µs a key in all, against 8.8 µs for HMGET pipelines), and
  * the lengths make any byte safe in a field.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from './cluster.js'
 
 /** Lua: `put(v)` appends a field to `out`; a script ends with `return table.concat(out)`. */
 export const PUT_FIELD = `local out = {}
@@ -45,7 +45,7 @@ export async function scriptOrPipeline<T>(mode: {scripts: boolean}, viaScript: (
  * keys 2.8 µs: its tables grow). Returns every field in item order.
  */
 export async function evalFieldsInChunks<T>(
-  redis: Redis,
+  redis: Connection,
   script: string,
   items: readonly T[],
   size: number,
@@ -60,7 +60,7 @@ export async function evalFieldsInChunks<T>(
 }
 
 /** Runs a PUT_FIELD script and returns its fields in order. */
-export async function evalFields(redis: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<(string | null)[]> {
+export async function evalFields(redis: Connection, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<(string | null)[]> {
   const buf = (await redis.callBuffer('EVAL', script, keys.length, ...keys, ...args)) as Buffer
   return decodeFields(buf)
 }

@@ -3,19 +3,48 @@
  * never an unbounded reply. Per-command errors (WRONGTYPE on a foreign key)
  * come back beside the results instead of failing the batch.
  */
-import type {ChainableCommander, Redis} from 'ioredis'
+import type {ChainableCommander} from 'ioredis'
+
+import {type Cluster, type Connection, isCluster} from './cluster.js'
 
 export type Reply<T = unknown> = {ok: true; value: T} | {ok: false; error: Error}
 
 export const DEFAULT_BATCH_SIZE = 1000
 
 /** Runs the commands `build` queues in one pipeline and returns one Reply per command. */
-export async function pipelineReplies(redis: Redis, build: (p: ChainableCommander) => void): Promise<Reply[]> {
+export async function pipelineReplies(redis: Connection, build: (p: ChainableCommander) => void): Promise<Reply[]> {
+  if (isCluster(redis)) return clusterReplies(redis, build)
   const pipeline = redis.pipeline()
   build(pipeline)
   if (pipeline.length === 0) return []
   const results = (await pipeline.exec()) ?? []
   return results.map(([error, value]) => (error ? {ok: false, error} : {ok: true, value}))
+}
+
+/**
+ * On a cluster a pipeline may only hold keys of one master: each command goes
+ * on its own, to its key's master, and the client's auto-pipelining
+ * (clusterOptions) sends those of one master together, one round trip per
+ * master. No MULTI: its keys would span slots.
+ */
+async function clusterReplies(cluster: Cluster, build: (p: ChainableCommander) => void): Promise<Reply[]> {
+  const calls: [string, unknown[]][] = []
+  const recorder: ChainableCommander = new Proxy({} as ChainableCommander, {
+    get: (_, name) => (...args: unknown[]) => {
+      calls.push([String(name), args])
+      return recorder
+    },
+  })
+  build(recorder)
+  const send = cluster as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+  return Promise.all(
+    calls.map(([name, args]) =>
+      send[name](...args).then(
+        (value): Reply => ({ok: true, value}),
+        (error: Error): Reply => ({ok: false, error}),
+      ),
+    ),
+  )
 }
 
 /** Splits items into batches of at most `size`. */
@@ -35,7 +64,7 @@ export interface HashWrite {
  * Writes many hashes with one pipeline (HSET + EXPIRE) per batch.
  * Returns how many were written; throws on the first per-command error.
  */
-export async function batchSet(redis: Redis, writes: Iterable<HashWrite>, batchSize = DEFAULT_BATCH_SIZE): Promise<number> {
+export async function batchSet(redis: Connection, writes: Iterable<HashWrite>, batchSize = DEFAULT_BATCH_SIZE): Promise<number> {
   let written = 0
   let batch: HashWrite[] = []
   const flush = async () => {

@@ -16,7 +16,7 @@
  *   meta      delete the meta alone if it still has no metric and its created_at ≤ mark
  *   ttl-metric, ttl-meta   EXPIRE target `argument` seconds if it still has no TTL
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import {LOOK_LUA} from './shape.js'
 
@@ -89,7 +89,7 @@ return table.concat(out)`
 /** What happened to each item: keys deleted (0–2), `k` kept, `x` not ours, `t` TTL set. */
 export type Outcome = 0 | 1 | 2 | 'k' | 'x' | 't'
 
-export async function applyAtomically(redis: Redis, items: readonly AtomicItem[]): Promise<AtomicResult & {outcomes: Outcome[]}> {
+export async function applyAtomically(redis: Connection, items: readonly AtomicItem[]): Promise<AtomicResult & {outcomes: Outcome[]}> {
   const result = {deletedKeys: 0, kept: 0, notOurs: 0, ttlFixed: 0, outcomes: [] as Outcome[]}
   if (items.length === 0) return result
   const keys: string[] = []
@@ -111,7 +111,7 @@ export async function applyAtomically(redis: Redis, items: readonly AtomicItem[]
 }
 
 /** Servers seen to reject the flag line (before Redis 7): their scripts run without it. */
-const noFlagLine = new WeakSet<Redis>()
+const noFlagLine = new WeakSet<Connection>()
 
 /**
  * Runs a script that writes, flagged `allow-oom`: on a full server
@@ -120,7 +120,7 @@ const noFlagLine = new WeakSet<Redis>()
  * A server older than Redis 7 cannot parse the flag line: the same script
  * runs there without it (DEL still works when full; taking the lock does not).
  */
-export async function evalWrite(redis: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function evalWrite(redis: Connection, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   if (!noFlagLine.has(redis)) {
     try {
       return await redis.eval(`#!lua flags=allow-oom\n${script}`, keys.length, ...keys, ...args)

@@ -4,11 +4,11 @@
  * lane of its own, the TYPE and PTTL of a SCAN reply's keys written from the
  * reply's bytes, the next SCAN already on its way.
  */
-import type {Redis} from 'ioredis'
-
 import {type ParsedKey, prefixPattern} from '../metrics/keys.js'
 import {ChainedScan} from '../redis/chained-scan.js'
-import {RawLane, ReplyError} from '../redis/lane.js'
+import type {Connection} from '../redis/cluster.js'
+import {ReplyError} from '../redis/lane.js'
+import {withReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, type ReplyCursor, encodeHead} from '../redis/resp.js'
 import {classifyBatch} from './keyspace.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
@@ -34,12 +34,13 @@ const TYPE = encodeHead(2, 'TYPE')
 const PTTL = encodeHead(2, 'PTTL')
 
 export async function censusKeys(
-  redis: Redis,
+  redis: Connection,
   o: {prefix: string; scanCount?: number; onProgress?: (scanned: number) => void},
   visit: (k: CensusKey) => void,
 ): Promise<CensusCounts> {
   const counts: CensusCounts = {scanned: 0, foreign: 0, otherPrefix: 0}
-  await RawLane.using(redis, (lane) => {
+  // One lane per master on a cluster, all at once: a key's TYPE and PTTL are asked where SCAN found it.
+  await withReadLanes(redis, ({lanes}) => Promise.all(lanes.map((lane) => {
     const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
     const writer = new CommandWriter(1 << 20)
     return scanner.run((r) => {
@@ -66,6 +67,6 @@ export async function censusKeys(
       }
       scanner.request(commands, 2 * ours.length, onReply, () => writer.reuse(commands))
     })
-  })
+  })))
   return counts
 }

@@ -3,7 +3,7 @@
  * and the generic key operations, all confined to one prefix and all built on
  * SCAN and pipelines (never KEYS, never a round trip per key).
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import type {RedisConfig} from '../config/load.js'
 import {escapeGlob} from '../metrics/keys.js'
@@ -15,7 +15,7 @@ import {flushPrefix} from './keyspace.js'
 
 export class RedisStorageClient {
   constructor(
-    readonly redis: Redis,
+    readonly redis: Connection,
     readonly prefix: string,
     private readonly ttl: {ttlSeconds: number; ttlDisabled: boolean} = {ttlSeconds: 300, ttlDisabled: false},
   ) {}

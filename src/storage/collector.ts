@@ -8,7 +8,7 @@
  * only as the 0.0 of a live gauge its worker has not written yet (as
  * prometheus_client shows it), and reads only its own prefix.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import {Aggregator, type MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
@@ -54,7 +54,7 @@ export class RedisMultiProcessCollector {
   lastStats?: ReadStats
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Connection,
     private readonly options: CollectorOptions,
   ) {}
 

@@ -7,7 +7,9 @@
  * Each logical step is one round trip (TIME, then one MULTI), where the
  * Python code makes one per command; what lands in Redis is the same.
  */
-import type {Redis} from 'ioredis'
+import type {ChainableCommander} from 'ioredis'
+
+import {type Connection, isCluster} from '../redis/cluster.js'
 
 import {type GaugeMode, type MetricType, formatKey, siblingKey, typeSegment} from '../metrics/keys.js'
 import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
@@ -39,7 +41,7 @@ export class RedisStorageDict {
   private readonly ttl: number | undefined
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: Connection,
     readonly prefix: string,
     options: StorageDictOptions = {},
   ) {
@@ -110,16 +112,29 @@ export class RedisStorageDict {
     const metricKey = this.metricKey(originalKey, type, mode)
     const metaKey = this.metaKey(originalKey, type, mode)
     const updatedAt = await this.redisNow()
-    const tx = this.redis.multi().hset(metricKey, {
-      value: pyFloatRepr(value),
-      timestamp: pyFloatRepr(timestamp),
-      updated_at: pyFloatRepr(updatedAt),
-    })
-    if (this.ttl !== undefined) tx.expire(metricKey, this.ttl)
-    tx.hsetnx(metaKey, 'original_key', originalKey)
-    // The exporter asks TIME again for created_at; the next microsecond is as good.
-    tx.hsetnx(metaKey, 'created_at', pyFloatRepr(updatedAt))
-    if (this.ttl !== undefined) tx.expire(metaKey, this.ttl)
+    const metric = (tx: ChainableCommander) => {
+      tx.hset(metricKey, {value: pyFloatRepr(value), timestamp: pyFloatRepr(timestamp), updated_at: pyFloatRepr(updatedAt)})
+      if (this.ttl !== undefined) tx.expire(metricKey, this.ttl)
+    }
+    const meta = (tx: ChainableCommander) => {
+      tx.hsetnx(metaKey, 'original_key', originalKey)
+      // The exporter asks TIME again for created_at; the next microsecond is as good.
+      tx.hsetnx(metaKey, 'created_at', pyFloatRepr(updatedAt))
+      if (this.ttl !== undefined) tx.expire(metaKey, this.ttl)
+    }
+    if (isCluster(this.redis)) {
+      // The two keys lie in different slots, which no MULTI spans: one MULTI per key, the metric's
+      // first. A crash between them leaves a metric without its meta: an orphan prune --orphans removes.
+      const metricTx = this.redis.multi()
+      metric(metricTx)
+      const metaTx = this.redis.multi()
+      meta(metaTx)
+      await Promise.all([metricTx.exec(), metaTx.exec()])
+      return
+    }
+    const tx = this.redis.multi()
+    metric(tx)
+    meta(tx)
     await tx.exec()
   }
 

@@ -3,7 +3,7 @@
  * health, keys and the cleanup commands so that "ours", "artifact", "foreign"
  * and "another application's" mean the same thing everywhere.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import {type KeyVerdict, type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
 import {DEFAULT_SCAN_COUNT, scanBatches} from '../redis/scan.js'
@@ -44,7 +44,7 @@ export function classifyBatch(keys: readonly string[], prefix: string): Classifi
 
 /** Batches of classified keys under `prefix:` (MATCH `rest` after the escaped prefix). */
 export async function* scanPrefix(
-  redis: Redis,
+  redis: Connection,
   prefix: string,
   options: {rest?: string; count?: number} = {},
 ): AsyncGenerator<ClassifiedBatch> {
@@ -80,7 +80,7 @@ export interface FlushCounts {
  * Deletes the exporter's keys under the prefix, SCAN + UNLINK per batch, each
  * key's shape judged in the script that unlinks it; safe to re-run.
  */
-export async function flushPrefix(redis: Redis, prefix: string): Promise<FlushCounts> {
+export async function flushPrefix(redis: Connection, prefix: string): Promise<FlushCounts> {
   const counts: FlushCounts = {deleted: 0, notOurs: 0}
   for await (const batch of scanPrefix(redis, prefix)) {
     for (let from = 0; from < batch.ours.length; from += FLUSH_CHUNK) {

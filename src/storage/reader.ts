@@ -8,11 +8,11 @@
  * seen — and the batch at hand, never the keys of the walk. Anything that is
  * not clean exporter data is counted, never fatal.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../redis/cluster.js'
 
 import type {LabelPairs, SeriesSlot, StoredSample} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
-import {RawLane} from '../redis/lane.js'
+import {withReadLanes} from '../redis/read-lanes.js'
 import {Walk, type WalkSink} from './walk.js'
 
 export interface SeriesIdentity {
@@ -119,7 +119,7 @@ export function describeSkipped(s: SkippedCounts): string {
  */
 export const DUMP_SCAN_COUNT = 50_000
 
-export async function readMetricKeys(redis: Redis, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
+export async function readMetricKeys(redis: Connection, o: ReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
   return walk(redis, o, {samples: visit})
 }
 
@@ -141,10 +141,10 @@ export interface KeyFacts {
  * updated_at and TTL: the same walk as readMetricKeys without metas or
  * aggregation (SCAN repeats are still told apart and left out).
  */
-export async function readKeyFacts(redis: Redis, o: Pick<ReadOptions, 'prefix' | 'pid' | 'scanCount' | 'onProgress'>, visit: (k: KeyFacts) => void): Promise<ReadStats> {
+export async function readKeyFacts(redis: Connection, o: Pick<ReadOptions, 'prefix' | 'pid' | 'scanCount' | 'onProgress'>, visit: (k: KeyFacts) => void): Promise<ReadStats> {
   return walk(redis, o, {facts: visit})
 }
 
-function walk(redis: Redis, o: ReadOptions, sink: WalkSink): Promise<ReadStats> {
-  return RawLane.using(redis, (lane) => new Walk(lane, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, sink).run())
+function walk(redis: Connection, o: ReadOptions, sink: WalkSink): Promise<ReadStats> {
+  return withReadLanes(redis, (lanes) => new Walk(lanes, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, sink).run())
 }
