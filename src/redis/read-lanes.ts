@@ -16,6 +16,7 @@
  */
 import {RedisConnectionError} from '../errors.js'
 import {type Cluster, type Connection, clusterMasters, isCluster, nodeName} from './cluster.js'
+import {mapRedisError} from './errors.js'
 import {RawLane, ReplyError} from './lane.js'
 import {encodeHead} from './resp.js'
 import {SLOTS, keySlotOf} from './slot.js'
@@ -78,6 +79,11 @@ async function withClusterLanes<T>(cluster: Cluster, work: (lanes: ReadLanes) =>
       )
     }
     return result
+  } catch (error) {
+    // Said of the master whose lane failed (a master that died, a slot MOVED away), not of the seed node.
+    const i = lanes.findIndex((l) => l.failed === error)
+    const [host, port] = [masters[i]?.options.host, masters[i]?.options.port]
+    throw (i >= 0 && host && port && mapRedisError(error, {host, port, tls: Boolean(masters[i].options.tls)})) || error
   } finally {
     for (const lane of lanes) lane.close()
   }
