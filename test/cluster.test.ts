@@ -4,18 +4,24 @@
  * server and as prometheus_client for the differential scenarios, and never a
  * wrong dump when a slot migrates or a master dies during the walk.
  */
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
+
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {RedisConnectionError} from '../src/errors.js'
 import {generateLatest} from '../src/metrics/exposition.js'
+import {md5Hex, originalKey} from '../src/metrics/pyjson.js'
 import {dump} from '../src/ops/dump.js'
+import {prune} from '../src/ops/prune.js'
 import {listPids} from '../src/ops/pids.js'
 import {mapRedisError} from '../src/redis/errors.js'
 import {type Cluster, isCluster} from '../src/redis/cluster.js'
 import {connectRedis} from '../src/redis/connect.js'
 import {keySlot} from '../src/redis/slot.js'
 import {loadConfig} from '../src/config/load.js'
+import {RedisStorageDict} from '../src/storage/dict.js'
 import {runCli} from './helpers/cli.js'
 import {type RedisCluster, useCluster} from './helpers/redis-cluster.js'
 import {type RedisServer, startRedis} from './helpers/redis-server.js'
@@ -127,8 +133,148 @@ describe('reads over every master', () => {
       expect(b.code).toBe(0)
       // Ages and set() times differ by the time between the two replays and runs: compare without them.
       const strip = (s: string) => s.replace(/"(age\w*|\w*[tT]tl\w*|newest\w*|updatedAt|lastUpdate\w*|timestamp)": [^,\n]+/g, '"$1": _')
-      expect(strip(a.stdout)).toBe(strip(b.stdout))
+      // keys in a pipe streams in SCAN order, which differs between servers: the same set of lines.
+      const same = args[0] === 'keys' ? (t: string) => t.split('\n').sort().join('\n') : strip
+      expect(same(a.stdout)).toBe(same(b.stdout))
     }
+  })
+})
+
+/** Every key on every master, as key -> type, for "nothing else was touched". */
+async function everyKey(cluster: RedisCluster): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  for (const m of cluster.masters()) {
+    const c = await cluster.nodeClient(m)
+    try {
+      let cursor = '0'
+      do {
+        const [next, keys] = (await c.scan(cursor, 'COUNT', 1000)) as [string, string[]]
+        cursor = next
+        for (const k of keys) out.set(k, await c.type(k))
+      } while (cursor !== '0')
+    } finally {
+      c.disconnect()
+    }
+  }
+  return out
+}
+
+/** Keys no command may touch: other prefixes, a nested prefix, foreign names and a non-hash at an exporter name. */
+async function writeSentinels(redis: Cluster, prefix: string): Promise<string[]> {
+  const h = 'ab'.repeat(16)
+  const hashes = [`other:counter:1:metric:${h}`, `${prefix}:shadow:counter:1:metric:${h}`, `${prefix}:notes`]
+  for (const k of hashes) await redis.hset(k, {value: '1.0', timestamp: '0.0', updated_at: '1000.0'})
+  const text = `${prefix}:counter:1:meta:${h}`
+  await redis.set(text, 'not a hash')
+  return [...hashes, text]
+}
+
+const WRITER = fileURLToPath(new URL('helpers/gauge-writer.mjs', import.meta.url))
+const idOf = (name: string) => originalKey(name, name, {}, '')
+const livesumKeys = (prefix: string, pid: number, name: string) => {
+  const h = md5Hex(idOf(name))
+  return [`${prefix}:gauge_livesum:${pid}:metric:${h}`, `${prefix}:gauge_livesum:${pid}:meta:${h}`]
+}
+/** How many of the keys exist, one EXISTS per key (they lie in many slots). */
+const existing = async (redis: Cluster, keys: string[]) => (await Promise.all(keys.map((k) => redis.exists(k)))).reduce((a, b) => a + b, 0)
+
+describe('writes', () => {
+  it('flushdb deletes the prefix\'s exporter keys on every master and nothing else; --all-keys needs --confirm naming the cluster', async () => {
+    await replayIntoRedis(conn, 'gunicorn', makeScenario(2))
+    const kept = await writeSentinels(conn, 'gunicorn')
+    const before = await everyKey(ctx.cluster)
+    const ours = [...before.keys()].filter((k) => !kept.includes(k))
+    expect(ours.length).toBeGreaterThan(20)
+    const r = await runCli(['flushdb', '--yes'], ctx.env)
+    expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
+    expect(r.stdout).toMatch(new RegExp(`deleted ${ours.length} keys under prefix "gunicorn" on redis://\\S+ \\(Redis Cluster, 3 masters\\)`))
+    expect([...(await everyKey(ctx.cluster)).keys()].sort()).toEqual([...kept].sort())
+
+    const masters = ctx.cluster.masters().map((m) => `${m.host}:${m.port}`).sort()
+    const refused = await runCli(['flushdb', '--all-keys', '--yes', '--confirm', masters[0]], ctx.env)
+    expect(refused.code).toBe(4)
+    expect(refused.stderr).toContain(`--confirm ${masters.join(',')}`)
+    const all = await runCli(['flushdb', '--all-keys', '--yes', '--confirm', masters.join(',')], ctx.env)
+    expect({code: all.code, stderr: all.stderr}).toEqual({code: 0, stderr: ''})
+    expect((await everyKey(ctx.cluster)).size).toBe(0)
+  })
+
+  it('seed writes into the cluster what it writes into one server', async () => {
+    const args = ['seed', '--pids', '3', '--series', '40']
+    const [a, b] = await Promise.all([runCli(args, ctx.env), runCli(args, {REDIS_PORT: String(single.port)})])
+    expect({code: a.code, stderr: a.stderr}).toEqual({code: 0, stderr: ''})
+    expect(b.code).toBe(0)
+    expect(await dumpText(conn, 'gunicorn')).toBe(await dumpText(singleRedis, 'gunicorn'))
+    expect((await everyKey(ctx.cluster)).size).toBe((await singleRedis.dbsize()))
+  })
+
+  it('prune: a dead pid\'s series go metric and meta, orphans with --orphans, every key outside the prefix stays', async () => {
+    const kept = await writeSentinels(conn, 'gunicorn')
+    const live = new RedisStorageDict(conn, 'gunicorn', {pid: 4242})
+    const dead = new RedisStorageDict(conn, 'gunicorn', {pid: 4343})
+    for (const name of ['a', 'b', 'c', 'd']) {
+      await live.set(idOf(name), 1, 0, 'gauge', 'livesum')
+      await dead.set(idOf(name), 1, 0, 'gauge', 'livesum')
+    }
+    // The dead pid's writes are old, and one of its metas lost its metric, one metric its meta (a crash between the two writes).
+    for (const name of ['a', 'b', 'c', 'd']) {
+      const [metric, meta] = livesumKeys('gunicorn', 4343, name)
+      await conn.hset(metric, 'updated_at', '1000.0')
+      await conn.hset(meta, 'created_at', '1000.0')
+    }
+    const [orphanMetric] = livesumKeys('gunicorn', 4343, 'c')
+    const [, orphanMeta] = livesumKeys('gunicorn', 4343, 'd')
+    await conn.unlink(livesumKeys('gunicorn', 4343, 'c')[1])
+    await conn.unlink(livesumKeys('gunicorn', 4343, 'd')[0])
+    const r = await runCli(['prune', '--pid', '4343', '--yes', '--json'], ctx.env)
+    expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
+    for (const name of ['a', 'b']) expect(await existing(conn, livesumKeys('gunicorn', 4343, name)), name).toBe(0)
+    for (const name of ['a', 'b', 'c', 'd']) expect(await existing(conn, livesumKeys('gunicorn', 4242, name)), name).toBe(2)
+    const o = await runCli(['prune', '--orphans', '--orphan-grace', '1ms', '--yes', '--json'], ctx.env)
+    expect({code: o.code, stderr: o.stderr}).toEqual({code: 0, stderr: ''})
+    expect(await existing(conn, [orphanMetric, orphanMeta])).toBe(0)
+    const left = [...(await everyKey(ctx.cluster)).keys()].sort()
+    expect(left).toEqual([...kept, ...['a', 'b', 'c', 'd'].flatMap((n) => livesumKeys('gunicorn', 4242, n))].sort())
+  })
+
+  it('prune --stale again and again while a worker process wakes pid after pid loses no fresh key', async () => {
+    const prefix = 'race'
+    const names = Array.from({length: 20}, (_, i) => `g${i}`)
+    const pids = Array.from({length: 40}, (_, i) => 60_001 + i)
+    for (const pid of pids) {
+      const dict = new RedisStorageDict(conn, prefix, {pid})
+      for (const name of names) await dict.set(idOf(name), 1, 0, 'gauge', 'livesum')
+    }
+    // Last written long ago: every pid is stale until it wakes.
+    await Promise.all(pids.flatMap((pid) => names.flatMap((n) => {
+      const [metric, meta] = livesumKeys(prefix, pid, n)
+      return [conn.hset(metric, 'updated_at', '1000.0'), conn.hset(meta, 'created_at', '1000.0')]
+    })))
+    const kept = await writeSentinels(conn, prefix)
+    const plan = [...pids].sort(() => Math.random() - 0.5).map((pid) => ({pid, pauseMs: Math.floor(Math.random() * 20), names: names.filter(() => Math.random() < 0.5)}))
+    const [seed] = ctx.cluster.masters()
+    const writer = spawn(process.execPath, [WRITER, String(seed.port), prefix, 'cluster'], {stdio: ['pipe', 'pipe', 'inherit']})
+    const exited = new Promise<number | null>((resolve) => writer.on('close', resolve))
+    let running = true
+    void exited.then(() => (running = false))
+    const ready = new Promise<void>((resolve) => writer.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()))
+    writer.stdin.write(JSON.stringify(plan) + '\n')
+    await ready
+    writer.stdin.end('go\n')
+    let runs = 0
+    let deleted = 0
+    while (running) {
+      const r = await prune(conn, {prefix, staleMs: 3_600_000})
+      runs++
+      deleted += r.deletedKeys
+    }
+    expect(await exited).toBe(0)
+    let lost = 0
+    for (const step of plan) for (const name of step.names) if ((await existing(conn, livesumKeys(prefix, step.pid, name))) !== 2) lost++
+    expect(runs).toBeGreaterThan(1)
+    expect(deleted).toBeGreaterThan(0)
+    expect(lost).toBe(0)
+    for (const k of kept) expect(await conn.exists(k), k).toBe(1)
   })
 })
 

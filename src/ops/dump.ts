@@ -2,11 +2,10 @@
  * `dump`: what Prometheus would scrape right now, or with --raw what each
  * worker stored. Returns data; rendering is the command's business.
  */
-import type {Connection} from '../redis/cluster.js'
-
 import {CheckFailedError, ConfigError} from '../errors.js'
 import type {MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
 import {type ReadStats, describeSkipped, totalSkipped} from '../storage/reader.js'
 

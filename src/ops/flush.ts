@@ -4,7 +4,7 @@
  * merely share the prefix, not other databases. `allKeys` is FLUSHDB proper.
  */
 import type {Connection} from '../redis/cluster.js'
-
+import {masterNodes} from '../redis/scan.js'
 import {flushPrefix, scanPrefix} from '../storage/keyspace.js'
 import {readShapes} from '../storage/shape.js'
 
@@ -49,14 +49,24 @@ export async function planFlush(redis: Connection, prefix: string, sampleSize = 
   return plan
 }
 
+/** DBSIZE and a first SCAN page of every master (on a cluster, keyless commands would reach one random master). */
 export async function planFlushAll(redis: Connection, sampleSize = 10): Promise<FlushPlan> {
-  const keys = await redis.dbsize()
-  const [, sample] = await redis.scan('0', 'COUNT', sampleSize)
-  return {keys, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample: sample.slice(0, sampleSize)}
+  let keys = 0
+  const sample: string[] = []
+  for (const node of masterNodes(redis)) {
+    keys += await node.dbsize()
+    const [, page] = await node.scan('0', 'COUNT', sampleSize)
+    sample.push(...page.slice(0, sampleSize - sample.length))
+  }
+  return {keys, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample}
 }
 
+/** FLUSHDB on the server, or on every master of a cluster. */
 export async function flushAll(redis: Connection): Promise<number> {
-  const before = await redis.dbsize()
-  await redis.flushdb('ASYNC')
+  let before = 0
+  for (const node of masterNodes(redis)) {
+    before += await node.dbsize()
+    await node.flushdb('ASYNC')
+  }
   return before
 }

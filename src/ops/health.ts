@@ -6,7 +6,6 @@
 import {randomUUID} from 'node:crypto'
 
 import type {Connection} from '../redis/cluster.js'
-
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {toolKey} from '../storage/keyspace.js'

@@ -3,10 +3,9 @@
  * TTLs and (optionally) the metric each one belongs to. One pipeline per SCAN
  * batch; each distinct hash's meta is read once.
  */
-import type {Connection} from '../redis/cluster.js'
-
 import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
+import type {Connection} from '../redis/cluster.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {scanPrefix} from '../storage/keyspace.js'
 

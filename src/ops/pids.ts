@@ -2,9 +2,8 @@
  * `pids` and `pid`: the store seen per worker — who is writing, how recently,
  * with what TTLs — and every series one worker reports.
  */
-import type {Connection} from '../redis/cluster.js'
-
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../storage/reader.js'
 import {clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'

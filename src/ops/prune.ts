@@ -11,10 +11,9 @@
  * touches only hashes of the exporter's shape. Interrupted at any point, the
  * store is consistent and a re-run finishes the job.
  */
-import type {Connection} from '../redis/cluster.js'
-
 import {isLiveMode, type ParsedKey, siblingKey} from '../metrics/keys.js'
 import {parsePyFloat} from '../metrics/pyfloat.js'
+import type {Connection} from '../redis/cluster.js'
 import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../redis/lua.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'

@@ -4,11 +4,10 @@
  * command on an empty Redis. Values come from a seeded generator: the same
  * flags give the same data.
  */
-import type {Connection} from '../redis/cluster.js'
-
 import {RefusedError} from '../errors.js'
 import {GAUGE_MODES, type GaugeMode, prefixPattern} from '../metrics/keys.js'
 import {floatToGoString} from '../metrics/pyfloat.js'
+import type {Connection} from '../redis/cluster.js'
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict} from '../storage/dict.js'
 import {RedisValue, type RedisValueParams} from '../storage/value.js'

@@ -47,6 +47,13 @@ async function clusterReplies(cluster: Cluster, build: (p: ChainableCommander) =
   )
 }
 
+/** UNLINKs keys in one command, or on a cluster one per key (they lie in many slots), sent together. Returns how many existed. */
+export async function unlinkKeys(redis: Connection, keys: readonly string[]): Promise<number> {
+  if (keys.length === 0) return 0
+  if (!isCluster(redis)) return redis.unlink(...keys)
+  return (await Promise.all(keys.map((k) => redis.unlink(k)))).reduce((a, b) => a + b, 0)
+}
+
 /** Splits items into batches of at most `size`. */
 export function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)

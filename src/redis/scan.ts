@@ -6,6 +6,8 @@
  */
 import type {Cluster, Redis} from 'ioredis'
 
+import {clusterMasters, isCluster} from './cluster.js'
+
 export interface ScanOptions {
   /** A MATCH pattern; escape literal parts with escapeGlob. */
   match: string
@@ -17,11 +19,9 @@ export interface ScanOptions {
 
 export const DEFAULT_SCAN_COUNT = 1000
 
-/** The nodes that own keys: the server itself, or every master of a cluster. */
+/** The nodes that own keys: the server itself, or every master of a cluster (in address order). */
 export function masterNodes(redis: Redis | Cluster): Redis[] {
-  return 'nodes' in redis && typeof (redis as Cluster).nodes === 'function' && (redis as Cluster).isCluster
-    ? (redis as Cluster).nodes('master')
-    : [redis as Redis]
+  return isCluster(redis) ? clusterMasters(redis) : [redis]
 }
 
 /**

@@ -30,3 +30,15 @@ export function keySlotOf(b: Uint8Array, start = 0, end = b.length): number {
 
 /** The slot of a key given as text (UTF-8, as Redis sees it). */
 export const keySlot = (key: string) => keySlotOf(Buffer.from(key))
+
+/** Items grouped by the slot of their key, in first-seen order: one script per group on a cluster (no CROSSSLOT). */
+export function groupBySlot<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const groups = new Map<number, T[]>()
+  for (const item of items) {
+    const slot = keySlot(keyOf(item))
+    const group = groups.get(slot)
+    if (group) group.push(item)
+    else groups.set(slot, [item])
+  }
+  return [...groups.values()]
+}

@@ -3,12 +3,11 @@
  * and the generic key operations, all confined to one prefix and all built on
  * SCAN and pipelines (never KEYS, never a round trip per key).
  */
-import type {Connection} from '../redis/cluster.js'
-
 import type {RedisConfig} from '../config/load.js'
 import {escapeGlob} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import {closeRedis, connectRedis} from '../redis/connect.js'
-import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet} from '../redis/pipeline.js'
+import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet, unlinkKeys} from '../redis/pipeline.js'
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict, type StorageDictOptions} from './dict.js'
 import {flushPrefix} from './keyspace.js'
@@ -60,7 +59,7 @@ export class RedisStorageClient {
 
   /** UNLINKs the keys (freed in the background); returns how many existed. */
   async delete(...keys: string[]): Promise<number> {
-    return keys.length === 0 ? 0 : this.redis.unlink(...keys)
+    return unlinkKeys(this.redis, keys)
   }
 
   async exists(key: string): Promise<boolean> {

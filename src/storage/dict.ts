@@ -9,12 +9,11 @@
  */
 import type {ChainableCommander} from 'ioredis'
 
-import {type Connection, isCluster} from '../redis/cluster.js'
-
 import {type GaugeMode, type MetricType, formatKey, siblingKey, typeSegment} from '../metrics/keys.js'
 import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
 import {md5Hex} from '../metrics/pyjson.js'
-import {pipelineReplies} from '../redis/pipeline.js'
+import {type Connection, isCluster} from '../redis/cluster.js'
+import {pipelineReplies, unlinkKeys} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
 import {scanPrefix} from './keyspace.js'
 
@@ -124,12 +123,14 @@ export class RedisStorageDict {
     }
     if (isCluster(this.redis)) {
       // The two keys lie in different slots, which no MULTI spans: one MULTI per key, the metric's
-      // first. A crash between them leaves a metric without its meta: an orphan prune --orphans removes.
+      // acknowledged before the meta's is sent, as prune on a cluster relies on (storage/atomic.ts).
+      // A crash between them leaves a metric without its meta: an orphan prune --orphans removes.
       const metricTx = this.redis.multi()
       metric(metricTx)
+      await metricTx.exec()
       const metaTx = this.redis.multi()
       meta(metaTx)
-      await Promise.all([metricTx.exec(), metaTx.exec()])
+      await metaTx.exec()
       return
     }
     const tx = this.redis.multi()
@@ -156,7 +157,7 @@ export class RedisStorageDict {
 
   /** Removes one series of this pid, metric and meta together. */
   async delete(originalKey: string, type = 'counter', mode = ''): Promise<boolean> {
-    return (await this.redis.unlink(this.metricKey(originalKey, type, mode), this.metaKey(originalKey, type, mode))) > 0
+    return (await unlinkKeys(this.redis, [this.metricKey(originalKey, type, mode), this.metaKey(originalKey, type, mode)])) > 0
   }
 
   /** The original keys of this pid's series, by SCAN (one pipeline per batch). */
@@ -179,7 +180,7 @@ export class RedisStorageDict {
   /** Deletes every key of this pid (the exporter's cleanup_process_keys, without its 1000-key cap). */
   async clear(batchCount = 1000): Promise<number> {
     let n = 0
-    for await (const batch of this.ownKeys('*', batchCount)) n += await this.redis.unlink(...batch)
+    for await (const batch of this.ownKeys('*', batchCount)) n += await unlinkKeys(this.redis, batch)
     return n
   }
 

@@ -12,9 +12,8 @@
 import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
 
-import type {Connection} from '../redis/cluster.js'
-
 import {RefusedError} from '../errors.js'
+import type {Connection} from '../redis/cluster.js'
 import {evalWrite} from './atomic.js'
 import {toolKey} from './keyspace.js'
 

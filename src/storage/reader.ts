@@ -8,10 +8,9 @@
  * seen — and the batch at hand, never the keys of the walk. Anything that is
  * not clean exporter data is counted, never fatal.
  */
-import type {Connection} from '../redis/cluster.js'
-
 import type {LabelPairs, SeriesSlot, StoredSample} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import {withReadLanes} from '../redis/read-lanes.js'
 import {Walk, type WalkSink} from './walk.js'
 

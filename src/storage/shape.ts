@@ -11,9 +11,8 @@
  *           `multiprocess_mode` (ensure_metadata's, before a series is first written)
  * The third field is the key's write time: `updated_at`, or a meta's `created_at`.
  */
-import type {Connection} from '../redis/cluster.js'
-
 import type {KeyKind, ParsedKey} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../redis/lua.js'
 import {type Reply, pipelineReplies} from '../redis/pipeline.js'
 
