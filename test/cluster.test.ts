@@ -278,6 +278,38 @@ describe('writes', () => {
   })
 })
 
+describe('health', () => {
+  it('reports the cluster state, slot coverage and each master: role, ping, memory and keys', async () => {
+    await replayIntoRedis(conn, 'gunicorn', makeScenario(6))
+    const r = await runCli(['health', '--json'], ctx.env)
+    expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
+    const report = JSON.parse(r.stdout)
+    expect(report.cluster).toMatchObject({state: 'ok', slotsAssigned: 16384, slotsOk: 16384, slotsFail: 0, knownNodes: 6, failedNodes: []})
+    const addresses = ctx.cluster.masters().map((m) => `${m.host}:${m.port}`).sort()
+    expect(report.cluster.masters.map((m: {address: string}) => m.address)).toEqual(addresses)
+    const perMaster = await Promise.all(
+      ctx.cluster.masters().map(async (m) => {
+        const c = await ctx.cluster.nodeClient(m)
+        try {
+          return [`${m.host}:${m.port}`, await c.dbsize()] as const
+        } finally {
+          c.disconnect()
+        }
+      }),
+    )
+    for (const m of report.cluster.masters) {
+      const keys = perMaster.find(([a]) => a === m.address)![1]
+      expect(m).toMatchObject({role: 'master', keys, prefixKeys: keys})
+      expect(m.pingMs).toBeGreaterThan(0)
+      expect(m.usedMemory).toBeGreaterThan(0)
+    }
+    expect(report.keyspace.metricKeys + report.keyspace.metaKeys).toBe(perMaster.reduce((a, [, n]) => a + n, 0))
+    const text = await runCli(['health'], {...ctx.env, COLUMNS: '200', NO_COLOR: '1'})
+    expect(text.stdout).toMatch(/cluster\s+state ok, 16384 of 16384 slots assigned/)
+    for (const a of addresses) expect(text.stdout).toMatch(new RegExp(`master ${a}\\s+master, ping`))
+  })
+})
+
 describe('the cluster changing under a walk', () => {
   /** Enough keys that a walk in small batches takes many round trips per master. */
   async function fill(prefix: string): Promise<string> {
@@ -373,5 +405,29 @@ describe('the cluster changing under a walk', () => {
     } finally {
       after.disconnect()
     }
+  })
+
+  it('health after a failover warns of the failed master; a slot that no master serves makes it unhealthy', async () => {
+    const env = ctx.cluster.env()
+    const after = await runCli(['health', '--json'], env)
+    expect(after.code).toBe(0)
+    expect(after.stderr).toMatch(/^warning: cluster node \S+ \(master,fail\) is marked down$/m)
+    expect((await runCli(['health', '--strict'], env)).code).toBe(6)
+    // Slot 0 taken from its master on every live node: no one serves it.
+    const owner = await ctx.cluster.slotOwner(0)
+    for (const n of ctx.cluster.nodes.filter((x) => x.alive)) {
+      const c = await ctx.cluster.nodeClient(n)
+      try {
+        await c.call('CLUSTER', 'DELSLOTS', '0').catch(() => undefined)
+      } finally {
+        c.disconnect()
+      }
+    }
+    const r = await runCli(['health', '--json'], {REDIS_HOST: owner.host, REDIS_PORT: String(owner.port)})
+    expect(r.code).toBe(6)
+    const report = JSON.parse(r.stdout)
+    expect(report.cluster).toMatchObject({state: 'fail', slotsAssigned: 16383})
+    expect(report.problems).toContain('cluster_state is fail: the cluster refuses commands until every slot is served')
+    expect(r.stderr).toMatch(/^warning: 1 of 16384 slots are not assigned to any master$/m)
   })
 })

@@ -5,11 +5,13 @@
  */
 import {randomUUID} from 'node:crypto'
 
-import type {Connection} from '../redis/cluster.js'
+import {type Connection, isCluster} from '../redis/cluster.js'
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
+import {masterNodes} from '../redis/scan.js'
 import {toolKey} from '../storage/keyspace.js'
 import {censusKeys} from '../storage/census.js'
+import {type ClusterHealth, assessCluster, clusterHealth} from './cluster-health.js'
 
 export interface PingStats {
   /** What was timed: PING, or EXISTS of one key under the prefix for a user that may not PING (`+@read`). */
@@ -49,6 +51,8 @@ export interface HealthReport {
   server: ServerInfo
   /** Absent when the census was skipped (a fast probe). */
   keyspace?: KeyspaceSummary
+  /** On a Redis Cluster: its state, slot coverage and each master. */
+  cluster?: ClusterHealth
   problems: string[]
   warnings: string[]
 }
@@ -115,7 +119,9 @@ function infoFields(text: string): Record<string, string> {
 }
 
 async function serverInfo(redis: Connection, warnings: string[]): Promise<ServerInfo> {
-  const replies = await pipelineReplies(redis, (p) => {
+  // On a cluster, one master's (each master's own is in the cluster section): keyless commands would go to random ones.
+  const [node] = masterNodes(redis)
+  const replies = await pipelineReplies(node, (p) => {
     p.info('server')
     p.info('replication')
     p.info('memory')
@@ -133,7 +139,7 @@ async function serverInfo(redis: Connection, warnings: string[]): Promise<Server
   }
 }
 
-async function summarizeKeyspace(redis: Connection, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary> {
+async function summarizeKeyspace(redis: Connection, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary & {byNode?: Map<string, number>}> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -161,7 +167,7 @@ async function summarizeKeyspace(redis: Connection, prefix: string, scanCount?: 
   summary.otherPrefixKeys += counts.otherPrefix
   summary.foreignKeys += counts.foreign
   summary.pids = pids.size
-  return summary
+  return counts.byNode ? {...summary, byNode: counts.byNode} : summary
 }
 
 function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>, options: HealthOptions, problems: string[], warnings: string[]) {
@@ -194,8 +200,18 @@ export async function health(redis: Connection, options: HealthOptions): Promise
   const ping = await pingStats(redis, options.pingSamples ?? 5, options.prefix)
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
-  const keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount, options.onProgress)
-  const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
+  let keyspace: (KeyspaceSummary & {byNode?: Map<string, number>}) | undefined
+  try {
+    keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount, options.onProgress)
+  } catch (error) {
+    // A cluster with a master down still gets its report: the census needs every master, the rest does not.
+    if (!isCluster(redis)) throw error
+    problems.push(`the keyspace census failed: ${String((error as Error)?.message ?? error).split('\n')[0]}`)
+  }
+  const {byNode, ...summary} = keyspace ?? {}
+  const cluster = isCluster(redis) ? await clusterHealth(redis, byNode) : undefined
+  const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace: keyspace && (summary as KeyspaceSummary), ...(cluster ? {cluster} : {})}
   assess(partial, options, problems, warnings)
+  if (cluster) assessCluster(cluster, problems, warnings)
   return {healthy: problems.length === 0, ...partial, problems, warnings}
 }

@@ -28,6 +28,8 @@ export interface CensusCounts {
   foreign: number
   /** Exporter-shaped keys under a longer prefix (`gunicorn:shadow:…`). */
   otherPrefix: number
+  /** On a cluster: keys SCAN showed under the prefix per master, by `host:port`. */
+  byNode?: Map<string, number>
 }
 
 const TYPE = encodeHead(2, 'TYPE')
@@ -40,7 +42,7 @@ export async function censusKeys(
 ): Promise<CensusCounts> {
   const counts: CensusCounts = {scanned: 0, foreign: 0, otherPrefix: 0}
   // One lane per master on a cluster, all at once: a key's TYPE and PTTL are asked where SCAN found it.
-  await withReadLanes(redis, ({lanes}) => Promise.all(lanes.map((lane) => {
+  await withReadLanes(redis, ({lanes, names}) => Promise.all(lanes.map((lane, i) => {
     const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
     const writer = new CommandWriter(1 << 20)
     return scanner.run((r) => {
@@ -52,6 +54,7 @@ export async function censusKeys(
       }
       const {ours, foreign, otherPrefix} = classifyBatch(keys, o.prefix)
       counts.scanned += ours.length + foreign.length + otherPrefix.length
+      if (lanes.length > 1) (counts.byNode ??= new Map()).set(names[i], (counts.byNode.get(names[i]) ?? 0) + ours.length + foreign.length + otherPrefix.length)
       counts.foreign += foreign.length
       counts.otherPrefix += otherPrefix.length
       o.onProgress?.(counts.scanned)
