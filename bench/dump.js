@@ -17,10 +17,8 @@ import {fileURLToPath} from 'node:url'
 
 import {Redis} from 'ioredis'
 
-import {formatKey, md5Hex, originalKey, pyFloatRepr} from '../dist/index.js'
+import {PIDS, PREFIX, populate} from './store.js'
 
-const PIDS = 16
-const PREFIX = 'bench'
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
 const SIZES = sizes.length ? sizes : [10_000, 100_000, 1_000_000]
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -32,43 +30,6 @@ const freePort = () =>
       s.close(() => resolve(port))
     })
   })
-
-/** The i-th series of a plausible application: counters, histogram buckets, summaries, gauges. */
-function series(i) {
-  const kind = i % 10
-  const labels = {path: `/api/v${i % 7}/resource${Math.floor(i / 10)}`, method: ['GET', 'POST', 'PUT'][i % 3]}
-  if (kind < 4) return {type: 'counter', id: originalKey('http_requests', 'http_requests_total', labels, 'Requests.')}
-  if (kind < 7) {
-    const le = ['0.005', '0.05', '0.5', '1.0', '5.0', '+Inf'][i % 6]
-    return {type: 'histogram', id: originalKey('http_latency_seconds', 'http_latency_seconds_bucket', {...labels, le}, 'Latency.')}
-  }
-  if (kind < 8) return {type: 'summary', id: originalKey('payload_bytes', 'payload_bytes_sum', labels, 'Payload.')}
-  const mode = ['all', 'livesum', 'max', 'mostrecent'][i % 4]
-  return {type: `gauge_${mode}`, id: originalKey(`worker_state_${mode}`, `worker_state_${mode}`, labels, 'State.')}
-}
-
-async function populate(redis, metricKeys) {
-  const perPid = Math.ceil(metricKeys / PIDS)
-  const specs = Array.from({length: perPid}, (_, i) => {
-    const s = series(i)
-    return {...s, hash: md5Hex(s.id)}
-  })
-  let written = 0
-  for (let pid = 1000; pid < 1000 + PIDS && written < metricKeys; pid++) {
-    let p = redis.pipeline()
-    for (const s of specs) {
-      if (written >= metricKeys) break
-      p.hset(formatKey(PREFIX, s.type, pid, 'metric', s.hash), 'value', pyFloatRepr(written % 1000), 'timestamp', '0.0', 'updated_at', '1700000000.5')
-      p.hset(formatKey(PREFIX, s.type, pid, 'meta', s.hash), 'original_key', s.id, 'created_at', '1700000000.5')
-      written++
-      if (p.length >= 20_000) {
-        await p.exec()
-        p = redis.pipeline()
-      }
-    }
-    await p.exec()
-  }
-}
 
 function timed(cmd, args, env) {
   const start = process.hrtime.bigint()
