@@ -81,25 +81,27 @@ export function clusterOptions(c: RedisConfig, node: {
  */
 export async function openCluster(seeds: {host: string; port: number}[], options: ClusterOptions, tls: boolean): Promise<Cluster> {
   const cluster = new Cluster(seeds, options)
-  const seen: unknown[] = []
+  // Without a listener ioredis prints "Unhandled error event" stack traces; kept for the client's life.
   cluster.on('error', () => undefined)
-  const record = (error: unknown) => seen.push(...((error as {lastNodeError?: unknown})?.lastNodeError ? [(error as {lastNodeError: unknown}).lastNodeError] : []), error)
-  cluster.on('error', record)
-  cluster.on('node error', (error: unknown) => seen.push(error))
+  // The nodes' own errors say why (refused, WRONGPASS, TLS); the client's only that slots could not be refreshed.
+  const seen: unknown[] = []
+  const record = (error: unknown) => seen.push(error)
+  cluster.on('node error', record)
   const ep = clusterEndpoint(seeds, tls)
   try {
     await cluster.connect()
     return cluster
   } catch (error) {
     cluster.disconnect()
-    const all = [...seen, error]
-    const cause = all.find((e) => mapRedisError(e, ep) && !/Connection is closed|refresh slots|None of startup nodes/i.test(String((e as Error)?.message))) ?? error
+    const all = [...seen, (error as {lastNodeError?: unknown})?.lastNodeError, error].filter(Boolean)
+    const vague = /Connection is closed|refresh slots|None of startup nodes/i
+    const cause = all.find((e) => mapRedisError(e, ep) && !vague.test(String((e as Error)?.message))) ?? error
     const mapped = mapRedisError(cause, ep)
     if (mapped) throw mapped
     if (/timeout/i.test(String((cause as Error)?.message))) throw new RedisTimeoutError(`no node of the cluster at ${ep.host} answered CLUSTER SLOTS in time`, {cause})
     throw new RedisConnectionError(`no node of the cluster at ${ep.host} could be reached: ${String((cause as Error)?.message ?? cause)}`, {cause})
   } finally {
-    cluster.off('error', record)
+    cluster.off('node error', record)
   }
 }
 

@@ -155,7 +155,15 @@ export function redisOptions(c: RedisConfig): RedisOptions & {replyMapping?: 'le
 export async function connectRedis(c: RedisConfig): Promise<Connection> {
   if (c.clusterNodes) return connectCluster(c, c.clusterNodes)
   const redis = await openChecked(new FailFastRedis(redisOptions(c)))
-  if (c.sentinels || !(await isClusterNode(redis).catch((error) => closeRedis(redis).then(() => Promise.reject(mapRedisError(error, endpointOf(c)) ?? error))))) return redis
+  if (c.sentinels) return redis
+  let clusterNode: boolean
+  try {
+    clusterNode = await isClusterNode(redis)
+  } catch (error) {
+    await closeRedis(redis)
+    throw mapRedisError(error, endpointOf(c)) ?? error
+  }
+  if (!clusterNode) return redis
   // Any node will do as a seed: the client learns the others from its CLUSTER SLOTS.
   await closeRedis(redis)
   return connectCluster(c, [{host: c.host, port: c.port}])
