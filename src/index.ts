@@ -27,6 +27,8 @@ export {withRetry, isTransient, type RetryOptions} from './redis/retry.js'
 export {batchSet, pipelineReplies, type HashWrite} from './redis/pipeline.js'
 export {scanBatches, scanKeys, masterNodes} from './redis/scan.js'
 export {connectRedis, closeRedis, redisOptions} from './redis/connect.js'
+export {isCluster, clusterOptions, type Connection} from './redis/cluster.js'
+export {keySlot} from './redis/slot.js'
 export {mapRedisError} from './redis/errors.js'
 
 export {loadConfig, readEnv, DEFAULTS, type RedisConfig, type LoadedConfig, type FlagInput} from './config/load.js'
