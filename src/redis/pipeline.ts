@@ -23,9 +23,9 @@ export async function pipelineReplies(redis: Connection, build: (p: ChainableCom
 
 /**
  * On a cluster a pipeline may only hold keys of one master: each command goes
- * on its own, to its key's master, and the client's auto-pipelining
- * (clusterOptions) sends those of one master together, one round trip per
- * master. No MULTI: its keys would span slots.
+ * on its own, to its key's master, all sent before any reply is awaited, and
+ * the client's auto-pipelining (clusterOptions) writes those of one master
+ * together. No MULTI: its keys would span slots.
  */
 async function clusterReplies(cluster: Cluster, build: (p: ChainableCommander) => void): Promise<Reply[]> {
   const calls: [string, unknown[]][] = []
