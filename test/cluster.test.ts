@@ -22,6 +22,7 @@ import {connectRedis} from '../src/redis/connect.js'
 import {keySlot} from '../src/redis/slot.js'
 import {loadConfig} from '../src/config/load.js'
 import {RedisStorageDict} from '../src/storage/dict.js'
+import {Lease} from '../src/storage/lock.js'
 import {runCli} from './helpers/cli.js'
 import {type RedisCluster, useCluster} from './helpers/redis-cluster.js'
 import {type RedisServer, startRedis} from './helpers/redis-server.js'
@@ -235,6 +236,21 @@ describe('writes', () => {
     expect(await existing(conn, [orphanMetric, orphanMeta])).toBe(0)
     const left = [...(await everyKey(ctx.cluster)).keys()].sort()
     expect(left).toEqual([...kept, ...['a', 'b', 'c', 'd'].flatMap((n) => livesumKeys('gunicorn', 4242, n))].sort())
+  })
+
+  it('the prune lock holds on a cluster: a held lock refuses a second prune (exit 4), a released one lets it run', async () => {
+    const lease = await Lease.acquire(conn, 'gunicorn', 'prune-lock')
+    try {
+      const r = await runCli(['prune', '--pid', '10001', '--yes'], ctx.env)
+      expect(r.code).toBe(4)
+      expect(r.stderr).toMatch(/^error: another prune is running \(lock gunicorn:redismp:prune-lock held by .+ pid \d+/)
+    } finally {
+      await lease.release()
+    }
+    expect(await conn.exists('gunicorn:redismp:prune-lock')).toBe(0)
+    const again = await runCli(['prune', '--pid', '10001', '--yes'], ctx.env)
+    expect({code: again.code, stderr: again.stderr}).toEqual({code: 0, stderr: ''})
+    expect(await conn.exists('gunicorn:redismp:prune-lock')).toBe(0)
   })
 
   it('prune --stale again and again while a worker process wakes pid after pid loses no fresh key', async () => {
