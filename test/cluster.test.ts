@@ -393,6 +393,7 @@ describe('the cluster changing under a walk', () => {
     )
     fresh.disconnect()
     await migrations
+    console.log(`slots migrated mid-dump: ${typeof outcome === 'string' ? 'the walk ended first, whole dump' : `failed: ${(outcome as Error).message}`}`)
     if (typeof outcome === 'string') expect(outcome).toBe(expected)
     else {
       expect(outcome).toBeInstanceOf(RedisConnectionError)
@@ -411,6 +412,7 @@ describe('the cluster changing under a walk', () => {
     )
     fresh.disconnect()
     await kill
+    console.log(`master killed mid-dump: ${typeof outcome === 'string' ? 'the walk ended first, whole dump' : `failed: ${(outcome as Error).message}`}`)
     if (typeof outcome === 'string') expect(outcome).toBe(expected)
     // As the CLI reports it: exit 3, the lost master named.
     else expect(mapRedisError(outcome, {host: 'cluster', port: 0, tls: false, cluster: true})).toMatchObject({exitCode: 3, message: expect.stringMatching(/lost the connection|cluster changed|no longer a master/)})
