@@ -2,11 +2,19 @@
 /**
  * npm run bench: how fast `redismp dump` reads 10k / 100k / 1M metric keys
  * (16 pids, plus one meta key each, as the exporter writes), against the floor
- * of a bare `redis-cli --scan | wc -l` over the same keys. It starts its own
+ * of a bare `redis-cli --scan | wc -l` over the same keys, and against Redis's
+ * own CPU for the same command (`INFO cpu` before and after: no client on one
+ * Redis can be faster). Then `keys | wc -l` and `prune --stale 10m --dry-run`
+ * (every pid of the bench data is stale: the whole store is planned) on the
+ * same store, each with its ratio to dump's time. It starts its own
  * redis-server on a free port and stops it; nothing else is touched.
  *
- * Prints wall time, keys/s and peak RSS of the real CLI process. Sizes can be
- * chosen: `npm run bench -- 10000 100000`.
+ * Prints wall time, keys/s and peak RSS of the real CLI process, and the
+ * time of `redismp stats` (sampled memory, no --exact) on the same store
+ * against dump's. Sizes can be chosen: `npm run bench -- 10000 100000`.
+ * BENCH_RUNS=3 times dump and stats alternately three times on each store and
+ * prints the fastest of each: on a shared machine the load drifts, and
+ * alternating keeps the two compared under the same load.
  */
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
@@ -21,6 +29,7 @@ import {PIDS, PREFIX, populate} from './store.js'
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
 const SIZES = sizes.length ? sizes : [10_000, 100_000, 1_000_000]
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 1)
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 const freePort = () =>
@@ -30,6 +39,20 @@ const freePort = () =>
       s.close(() => resolve(port))
     })
   })
+
+/** Seconds of CPU the redis-server has used so far, user and system. */
+async function redisCpu(redis) {
+  const info = await redis.info('cpu')
+  const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)[1])
+  return field('used_cpu_user') + field('used_cpu_sys')
+}
+
+/** Runs `run` and returns its result with the redis-server's CPU seconds spent meanwhile. */
+async function withRedisCpu(redis, run) {
+  const before = await redisCpu(redis)
+  const result = run()
+  return {...result, redisCpu: (await redisCpu(redis)) - before}
+}
 
 function timed(cmd, args, env) {
   const start = process.hrtime.bigint()
@@ -55,7 +78,9 @@ try {
     }
   }
   console.log(`redismp dump benchmark: ${PIDS} pids, one meta key per metric key, redis-server on 127.0.0.1:${port}`)
-  console.log('metric keys | populate s | redis-cli --scan s | dump s | metric keys/s | peak RSS MB | dump / scan')
+  console.log(
+    'metric keys | populate s | redis-cli --scan s | dump s | Redis CPU s | dump / Redis CPU | metric keys/s | peak RSS MB | keys to a pipe s (/ dump) | prune --dry-run s (/ dump) | stats s (/ dump) | stats RSS MB',
+  )
   for (const size of SIZES) {
     await redis.flushdb()
     const t0 = Date.now()
@@ -64,12 +89,40 @@ try {
     const scan = timed('bash', ['-c', `redis-cli -p ${port} --scan --pattern '${PREFIX}:*:metric:*' | wc -l`])
     const rssFile = join(dir, 'rss')
     const env = {REDIS_PORT: String(port), REDIS_KEY_PREFIX: PREFIX, NO_COLOR: '1', RSS_FILE: rssFile}
-    const dump = timed(process.execPath, [join(root, 'bench/measure-rss.js'), 'dump', '--format', 'prometheus'], env)
-    if (!dump.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
-    if (dump.stderr) throw new Error(`dump warned: ${dump.stderr}`)
-    const rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024
+    const cli = [join(root, 'bench/measure-rss.js')]
+    const fastest = (a, b) => (a === undefined || b.seconds < a.seconds ? b : a)
+    let dump
+    let stats
+    for (let run = 0; run < RUNS; run++) {
+      const d = await withRedisCpu(redis, () => timed(process.execPath, [...cli, 'dump', '--format', 'prometheus'], env))
+      if (!d.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
+      if (d.stderr) throw new Error(`dump warned: ${d.stderr}`)
+      dump = fastest(dump, {...d, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
+      const s = timed(process.execPath, [...cli, 'stats'], env)
+      if (!s.stdout.includes('FAMILIES BY MEMORY')) throw new Error(`stats printed no view: ${s.stdout.slice(0, 200)}`)
+      if (s.stderr) throw new Error(`stats warned: ${s.stderr}`)
+      stats = fastest(stats, {...s, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
+    }
+    const rssMb = dump.rssMb
+    const keys = timed('bash', ['-c', `'${process.execPath}' '${cli[0]}' keys | wc -l`], env)
+    if (Number(keys.stdout.trim()) !== 2 * size) throw new Error(`keys listed ${keys.stdout.trim()} keys, not ${2 * size}`)
+    const prune = timed(process.execPath, [...cli, 'prune', '--stale', '10m', '--dry-run'], env)
+    const ratio = (x) => `${x.seconds.toFixed(2)} (${(x.seconds / dump.seconds).toFixed(2)})`
     console.log(
-      [size, populateS.toFixed(1), scan.seconds.toFixed(2), dump.seconds.toFixed(2), Math.round(size / dump.seconds), rssMb.toFixed(0), (dump.seconds / scan.seconds).toFixed(2)].join(' | '),
+      [
+        size,
+        populateS.toFixed(1),
+        scan.seconds.toFixed(2),
+        dump.seconds.toFixed(2),
+        dump.redisCpu.toFixed(2),
+        (dump.seconds / dump.redisCpu).toFixed(2),
+        Math.round(size / dump.seconds),
+        rssMb.toFixed(0),
+        ratio(keys),
+        ratio(prune),
+        ratio(stats),
+        stats.rssMb.toFixed(0),
+      ].join(' | '),
     )
   }
 } finally {

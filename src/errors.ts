@@ -12,6 +12,7 @@ export const ExitCode = {
   PARTIAL: 5,
   CHECK_FAILED: 6,
   REDIS_REFUSED: 7,
+  NOT_FOUND: 8,
   INTERRUPTED: 130,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
@@ -25,6 +26,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<[number, string]> = [
   [ExitCode.PARTIAL, 'partial failure: some keys could not be processed (re-run to finish)'],
   [ExitCode.CHECK_FAILED, 'check failed: health unhealthy, --strict found foreign data or warnings, or foreign data blocked a write'],
   [ExitCode.REDIS_REFUSED, 'Redis refused the command: out of memory (OOM), a read-only replica (READONLY), or a command disabled or renamed on the server'],
+  [ExitCode.NOT_FOUND, 'not found: pid PID has no keys under the prefix'],
   [ExitCode.INTERRUPTED, 'interrupted (SIGINT, or Ctrl-C at a prompt)'],
 ]
 
@@ -82,4 +84,9 @@ export class CheckFailedError extends RedismpError {
 /** The user interrupted (Ctrl-C at a prompt): nothing more was done. */
 export class InterruptedError extends RedismpError {
   override readonly exitCode = ExitCode.INTERRUPTED
+}
+
+/** What was asked for is not in the store (`pid 99999`: no keys of that pid), as kubectl's NotFound. */
+export class NotFoundError extends RedismpError {
+  override readonly exitCode = ExitCode.NOT_FOUND
 }

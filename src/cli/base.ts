@@ -14,9 +14,13 @@ import type {Connection} from '../redis/cluster.js'
 import {closeRedis, connectRedis, endpointOf} from '../redis/connect.js'
 import {mapRedisError} from '../redis/errors.js'
 import {withRetry} from '../redis/retry.js'
+import {clearProgress} from '../render/progress.js'
 import {messageText, terminalText} from '../render/safe-text.js'
 import {paint} from './color.js'
 import {connectionFlags, flagInput} from './flags.js'
+import {oneLine} from './failure.js'
+import {formatIsJson} from './output.js'
+import {nearest} from './suggest.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -80,6 +84,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** A warning on stderr (data stays alone on stdout). */
   protected note(message: string): void {
+    clearProgress()
     process.stderr.write(`${this.err.yellow('warning:')} ${messageText(message)}\n`)
   }
 
@@ -103,12 +108,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * strings from Redis as they are. JSON escapes C0 controls itself; on a
    * terminal, C1 controls and bidi overrides are shown escaped too.
    */
+  /** `--format json` (`-o json`) is `--json`: one JSON shape per command. */
+  override jsonEnabled(): boolean {
+    if (super.jsonEnabled()) return true
+    const format = (this.ctor.flags as Record<string, {options?: readonly string[]}> | undefined)?.format
+    return Boolean(format?.options?.includes('json')) && formatIsJson(this.argv)
+  }
+
   override logJson(json: unknown): void {
     const text = JSON.stringify(json, null, 2) + '\n'
     process.stdout.write(process.stdout.isTTY ? terminalText(text) : text)
   }
 
   override async catch(error: Interfaces.CommandError): Promise<never> {
+    clearProgress()
     const {message, exitCode} = this.describeFailure(error)
     if (this.jsonEnabled?.() && !this.dataPrinted) {
       this.logJson({error: {message, exitCode, name: (error as Error).name}})
@@ -128,15 +141,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const parseExit = (error as {oclif?: {exit?: number}})?.oclif?.exit
     if (!(error instanceof RedismpError) && (this.parsing || parseExit !== undefined)) {
       // oclif's parse errors span lines (and end in a pointer to --help): make them one.
-      const text = String((error as Error).message)
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l && !/^See more help/.test(l))
-        .join(' ')
+      const text = oneLine(String((error as Error).message))
         // A flag parser of ours names the flag and its value itself.
         .replace(/^Parsing (--[\w-]+) (?=\1 )/, '')
         .replace(/^Parsing (--[\w-]+) /, '$1: ')
-      return {message: `${text} (see --help)`, exitCode: ExitCode.USAGE}
+      return {message: `${text}${this.flagSuggestion(text)} (see --help)`, exitCode: ExitCode.USAGE}
     }
     const mapped = error instanceof RedismpError ? error : this.loaded ? mapRedisError(error, endpointOf(this.loaded.config)) : undefined
     if (mapped) return {message: mapped.message, exitCode: mapped.exitCode}
@@ -145,10 +154,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return {message: `unexpected: ${String((error as Error)?.message ?? error)} (DEBUG=redismp shows the stack)`, exitCode: ExitCode.UNEXPECTED}
   }
 
+  /** For `Nonexistent flag: --wid`: `; did you mean --wide?` when one flag is close. */
+  private flagSuggestion(text: string): string {
+    const typed = /Nonexistent flags?: (--?[\w-]+)/.exec(text)?.[1]
+    if (!typed) return ''
+    const flags = {...(this.ctor as typeof BaseCommand).baseFlags, ...this.ctor.flags, json: {}}
+    const names = Object.keys(flags).map((n) => `--${n}`)
+    const guess = nearest(typed.startsWith('--') ? typed : `-${typed}`, names)
+    return guess ? `; did you mean ${guess}?` : ''
+  }
+
   /** Run on SIGINT before exiting 130 (e.g. to release a lock); given one second at most. */
   protected onInterrupt?: () => Promise<void>
 
   private interrupted(): void {
+    clearProgress()
     process.stderr.write(`${this.err.red('interrupted')}\n`)
     const cleanup = this.onInterrupt?.().catch(() => undefined) ?? Promise.resolve()
     const deadline = new Promise((resolve) => setTimeout(resolve, 1000).unref())

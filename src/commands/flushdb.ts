@@ -3,9 +3,10 @@ import {Flags} from '@oclif/core'
 import {safeText} from '../render/safe-text.js'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {requireConsent} from '../cli/consent.js'
-import {RefusedError} from '../errors.js'
+import {ConfigError, RefusedError} from '../errors.js'
 import {type FlushResult, flushAll, flushPrefix, planFlush, planFlushAll} from '../ops/flush.js'
 import {describeConnection} from '../redis/connect.js'
+import {plural} from '../words.js'
 
 export default class Flushdb extends BaseCommand<typeof Flushdb> {
   static override summary = "Delete this prefix's exporter keys (or, with --all-keys, the whole database)"
@@ -33,8 +34,9 @@ ${EXIT_CODES_HELP}`
   async run(): Promise<FlushResult> {
     const {config} = this.loaded
     const {flags} = this
-    const redis = await this.redis()
     const allKeys = flags['all-keys']
+    if (flags.confirm !== undefined && !allKeys) throw new ConfigError('--confirm names the target of --all-keys, and --all-keys was not given: add --all-keys to flush the whole database, or drop --confirm')
+    const redis = await this.redis()
     const target = describeConnection(redis, config)
     // HOST:PORT/DB of the server actually reached (through Sentinel: the master it named).
     const confirmAs = target.replace(/^rediss?:\/\//, '').split(' ')[0]
@@ -42,7 +44,7 @@ ${EXIT_CODES_HELP}`
       throw new RefusedError(`--all-keys deletes every key of ${target}, not just prefix "${config.prefix}": name that target with --confirm ${confirmAs}`)
     }
     const plan = allKeys ? await planFlushAll(redis) : await planFlush(redis, config.prefix)
-    const scope = allKeys ? `all ${plan.keys} keys of ${target}` : `${plan.keys} keys under prefix "${config.prefix}" on ${target}`
+    const scope = allKeys ? `all ${plural(plan.keys, 'key')} of ${target}` : `${plural(plan.keys, 'key')} under prefix "${config.prefix}" on ${target}`
     const result: FlushResult = {...plan, dryRun: Boolean(flags['dry-run']), allKeys, deleted: 0, target, prefix: config.prefix}
     if (!flags['dry-run'] && plan.keys > 0) {
       await requireConsent(`Delete ${scope}?`, flags.yes)
@@ -59,7 +61,7 @@ ${EXIT_CODES_HELP}`
         this.log(`flushdb: would delete ${scope}${kept}`)
         for (const k of plan.sample) this.log(`  ${safeText(k)}`)
         if (plan.keys > plan.sample.length) this.log(`  (showing ${plan.sample.length} of ${plan.keys})`)
-      } else this.log(`flushdb: deleted ${result.deleted} keys${allKeys ? ` (FLUSHDB of ${target})` : ` under prefix "${config.prefix}" on ${target}`}${kept}`)
+      } else this.log(`flushdb: deleted ${plural(result.deleted, 'key')}${allKeys ? ` (FLUSHDB of ${target})` : ` under prefix "${config.prefix}" on ${target}`}${kept}`)
     }
     return result
   }

@@ -5,6 +5,7 @@ import {CheckFailedError} from '../errors.js'
 import {describeConnection} from '../redis/connect.js'
 import type {ClusterHealth} from '../ops/cluster-health.js'
 import {type HealthReport, health} from '../ops/health.js'
+import {plural} from '../render/human.js'
 import {progress} from '../render/progress.js'
 import {formatBytes, renderFields} from '../render/table.js'
 
@@ -19,8 +20,8 @@ ${EXIT_CODES_HELP}`
   static override examples = [
     '<%= config.bin %> health',
     '<%= config.bin %> health --strict --json',
-    '<%= config.bin %> health --no-keyspace --pings 1   # a liveness probe that stays fast on millions of keys',
-    'REDIS_URL=rediss://redis.internal:6380/0 <%= config.bin %> health',
+    {description: 'A liveness probe that stays fast on millions of keys:', command: '<%= config.bin %> health --no-keyspace --pings 1'},
+    '$ REDIS_URL=rediss://redis.internal:6380/0 <%= config.bin %> health',
   ]
 
   static override flags = {
@@ -45,16 +46,18 @@ ${EXIT_CODES_HELP}`
       ttlDisabled: config.ttlDisabled,
       census: this.flags.keyspace,
     }).finally(() => meter.done())
-    if (!this.jsonEnabled()) this.log(this.render(report))
+    // The status line says what the exit code will say: --strict fails on warnings.
+    const strictFailure = this.flags.strict && report.healthy && report.warnings.length > 0
+    if (!this.jsonEnabled()) this.log(this.render(report, strictFailure))
     for (const w of report.warnings) this.note(w)
     if (!report.healthy) this.failWithData(new CheckFailedError(`unhealthy: ${report.problems.join('; ')}`), report)
     if (this.flags.strict && report.warnings.length > 0) {
-      this.failWithData(new CheckFailedError(`${report.warnings.length} warning(s) and --strict: ${report.warnings[0]}`), report)
+      this.failWithData(new CheckFailedError(`${plural(report.warnings.length, 'warning')} and --strict: ${report.warnings[0]}`), report)
     }
     return report
   }
 
-  private render(r: HealthReport): string {
+  private render(r: HealthReport, strictFailure: boolean): string {
     const k = r.keyspace
     const s = r.server
     const census: [string, string | number][] = k
@@ -69,10 +72,10 @@ ${EXIT_CODES_HELP}`
         ]
       : [['keys', 'not counted (--no-keyspace)']]
     return renderFields([
-      ['status', r.healthy ? 'healthy' : 'UNHEALTHY'],
+      ['status', !r.healthy ? 'UNHEALTHY' : strictFailure ? `FAILED --strict: healthy, but ${plural(r.warnings.length, 'warning')}` : 'healthy'],
       ['endpoint', r.endpoint],
       ['server', `redis ${s.version ?? '?'} (${s.mode ?? '?'}, ${s.role ?? '?'})`],
-      ['ping', `min ${r.ping.minMs} ms, median ${r.ping.medianMs} ms, max ${r.ping.maxMs} ms (${r.ping.samples} samples${r.ping.command === 'PING' ? '' : `, timed with ${r.ping.command}: PING is not permitted`})`],
+      ['ping', `min ${r.ping.minMs} ms, median ${r.ping.medianMs} ms, max ${r.ping.maxMs} ms (${plural(r.ping.samples, 'sample')}${r.ping.command === 'PING' ? '' : `, timed with ${r.ping.command}: PING is not permitted`})`],
       ['write probe', r.probe.ok ? 'ok' : `FAILED: ${r.probe.error}`],
       ['memory', `${formatBytes(s.usedMemory)} used of ${s.maxMemory ? formatBytes(s.maxMemory) : 'no limit'}, policy ${s.evictionPolicy ?? '?'}`],
       ['prefix', r.prefix],

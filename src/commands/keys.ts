@@ -5,16 +5,32 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
-import {type KeysOptions, type KeysResult, listKeys, streamKeys} from '../ops/keys.js'
+import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
+import {type KeyRow, type KeysOptions, type KeysResult, listKeys, streamKeys} from '../ops/keys.js'
+import {count, duration, plural} from '../render/human.js'
+import {progress} from '../render/progress.js'
 import {isLineSafe} from '../render/safe-text.js'
-import {renderTable} from '../render/table.js'
+import {type Cell, type Column, renderTable, tsvLine} from '../render/table.js'
+
+const TTY_LIMIT = 1000
+const KEYS_FORMATS = ['table', 'wide', 'lines', 'tsv', 'json'] as const
+
+const KEY_COLUMNS: Column[] = [
+  {head: 'key', shrink: true},
+  {head: 'type'},
+  {head: 'pid', align: 'right'},
+  {head: 'kind'},
+  {head: 'ttl', align: 'right'},
+  {head: 'metric', shrink: true},
+  {head: 'sample', shrink: true},
+]
 
 export default class Keys extends BaseCommand<typeof Keys> {
   static override summary = 'List the keys under the prefix with their parts'
   static override description = `SCANs (never KEYS) the keys under the prefix and shows each one's type, gauge mode, pid, kind (metric or meta), hash and TTL. Keys under the prefix that are not exporter data are listed as "foreign"; other applications' keys under a nested prefix (e.g. gunicorn:shadow:…) are left out.
 
-PATTERN is a glob for the part after "{prefix}:" (the prefix is always matched literally).
-Output is a table on a terminal and one key per line when piped, so it composes with wc and xargs. A key whose name holds a control character, whitespace, a quote or a backslash is left out of the lines (and counted in one warning on stderr), so that "keys | xargs redis-cli del" can only ever name whole keys under the prefix; tables show such names escaped (\\x1b, \\n).
+PATTERN is a glob for the part after "{prefix}:" (the prefix is always matched literally): 'counter:*', not 'gunicorn:counter:*'.
+Output is a table on a terminal (the first 1,000 keys unless --limit says otherwise, shortened to fit; -o wide for every column in full) and one key per line when piped (tab-separated columns with --resolve or -o tsv), so it composes with wc and xargs. A key whose name holds a control character, whitespace, a quote or a backslash is left out of the lines (and counted in one warning on stderr), so that "keys | xargs redis-cli del" can only ever name whole keys under the prefix; tables show such names escaped (\\x1b, \\n).
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
@@ -32,58 +48,78 @@ ${EXIT_CODES_HELP}`
     mode: modeFlag(),
     pid: pidFlag,
     kind: Flags.option({options: ['metric', 'meta'] as const, description: 'only metric or only meta keys'})(),
-    limit: Flags.integer({description: 'stop after this many keys', min: 1}),
-    resolve: Flags.boolean({description: 'add the metric and sample name from each meta key'}),
-    format: Flags.option({options: ['table', 'lines'] as const, description: 'table, or one key per line [default: table on a terminal, lines when piped]'})(),
+    limit: Flags.integer({description: `stop after this many keys; 0 for all [default: ${TTY_LIMIT.toLocaleString('en-US')} on a terminal, all elsewhere]`, min: 0}),
+    resolve: Flags.boolean({description: 'add the metric and sample name from each meta key (tab-separated columns in a pipe)'}),
+    format: formatFlag(KEYS_FORMATS, 'table on a terminal, lines when piped (tsv with --resolve)'),
+    wide: wideFlag,
   }
 
   async run(): Promise<KeysResult | {count: number; truncated: boolean; otherPrefixSkipped: number}> {
     const {flags} = this
+    const {prefix} = this.loaded.config
+    const output = chooseOutput(flags, flags.resolve ? 'tsv' : 'lines')
+    if (flags.resolve && output.format === 'lines') this.note('--resolve does nothing with -o lines (one key per line): ignored; -o tsv adds the metric and sample as columns')
+    if (this.args.pattern?.startsWith(`${prefix}:`)) {
+      this.note(`PATTERN is matched after "${prefix}:" (the prefix is added for you): did you mean '${this.args.pattern.slice(prefix.length + 1)}'?`)
+    }
+    const table = output.format === 'table' && !this.jsonEnabled()
+    // A terminal gets a readable amount by default; a pipe or --json gets everything unless told.
+    const limit = flags.limit === 0 ? undefined : (flags.limit ?? (table ? TTY_LIMIT : undefined))
+    const meter = progress('keys')
     const options: KeysOptions = {
-      prefix: this.loaded.config.prefix,
+      prefix,
       pattern: this.args.pattern,
       type: flags.type,
       mode: flags.mode,
       pid: flags.pid,
       kind: flags.kind,
-      limit: flags.limit,
+      limit,
       resolve: flags.resolve,
+      countAll: table,
+      onProgress: (n) => meter.update(n),
     }
     const redis = await this.redis()
-    const format = flags.format ?? (process.stdout.isTTY ? 'table' : 'lines')
-    if (format === 'lines' && !this.jsonEnabled()) {
+    if ((output.format === 'lines' || output.format === 'tsv') && !this.jsonEnabled()) {
       // A pipe gets keys as they are found: memory stays at one batch, and `| head` gets them at once.
       let unsafe = 0
+      const tsv = output.format === 'tsv'
+      if (tsv) await writeOut(tsvLine(KEY_COLUMNS.map((c) => c.head)) + '\n')
       const done = await streamKeys(redis, options, (rows) => {
         let text = ''
         for (const r of rows) {
-          if (isLineSafe(r.key)) text += r.key + '\n'
+          if (tsv) text += tsvLine(keyCells(r)) + '\n'
+          else if (isLineSafe(r.key)) text += r.key + '\n'
           else unsafe++
         }
         return text ? writeOut(text) : Promise.resolve()
-      })
-      if (unsafe > 0) this.note(`left out ${unsafe} keys whose names hold control characters, whitespace, quotes or backslashes: one key per line cannot carry them safely (--json or --format table shows them)`)
-      if (done.truncated) this.note(`stopped at --limit ${flags.limit}`)
+      }).finally(() => meter.done())
+      if (unsafe > 0) this.note(`left out ${plural(unsafe, 'key')} whose names hold control characters, whitespace, quotes or backslashes: one key per line cannot carry them safely (--json, tsv or a table shows them escaped)`)
+      if (done.truncated) this.note(`stopped at --limit ${count(flags.limit!)}`)
       return done
     }
-    const result = await listKeys(redis, options)
+    const result = await listKeys(redis, options).finally(() => meter.done())
     if (!this.jsonEnabled()) {
-      const head = ['key', 'type', 'mode', 'pid', 'kind', 'ttl', ...(flags.resolve ? ['metric', 'sample'] : [])]
-      const rows = result.keys.map((k) => [
-        k.key,
-        k.artifact ? 'gauge (artifact)' : k.type,
-        k.mode,
-        k.pid,
-        k.kind,
-        k.ttl === null ? 'none' : `${k.ttl}s`,
-        ...(flags.resolve ? [k.metric, k.sample] : []),
-      ])
-      if (rows.length === 0) this.note(`no keys under prefix "${this.loaded.config.prefix}" match`)
-      else this.log(renderTable(head, rows, {color: colorEnabled(process.stdout)}))
-      if (result.truncated) this.note(`stopped at --limit ${flags.limit}`)
+      if (result.keys.length === 0) this.note(`no keys under prefix "${prefix}" match`)
+      else this.log(renderTable(keyColumns(Boolean(flags.resolve)), result.keys.map(keyCells), {color: colorEnabled(process.stdout), wide: output.wide}))
+      if (result.truncated) {
+        const of = result.total === undefined ? '' : ` of ${count(result.total)}`
+        this.note(`showing ${count(result.keys.length)}${of} keys (--limit 0 for all)`)
+      }
     }
     return result
   }
+}
+
+/** With --resolve, what a key names matters more than its parts: type and kind (in the key itself) move to the wide view. */
+function keyColumns(resolve: boolean): Column[] {
+  if (!resolve) return KEY_COLUMNS.slice(0, 5)
+  return KEY_COLUMNS.map((c) => (c.head === 'type' || c.head === 'kind' ? {...c, wide: true} : c))
+}
+
+/** A key's cells: the type with its gauge mode (`gauge (livesum)`), the TTL as a duration. */
+function keyCells(k: KeyRow): Cell[] {
+  const type = k.artifact ? 'gauge (artifact)' : k.mode ? `gauge (${k.mode})` : k.type
+  return [k.key, type, k.pid, k.kind, k.ttl === null ? 'none' : duration(k.ttl), k.metric, k.sample]
 }
 
 /** Writes to stdout, waiting while a slow reader (a pipe) catches up. */

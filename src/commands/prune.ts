@@ -8,10 +8,10 @@ import {durationFlag} from '../cli/choices.js'
 import {requireConsent} from '../cli/consent.js'
 import {ttlFlags} from '../cli/flags.js'
 import {ConfigError} from '../errors.js'
-import {DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult, type PruneTarget, plannedKeys, prune, summarizePrune, takePruneLock} from '../ops/prune.js'
+import {DEFAULT_ORPHAN_GRACE_MS, type PruneOptions, type PruneResult, type PruneTarget, plannedKeys, prune, summarizePrune, takePruneLock} from '../ops/prune/prune.js'
 import {describeConnection} from '../redis/connect.js'
 import {progress} from '../render/progress.js'
-import type {Lease} from '../storage/lock.js'
+import type {Lease} from '../ops/prune/lock.js'
 
 export default class Prune extends BaseCommand<typeof Prune> {
   static override summary = 'Remove dead workers\u2019 live gauges and other stale data, safely, for cron'
@@ -98,6 +98,10 @@ ${EXIT_CODES_HELP}`
       }
     }
 
+    if (result.pidsWithoutKeys.length > 0) {
+      const pids = result.pidsWithoutKeys
+      this.note(`${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')} ${pids.length === 1 ? 'has' : 'have'} no keys under prefix "${config.prefix}" on ${where.target}: nothing of ${pids.length === 1 ? 'it' : 'them'} to prune (redismp pids lists the pids there are)`)
+    }
     if (!this.jsonEnabled()) {
       this.log(summarizePrune(result, where))
       if (flags['dry-run']) {

@@ -5,36 +5,13 @@
  */
 import {ConfigError} from '../errors.js'
 import {ENV_VARS, EnvSchema, type FieldName, type FieldValues, field} from './schema.js'
+import {DEFAULTS, type Defaults, settingOf} from './settings.js'
 
-export interface RedisConfig {
-  host: string
-  port: number
-  db: number
-  username?: string
-  password?: string
-  tls: boolean
-  tlsCa?: string
-  tlsCert?: string
-  tlsKey?: string
-  tlsServername?: string
-  tlsInsecure: boolean
-  /** Sentinels to ask for the master (host and port are then not used). */
-  sentinels?: {host: string; port: number}[]
-  /** The master group name the Sentinels know. */
-  sentinelMaster: string
-  /** Seed nodes of a Redis Cluster (host and port are then not used); a single node also finds its cluster itself. */
-  clusterNodes?: {host: string; port: number}[]
-  /** Addresses cluster nodes announce, mapped to ones this host reaches (ioredis's natMap). */
-  clusterNatMap?: Record<string, {host: string; port: number}>
-  /** Key prefix without a trailing `:`. */
-  prefix: string
-  ttlSeconds: number
-  ttlDisabled: boolean
-  /** REDIS_ENABLED as the exporter reads it: reported, not required. */
-  enabled: boolean
-  connectTimeoutMs: number
-  commandTimeoutMs: number
-}
+/**
+ * The effective configuration, one field per setting of the table (settings.ts)
+ * but `url`, which is taken apart into the others; a setting without a default may be unset.
+ */
+export type RedisConfig = Defaults & {[F in Exclude<FieldName, keyof Defaults | 'url'>]?: FieldValues[F]}
 
 export type Source = 'default' | 'env' | 'env:REDIS_URL' | 'flag' | 'flag:--url'
 export type ConfigField = keyof RedisConfig
@@ -44,20 +21,7 @@ export interface LoadedConfig {
   sources: Record<ConfigField, Source>
 }
 
-export const DEFAULTS: RedisConfig = {
-  host: '127.0.0.1',
-  port: 6379,
-  db: 0,
-  tls: false,
-  tlsInsecure: false,
-  sentinelMaster: 'mymaster',
-  prefix: 'gunicorn',
-  ttlSeconds: 300,
-  ttlDisabled: false,
-  enabled: false,
-  connectTimeoutMs: 5000,
-  commandTimeoutMs: 10_000,
-}
+export {DEFAULTS}
 
 /** Raw flag values (strings as typed), keyed by field; the flag's name is for messages. */
 export type FlagInput = Partial<Record<FieldName, {value: string; flag: string}>>
@@ -74,7 +38,7 @@ function urlParts(url: URL): Partial<RedisConfig> {
 }
 
 function describeValue(f: FieldName, raw: string): string {
-  return f === 'password' || f === 'url' ? '' : `, got "${raw}"`
+  return settingOf(f).secret ? '' : `, got "${raw}"`
 }
 
 function parseField<F extends FieldName>(f: F, raw: string, origin: string): FieldValues[F] {

@@ -1,176 +1,23 @@
 /**
- * One zod schema for the `REDIS_*` environment. The same field schemas check
- * command-line flags, so `REDIS_PORT=abc` and `--port abc` fail with the same
- * explanation, each naming where the bad value came from.
+ * The zod schema of the environment, made from the settings table: every
+ * variable optional, an empty value counting as unset. The same parsers check
+ * the flags (load.ts), so both fail with the same explanation.
  */
 import {z} from 'zod'
 
-import {MAX_TIMER_MS, parseDuration} from './duration.js'
+import {SETTINGS, SETTING_NAMES, type SettingName, type SettingValue} from './settings.js'
 
-const TRUE = new Set(['1', 'true', 'yes', 'on'])
-const FALSE = new Set(['0', 'false', 'no', 'off'])
+export type FieldName = SettingName
+export type FieldValues = {[F in FieldName]: SettingValue<F>}
 
-export const boolText = z.string().transform((s, ctx) => {
-  const v = s.trim().toLowerCase()
-  if (TRUE.has(v)) return true
-  if (FALSE.has(v)) return false
-  ctx.addIssue({code: 'custom', message: 'expected true/false (also 1/0, yes/no, on/off)'})
-  return z.NEVER
-})
+/** The parser of each setting, by name. */
+export const field = Object.fromEntries(SETTING_NAMES.map((f) => [f, SETTINGS[f].parse])) as {[F in FieldName]: (typeof SETTINGS)[F]['parse']}
 
-const intText = (min: number, max: number, what: string) =>
-  z.string().transform((s, ctx) => {
-    const t = s.trim()
-    const n = Number(t)
-    if (!/^\d+$/.test(t) || n < min || n > max) {
-      ctx.addIssue({code: 'custom', message: `expected ${what}`})
-      return z.NEVER
-    }
-    return n
-  })
+/** The environment variable behind each setting. */
+export const ENV_VARS = Object.fromEntries(SETTING_NAMES.map((f) => [f, SETTINGS[f].env])) as {[F in FieldName]: (typeof SETTINGS)[F]['env']}
 
-/**
- * Timeouts: `5s`, `500ms`, or bare seconds (`2.5`), as the exporter's own
- * 5.0-second socket timeouts read; never longer than a timer can wait.
- */
-const timeoutText = z.string().transform((s, ctx) => {
-  const ms = parseDuration(s)
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({code: 'custom', message: 'expected a positive duration such as 5s, 500ms or 2.5'})
-    return z.NEVER
-  }
-  if (ms > MAX_TIMER_MS) {
-    ctx.addIssue({code: 'custom', message: `expected at most ${MAX_TIMER_MS}ms (about 24d 20h, the longest a timer can wait)`})
-    return z.NEVER
-  }
-  return ms
-})
-
-const urlText = z.string().transform((s, ctx) => {
-  let url: URL
-  try {
-    url = new URL(s.trim())
-  } catch {
-    ctx.addIssue({code: 'custom', message: 'expected a URL such as redis://user:pass@host:6379/0'})
-    return z.NEVER
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    ctx.addIssue({code: 'custom', message: `expected a redis:// or rediss:// URL, got scheme "${url.protocol.replace(/:$/, '')}"`})
-    return z.NEVER
-  }
-  const db = url.pathname.replace(/^\//, '')
-  if (db !== '' && !/^\d+$/.test(db)) {
-    ctx.addIssue({code: 'custom', message: `expected a database number after the host, got "/${db}"`})
-    return z.NEVER
-  }
-  return url
-})
-
-/** REDIS_KEY_PREFIX as the exporter uses it: a trailing `:` is dropped. */
-export function normalizePrefix(prefix: string): string {
-  return prefix.replace(/:+$/, '')
-}
-
-const prefixText = z.string().transform((s, ctx) => {
-  const p = normalizePrefix(s)
-  if (p === '') {
-    ctx.addIssue({code: 'custom', message: 'expected a non-empty key prefix such as gunicorn'})
-    return z.NEVER
-  }
-  return p
-})
-
-const text = z.string().min(1, 'expected a non-empty value')
-
-/** `host:port[,host:port…]`, e.g. the Sentinels to ask for the current master. */
-const hostPortsText = z.string().transform((s, ctx) => {
-  const list = s.split(',').map((x) => x.trim()).filter(Boolean)
-  const parsed = list.map((hp) => /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hp))
-  if (list.length === 0 || parsed.some((m) => !m || Number(m[2]) < 1 || Number(m[2]) > 65535)) {
-    ctx.addIssue({code: 'custom', message: 'expected host:port pairs separated by commas, such as sentinel-1:26379,sentinel-2:26379'})
-    return z.NEVER
-  }
-  return parsed.map((m) => ({host: m![1].replace(/^\[(.*)\]$/, '$1'), port: Number(m![2])}))
-})
-
-/**
- * `announced-host:port=reachable-host:port,…`: where cluster nodes announce
- * addresses this host cannot reach (containers, NAT), ioredis's natMap.
- */
-const natMapText = z.string().transform((s, ctx) => {
-  const map: Record<string, {host: string; port: number}> = {}
-  for (const pair of s.split(',').map((x) => x.trim()).filter(Boolean)) {
-    const m = /^([^=\s]+:\d{1,5})=(\[[^\]]+\]|[^:=\s]+):(\d{1,5})$/.exec(pair)
-    if (!m) {
-      ctx.addIssue({code: 'custom', message: 'expected announced-host:port=reachable-host:port pairs separated by commas, such as 10.0.0.5:6379=localhost:7000'})
-      return z.NEVER
-    }
-    map[m[1]] = {host: m[2].replace(/^\[(.*)\]$/, '$1'), port: Number(m[3])}
-  }
-  return map
-})
-
-/** Field schemas, shared by the environment and the flags. */
-export const field = {
-  url: urlText,
-  host: text,
-  port: intText(1, 65535, 'a port number from 1 to 65535'),
-  db: intText(0, 65535, 'a database number (0, 1, 2, …)'),
-  username: text,
-  password: z.string(),
-  tls: boolText,
-  tlsCa: text,
-  tlsCert: text,
-  tlsKey: text,
-  tlsServername: text,
-  tlsInsecure: boolText,
-  sentinels: hostPortsText,
-  sentinelMaster: text,
-  clusterNodes: hostPortsText,
-  clusterNatMap: natMapText,
-  prefix: prefixText,
-  ttlSeconds: intText(1, 2 ** 31 - 1, 'a whole number of seconds greater than 0'),
-  ttlDisabled: boolText,
-  enabled: boolText,
-  connectTimeoutMs: timeoutText,
-  commandTimeoutMs: timeoutText,
-}
-export type FieldName = keyof typeof field
-
-/** The environment variable behind each field. */
-export const ENV_VARS = {
-  url: 'REDIS_URL',
-  host: 'REDIS_HOST',
-  port: 'REDIS_PORT',
-  db: 'REDIS_DB',
-  username: 'REDIS_USERNAME',
-  password: 'REDIS_PASSWORD',
-  tls: 'REDIS_SSL',
-  tlsCa: 'REDIS_SSL_CA',
-  tlsCert: 'REDIS_SSL_CERT',
-  tlsKey: 'REDIS_SSL_KEY',
-  tlsServername: 'REDIS_SSL_SERVERNAME',
-  tlsInsecure: 'REDIS_SSL_INSECURE',
-  sentinels: 'REDIS_SENTINELS',
-  sentinelMaster: 'REDIS_SENTINEL_MASTER',
-  clusterNodes: 'REDIS_CLUSTER_NODES',
-  clusterNatMap: 'REDIS_CLUSTER_NAT_MAP',
-  prefix: 'REDIS_KEY_PREFIX',
-  ttlSeconds: 'REDIS_TTL_SECONDS',
-  ttlDisabled: 'REDIS_TTL_DISABLED',
-  enabled: 'REDIS_ENABLED',
-  connectTimeoutMs: 'REDIS_CONNECT_TIMEOUT',
-  commandTimeoutMs: 'REDIS_COMMAND_TIMEOUT',
-} as const satisfies Record<FieldName, string>
-
-/** The environment schema: every REDIS_* variable optional; an empty value counts as unset. */
 export const EnvSchema = z.object(
-  Object.fromEntries(
-    (Object.keys(ENV_VARS) as FieldName[]).map((f) => [
-      ENV_VARS[f],
-      z.preprocess((v) => (v === '' ? undefined : v), field[f].optional()),
-    ]),
-  ) as unknown as {[F in FieldName as (typeof ENV_VARS)[F]]: z.ZodType<z.output<(typeof field)[F]> | undefined>},
+  Object.fromEntries(SETTING_NAMES.map((f) => [ENV_VARS[f], z.preprocess((v) => (v === '' ? undefined : v), field[f].optional())])) as unknown as {
+    [F in FieldName as (typeof ENV_VARS)[F]]: z.ZodType<SettingValue<F> | undefined>
+  },
 )
-
-export type FieldValues = {[F in FieldName]: z.output<(typeof field)[F]>}

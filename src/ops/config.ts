@@ -1,6 +1,7 @@
 /** `config`: the effective settings and where each came from; secrets are never shown. */
 import {type ConfigField, type LoadedConfig, describeSource} from '../config/load.js'
 import {ENV_VARS, type FieldName} from '../config/schema.js'
+import {settingOf} from '../config/settings.js'
 
 export interface ConfigRow {
   setting: ConfigField
@@ -8,8 +9,6 @@ export interface ConfigRow {
   value: string | number | boolean | null
   source: string
 }
-
-const SECRET: ReadonlySet<ConfigField> = new Set(['password'])
 
 export function describeConfig({config, sources}: LoadedConfig): ConfigRow[] {
   return (Object.keys(ENV_VARS) as FieldName[])
@@ -21,7 +20,7 @@ export function describeConfig({config, sources}: LoadedConfig): ConfigRow[] {
         : typeof raw === 'object'
           ? Object.entries(raw).map(([from, to]) => `${from}=${to.host}:${to.port}`).join(',')
           : (raw ?? null)
-      if (SECRET.has(f) && raw !== undefined) value = '(set, hidden)'
+      if (settingOf(f).secret && raw !== undefined) value = '(set, hidden)'
       return {setting: f, env: ENV_VARS[f], value, source: sources[f] ? describeSource(f, sources[f]) : 'unset'}
     })
 }

@@ -5,26 +5,29 @@
 import {CheckFailedError, ConfigError} from '../errors.js'
 import type {MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import {regroup} from '../metrics/regroup.js'
 import type {Connection} from '../redis/cluster.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
-import {type ReadStats, describeSkipped, totalSkipped} from '../storage/reader.js'
+import {type ReadStats, describeSkipped, totalSkipped} from '../engine/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
+import {plural} from '../words.js'
 
-export interface DumpOptions {
-  prefix: string
+export interface DumpOptions extends ReadOptions {
   modeOverride?: GaugeMode
   /** Metric name or glob (`*`, `?`, `[abc]`). */
   metric?: string
   type?: MetricType
   pid?: number
   raw?: boolean
+  /** Totals over labels after aggregation (PromQL's `sum by(…)` / `sum without(…)`), see metrics/regroup.ts. */
+  by?: string[]
+  without?: string[]
   liveWithinMs?: number
   /**
    * Skipped foreign data is an error instead of a warning, and every key under
    * the prefix (metas too) has its name judged, as `health --strict` does.
    */
   strict?: boolean
-  scanCount?: number
-  onProgress?: (scanned: number) => void
 }
 
 export interface DumpResult {
@@ -73,9 +76,11 @@ export async function dump(redis: Connection, o: DumpOptions): Promise<DumpResul
     // Counter families are named without `_total`; let `--metric requests_total` find them too.
     metricFilter: nameRe ? (name) => nameRe.test(name) || nameRe.test(`${name}_total`) : undefined,
   })
-  const {families, stats, deadPids} = await collector.collectWithStats()
+  const collected = await collector.collectWithStats()
+  const {stats, deadPids} = collected
+  const families = o.by || o.without ? regroup(collected.families, {by: o.by, without: o.without}) : collected.families
   const bad = totalSkipped(stats.skipped)
-  const warning = bad > 0 ? `skipped ${bad} keys that are not clean exporter data (${describeSkipped(stats.skipped)})` : undefined
+  const warning = bad > 0 ? `skipped ${plural(bad, 'key that is', 'keys that are')} not clean exporter data (${describeSkipped(stats.skipped)})` : undefined
   if (o.strict && warning) throw new CheckFailedError(`${warning}; --strict`)
   return {families, stats, deadPids, warning}
 }

@@ -5,8 +5,8 @@
  */
 import type {Connection} from '../redis/cluster.js'
 import {masterNodes} from '../redis/scan.js'
-import {flushPrefix, scanPrefix} from '../storage/keyspace.js'
-import {readShapes} from '../storage/shape.js'
+import {flushPrefix, scanPrefix} from '../engine/keyspace.js'
+import {readShapes} from '../engine/shape.js'
 
 export {flushPrefix}
 

@@ -9,9 +9,13 @@ import {type Connection, isCluster} from '../redis/cluster.js'
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {masterNodes} from '../redis/scan.js'
-import {toolKey} from '../storage/keyspace.js'
-import {censusKeys} from '../storage/census.js'
+import {clockForAges} from '../redis/time.js'
+import {toolKey} from '../engine/keyspace.js'
+import {censusKeys} from '../engine/census.js'
+import type {ReadOptions} from '../engine/read-options.js'
 import {type ClusterHealth, assessCluster, clusterHealth} from './cluster-health.js'
+import {HealthSignals} from './stats/signals.js'
+import {plural} from '../words.js'
 
 export interface PingStats {
   /** What was timed: PING, or EXISTS of one key under the prefix for a user that may not PING (`+@read`). */
@@ -57,17 +61,13 @@ export interface HealthReport {
   warnings: string[]
 }
 
-export interface HealthOptions {
-  prefix: string
+export interface HealthOptions extends ReadOptions {
   endpoint: string
   pingSamples?: number
   /** Whether the exporter is configured to write keys without a TTL (then they are expected). */
   ttlDisabled?: boolean
   /** Count the keys under the prefix (a SCAN of the whole prefix); false for a fast probe. */
   census?: boolean
-  scanCount?: number
-  /** Told the number of keys counted so far, after each batch. */
-  onProgress?: (scanned: number) => void
 }
 
 async function pingStats(redis: Connection, samples: number, prefix: string): Promise<PingStats> {
@@ -139,7 +139,7 @@ async function serverInfo(redis: Connection, warnings: string[]): Promise<Server
   }
 }
 
-async function summarizeKeyspace(redis: Connection, prefix: string, scanCount?: number, onProgress?: (n: number) => void): Promise<KeyspaceSummary & {byNode?: Map<string, number>}> {
+async function summarizeKeyspace(redis: Connection, {prefix, scanCount, onProgress}: ReadOptions, signals: HealthSignals): Promise<KeyspaceSummary & {byNode?: Map<string, number>}> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -151,15 +151,18 @@ async function summarizeKeyspace(redis: Connection, prefix: string, scanCount?: 
     otherPrefixKeys: 0,
   }
   const pids = new Set<number>()
-  const counts = await censusKeys(redis, {prefix, scanCount, onProgress}, ({parsed: k, type, pttl}) => {
+  const identities = (hash: string, originalKey: string) => signals.series(hash, originalKey)
+  const counts = await censusKeys(redis, {prefix, scanCount, onProgress, identities}, ({parsed: k, type, pttl}) => {
     if (type === 'none') return // expired between SCAN and now
     if (type !== 'hash') {
       summary.nonHashKeys++
       summary.foreignKeys++
       return
     }
-    if (k.kind === 'metric') summary.metricKeys++
-    else summary.metaKeys++
+    if (k.kind === 'metric') {
+      summary.metricKeys++
+      if (!k.artifact) signals.metricKey(k.hash, k.type, pttl)
+    } else summary.metaKeys++
     if (k.artifact) summary.artifacts++
     if (pttl === -1) summary.keysWithoutTtl++
     pids.add(k.pid)
@@ -184,10 +187,10 @@ function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>,
   }
   if (!keyspace) return
   if (keyspace.keysWithoutTtl > 0 && !options.ttlDisabled) {
-    warnings.push(`${keyspace.keysWithoutTtl} keys have no TTL and will never expire (redismp prune --fix-ttl)`)
+    warnings.push(`${plural(keyspace.keysWithoutTtl, 'key has', 'keys have')} no TTL and will never expire (redismp prune --fix-ttl)`)
   }
   if (keyspace.foreignKeys > 0) {
-    warnings.push(`${keyspace.foreignKeys} keys under the prefix are not exporter data (redismp keys shows them)`)
+    warnings.push(`${plural(keyspace.foreignKeys, 'key', 'keys')} under the prefix ${keyspace.foreignKeys === 1 ? 'is' : 'are'} not exporter data (redismp keys shows them)`)
   }
   if (keyspace.metricKeys === 0) {
     warnings.push('no metric keys under the prefix: are the workers running with REDIS_ENABLED=true and this prefix and db?')
@@ -200,9 +203,10 @@ export async function health(redis: Connection, options: HealthOptions): Promise
   const ping = await pingStats(redis, options.pingSamples ?? 5, options.prefix)
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
+  const signals = options.census === false ? undefined : new HealthSignals(await clockForAges(redis))
   let keyspace: (KeyspaceSummary & {byNode?: Map<string, number>}) | undefined
   try {
-    keyspace = options.census === false ? undefined : await summarizeKeyspace(redis, options.prefix, options.scanCount, options.onProgress)
+    keyspace = signals && (await summarizeKeyspace(redis, options, signals))
   } catch (error) {
     // A cluster with a master down still gets its report: the census needs every master, the rest does not.
     if (!isCluster(redis)) throw error
@@ -213,5 +217,7 @@ export async function health(redis: Connection, options: HealthOptions): Promise
   const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace: keyspace && (summary as KeyspaceSummary), ...(cluster ? {cluster} : {})}
   assess(partial, options, problems, warnings)
   if (cluster) assessCluster(cluster, problems, warnings)
+  // stats' verdicts (redismp stats shows the whole picture): counters about to expire, high-cardinality labels; only from a whole census.
+  if (signals && keyspace) warnings.push(...signals.warnings())
   return {healthy: problems.length === 0, ...partial, problems, warnings}
 }

@@ -1,13 +1,14 @@
 /**
  * `keys`: the keys under the prefix with their parsed parts, filtered, with
- * TTLs and (optionally) the metric each one belongs to. One pipeline per SCAN
- * batch; each distinct hash's meta is read once.
+ * TTLs and (optionally) the metric each one belongs to. One round trip per SCAN
+ * batch on a read lane (engine/key-batches.ts); each distinct hash's meta is read once.
  */
 import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
-import {pipelineReplies} from '../redis/pipeline.js'
-import {scanPrefix} from '../storage/keyspace.js'
+import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'
+import {keyBatches} from '../engine/key-batches.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
 export interface KeyRow {
   key: string
@@ -25,8 +26,8 @@ export interface KeyRow {
   detail?: string
 }
 
-export interface KeysOptions {
-  prefix: string
+/** No onProgress: keys tells no progress (its rows come out as they are found). */
+export interface KeysOptions extends ReadOptions {
   /** Glob for the part after `{prefix}:`; the prefix itself is matched literally. */
   pattern?: string
   type?: MetricType
@@ -37,7 +38,11 @@ export interface KeysOptions {
   resolve?: boolean
   /** Include keys under the prefix that are not exporter data (default true). */
   includeForeign?: boolean
-  scanCount?: number
+  /**
+   * Past `limit`, keep scanning to count the matching keys (names only: no
+   * reads but the next SCAN), for "showing 1,000 of 81,920".
+   */
+  countAll?: boolean
 }
 
 export interface KeysResult {
@@ -46,6 +51,8 @@ export interface KeysResult {
   truncated: boolean
   /** Keys of another application under a nested prefix, left out. */
   otherPrefixSkipped: number
+  /** With `countAll`: how many keys matched in all (those listed included). */
+  total?: number
 }
 
 function wanted(row: KeyRow, o: KeysOptions): boolean {
@@ -63,9 +70,9 @@ function wanted(row: KeyRow, o: KeysOptions): boolean {
  */
 export async function listKeys(redis: Connection, o: KeysOptions): Promise<KeysResult> {
   const rows: KeyRow[] = []
-  const {truncated, otherPrefixSkipped} = await streamKeys(redis, o, async (batch) => void rows.push(...batch))
-  if (!truncated) rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-  return {keys: rows, truncated, otherPrefixSkipped}
+  const {truncated, otherPrefixSkipped, total} = await streamKeys(redis, o, async (batch) => void rows.push(...batch))
+  rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  return {keys: rows, truncated, otherPrefixSkipped, ...(total === undefined ? {} : {total})}
 }
 
 /** The keys in SCAN order, one batch at a time, to `onBatch` (awaited: it can wait for a slow pipe). */
@@ -78,38 +85,52 @@ export async function streamKeys(
   const names = new Map<string, {metric: string; sample: string} | null>()
   let count = 0
   let otherPrefixSkipped = 0
+  let scanned = 0
+  let beyond = 0
   const limit = o.limit ?? Infinity
 
-  for await (const batch of scanPrefix(redis, o.prefix, {rest, count: o.scanCount})) {
+  // SCAN's default COUNT, as before the lane: a batch is what a pipe waits for, and --limit stops after one.
+  for await (const batch of keyBatches(redis, {prefix: o.prefix, rest, scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT})) {
     otherPrefixSkipped += batch.otherPrefix.length
+    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    o.onProgress?.(scanned)
+    if (count >= limit) {
+      // Counting only, past the limit: the names say whether a key matches.
+      for (const k of batch.ours) if (wanted({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, ttl: null}, o)) beyond++
+      for (const f of batch.foreign) if (wanted({key: f.key, kind: 'foreign', artifact: false, ttl: null}, o)) beyond++
+      await batch.read([], []) // nothing to read: it sends the next SCAN
+      continue
+    }
     const candidates: KeyRow[] = [
       ...batch.ours.map((k) => ({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, hash: k.hash, ttl: null})),
       ...batch.foreign.map((f) => ({key: f.key, kind: 'foreign' as const, artifact: false, ttl: null, detail: f.detail})),
     ].filter((r) => wanted(r, o))
     const page = candidates.slice(0, limit - count)
     const metaLookups = o.resolve ? unresolvedMetas(page, names) : []
-    const replies = await pipelineReplies(redis, (p) => {
-      for (const r of page) p.pttl(r.key)
-      for (const m of metaLookups) p.hget(m.metaKey, 'original_key')
-    })
+    const {pttls, originalKeys} = await batch.read(
+      page.map((r) => r.key),
+      metaLookups.map((m) => m.metaKey),
+    )
     metaLookups.forEach((m, i) => {
-      const reply = replies[page.length + i]
-      const id = reply.ok && typeof reply.value === 'string' ? parseOriginalKey(reply.value) : undefined
+      const text = originalKeys[i]
+      const id = text === undefined ? undefined : parseOriginalKey(text)
       names.set(m.hash, id ? {metric: id.metricName, sample: id.sampleName} : null)
     })
     const rows: KeyRow[] = []
     page.forEach((r, i) => {
-      const ttl = replies[i]
-      if (ttl.ok && ttl.value === -2) return // gone since SCAN saw it
-      r.ttl = ttl.ok && Number(ttl.value) >= 0 ? Math.ceil(Number(ttl.value) / 1000) : null
+      const pttl = pttls[i]
+      if (pttl === -2) return // gone since SCAN saw it
+      r.ttl = pttl !== undefined && pttl >= 0 ? Math.ceil(pttl / 1000) : null
       const name = r.hash ? names.get(r.hash) : undefined
       if (name) Object.assign(r, name)
       rows.push(r)
     })
     count += rows.length
+    beyond += candidates.length - page.length
     if (rows.length > 0) await onBatch(rows)
-    if (count >= limit) return {count, truncated: true, otherPrefixSkipped}
+    if (count >= limit && !o.countAll) return {count, truncated: true, otherPrefixSkipped}
   }
+  if (o.countAll) return {count, truncated: beyond > 0, otherPrefixSkipped, total: count + beyond}
   return {count, truncated: false, otherPrefixSkipped}
 }
 

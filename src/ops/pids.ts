@@ -4,7 +4,8 @@
  */
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import type {Connection} from '../redis/cluster.js'
-import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../storage/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
+import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../engine/reader.js'
 import {clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -25,9 +26,9 @@ export interface PidRow {
   local?: boolean
 }
 
-export async function listPids(redis: Connection, o: {prefix: string; local?: boolean; scanCount?: number}): Promise<PidRow[]> {
+export async function listPids(redis: Connection, o: ReadOptions & {local?: boolean}): Promise<PidRow[]> {
   const rows = new Map<number, PidRow>()
-  await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount}, (k) => {
+  await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {
     if (k.pttl === -2) return // expired since SCAN
     let row = rows.get(k.pid)
     if (!row) {
@@ -84,12 +85,21 @@ export interface PidReport {
   series: PidSeriesRow[]
   stats: ReadStats
   local?: boolean
+  /** Whether the worker looks alive: its newest write, and the two signs a person checks. */
+  alive: {
+    /** Seconds since the newest updated_at of its keys; null when none is a time. */
+    lastWriteAgeSeconds: number | null
+    /** A process with this pid runs on this host (pids are per host: only meaningful where the worker runs). */
+    runsHere: boolean
+    /** With `liveWithinMs`: it wrote within that window (the rule dump --live-within applies). */
+    wroteWithin?: boolean
+  }
 }
 
-export async function inspectPid(redis: Connection, o: {prefix: string; pid: number; local?: boolean; scanCount?: number}): Promise<PidReport> {
+export async function inspectPid(redis: Connection, o: ReadOptions & {pid: number; local?: boolean; liveWithinMs?: number}): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
   const now = await clockForAges(redis)
-  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount}, (k) => {
+  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {
     rows.push({
       metric: k.identity.metricName,
       sample: k.identity.sampleName,
@@ -107,5 +117,9 @@ export async function inspectPid(redis: Connection, o: {prefix: string; pid: num
   // One sort key per row: a JSON.stringify per comparison cost seconds and hundreds of MB on a 60k-series worker.
   const order = new Map(rows.map((r) => [r, JSON.stringify(r.labels)]))
   rows.sort((a, b) => (a.sample < b.sample ? -1 : a.sample > b.sample ? 1 : order.get(a)! < order.get(b)! ? -1 : 1))
-  return {pid: o.pid, series: rows, stats, ...(o.local ? {local: pidRunsHere(o.pid)} : {})}
+  let lastWriteAgeSeconds: number | null = null
+  for (const r of rows) if (r.ageSeconds !== null && (lastWriteAgeSeconds === null || r.ageSeconds < lastWriteAgeSeconds)) lastWriteAgeSeconds = r.ageSeconds
+  const alive: PidReport['alive'] = {lastWriteAgeSeconds, runsHere: pidRunsHere(o.pid)}
+  if (o.liveWithinMs !== undefined) alive.wroteWithin = lastWriteAgeSeconds !== null && lastWriteAgeSeconds * 1000 <= o.liveWithinMs
+  return {pid: o.pid, series: rows, stats, ...(o.local ? {local: alive.runsHere} : {}), alive}
 }

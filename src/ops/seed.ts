@@ -25,6 +25,8 @@ export interface SeedOptions {
   force?: boolean
   /** Concurrent writes in flight. */
   concurrency?: number
+  /** Values written so far (for a progress line). */
+  onProgress?: (written: number) => void
 }
 
 export interface SeedResult {
@@ -156,8 +158,8 @@ export async function seed(redis: Connection, o: SeedOptions): Promise<SeedResul
     const dict = new RedisStorageDict(redis, o.prefix, {pid, ttlSeconds: o.ttlSeconds, ttlDisabled: o.ttlDisabled})
     await inParallel(p.values, o.concurrency ?? 64, async ({params, write}) => {
       await write(await RedisValue.create(dict, params))
+      o.onProgress?.(++values)
     })
-    values += p.values.length
   }
   let keysWritten = 0
   for await (const keys of scanBatches(redis, {match: prefixPattern(o.prefix), count: 1000})) keysWritten += keys.length

@@ -36,6 +36,12 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 10_000
 class FailFastRedis extends Redis {
   /** Why the connection was given up. */
   failure?: Error
+  /**
+   * What the peer first sent, still watched after the open: with db 0 and no
+   * password the open sends no command, so a peer that is not Redis may only
+   * show it in the bytes that break the first real command.
+   */
+  peer?: {first: FirstBytes; ep: Endpoint}
   private readonly watched = new WeakSet<Command>()
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
@@ -48,7 +54,8 @@ class FailFastRedis extends Redis {
       // ioredis's commandTimeout rejects through command.reject; nothing else tells of it.
       const reject = command.reject
       command.reject = (error: Error) => {
-        reject(error)
+        const peer = this.peer
+        reject(peer?.first.notResp ? notRedisError(peer.ep, peer.first.looksLike, error) : error)
         if (error?.message === TIMED_OUT) this.giveUp(error)
       }
     }
@@ -218,6 +225,7 @@ export async function openChecked(redis: Redis): Promise<Redis> {
   const peer = new FirstBytes()
   const watchPeer = () => redis.stream && peer.watch(redis.stream)
   redis.once('connect', watchPeer)
+  let opened = false
   // A server that accepts TCP and never answers would hold the handshake forever: bound all of it ourselves.
   const budget = Math.min(MAX_TIMER_MS, (o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS) + (o.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS))
   let timer: NodeJS.Timeout | undefined
@@ -235,6 +243,8 @@ export async function openChecked(redis: Redis): Promise<Redis> {
       })(),
       timeout,
     ])
+    opened = true
+    if (redis instanceof FailFastRedis) redis.peer = {first: peer, ep}
     return redis
   } catch (error) {
     redis.disconnect()
@@ -244,7 +254,8 @@ export async function openChecked(redis: Redis): Promise<Redis> {
     clearTimeout(timer)
     redis.off('error', record)
     redis.off('connect', watchPeer)
-    peer.stop()
+    // A connection of ours keeps watching (FailFastRedis.peer) until the peer has said enough.
+    if (!opened || !(redis instanceof FailFastRedis)) peer.stop()
   }
 }
 

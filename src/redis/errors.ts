@@ -24,6 +24,17 @@ export interface Endpoint {
 }
 
 const AUTH_REPLY = /^(WRONGPASS)\b|invalid password|invalid username-password/i
+/** What to do about a certificate the handshake refused: name the flags that fix it. */
+function tlsHint(code: string, message: string): string {
+  if (/HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID/.test(code) || /altnames|hostname/i.test(message)) {
+    return ' (name the certificate\'s host with --tls-servername, REDIS_SSL_SERVERNAME)'
+  }
+  if (/SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_UNTRUSTED|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/.test(code) || /self[- ]signed|unable to (verify|get local issuer)/i.test(message)) {
+    return ' (trust its CA with --tls-ca FILE, REDIS_SSL_CA; or, for a test server only, skip verification with --tls-insecure)'
+  }
+  return ''
+}
+
 const TLS_CODES = /^(ERR_SSL_|ERR_TLS_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_OSSL_|HOSTNAME_MISMATCH)/
 /** What ioredis's reply decoder throws on bytes that are not RESP. */
 const NOT_RESP = /^Unknown RESP type|^Protocol error/
@@ -118,11 +129,14 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
         {cause: err},
       )
     case 'ETIMEDOUT':
-      return new RedisTimeoutError(`no connection to ${at} within the connect timeout`, {cause: err})
+      return new RedisTimeoutError(
+        `no connection to ${at} within the connect timeout${ep.tls ? ': a plain (non-TLS) Redis port waits silently for a TLS client, so if the port is not TLS use redis:// (or drop --tls, REDIS_SSL)' : ''}`,
+        {cause: err},
+      )
   }
   if (isUnparsableReply(err)) return notRedisError(ep, undefined, err)
   if (TLS_CODES.test(code) || /ssl|tls|certificate/i.test(message)) {
-    return new RedisConnectionError(`TLS handshake with ${at} failed: ${message}`, {cause: err})
+    return new RedisConnectionError(`TLS handshake with ${at} failed: ${message}${tlsHint(code, message)}`, {cause: err})
   }
   if (/Command timed out/i.test(message)) {
     return new RedisTimeoutError(`${at} did not answer within the command timeout`, {cause: err})

@@ -9,8 +9,6 @@ import {connect as netConnect} from 'node:net'
 import type {Readable} from 'node:stream'
 import {type ConnectionOptions, connect as tlsConnect} from 'node:tls'
 
-/** The bytes a RESP2 or RESP3 reply can begin with. */
-const RESP_TYPES = new Set([...'+-:$*_,#!=(%~>|'].map((c) => c.charCodeAt(0)))
 const KEEP = 256
 
 const LOOKS_LIKE: [RegExp, string][] = [
@@ -19,6 +17,35 @@ const LOOKS_LIKE: [RegExp, string][] = [
   [/^SSH-\d/, 'SSH'],
   [/^\x15\x03[\x00-\x04]/, 'TLS: add --tls'],
 ]
+
+/** What may follow each type byte on a reply's first line, up to its CRLF. */
+const LINE_BYTES: Record<string, RegExp> = {
+  '+': /^[^\x00-\x1f\x7f]*$/, // simple string: text
+  '-': /^[^\x00-\x1f\x7f]*$/, // error: text
+  ':': /^-?\d*$/, // integer
+  '$': /^-?\d*$/, // bulk string length (-1: null)
+  '*': /^-?\d*$/, // array length
+  '%': /^\d*$/, // map
+  '~': /^\d*$/, // set
+  '>': /^\d*$/, // push
+  '|': /^\d*$/, // attributes
+  '=': /^\d*$/, // verbatim string length
+  '!': /^\d*$/, // blob error length
+  '(': /^-?\d*$/, // big number
+  ',': /^[-+.\deEinfa]*$/, // double (inf, nan)
+  '#': /^[tf]?$/, // boolean
+  '_': /^$/, // null
+}
+
+/** Whether `kept` can be the start of a reply: a type byte, then a first line of its shape (or not yet all of it). */
+function plausibleFirstLine(kept: Buffer): boolean {
+  const shape = LINE_BYTES[String.fromCharCode(kept[0])]
+  if (shape === undefined) return false
+  const cr = kept.indexOf(0x0d)
+  const line = kept.toString('latin1', 1, cr < 0 ? kept.length : cr)
+  if (cr >= 0 && cr + 1 < kept.length && kept[cr + 1] !== 0x0a) return false
+  return shape.test(line)
+}
 
 export class FirstBytes {
   private kept = Buffer.alloc(0)
@@ -42,9 +69,15 @@ export class FirstBytes {
     return this.kept.length > 0
   }
 
-  /** True when the peer's first byte cannot start a Redis reply. */
+  /**
+   * True when the peer's first bytes cannot start a Redis reply: a type byte
+   * no reply begins with, or a first line that is not of its type's shape.
+   * The type byte alone lets one stranger in fifteen through (random bytes
+   * beginning `$` leave ioredis waiting for a length that never ends, and
+   * the run ended in a timeout instead of "not the Redis protocol").
+   */
   get notResp(): boolean {
-    return this.received && !RESP_TYPES.has(this.kept[0])
+    return this.received && !plausibleFirstLine(this.kept)
   }
 
   /** The text of an error reply the peer began with (Redis refusing us at once: DENIED, NOAUTH, max clients). */

@@ -3,9 +3,10 @@ import type {MetricFamily} from '../metrics/aggregate.js'
 import {exposition} from '../metrics/exposition.js'
 import {floatToGoString} from '../metrics/pyfloat.js'
 import {SafeCell} from './safe-text.js'
-import {renderTable} from './table.js'
+import {value as humanValue} from './human.js'
+import {type Column, renderTable} from './table.js'
 
-export const DUMP_FORMATS = ['prometheus', 'json', 'table'] as const
+export const DUMP_FORMATS = ['prometheus', 'json', 'table', 'wide'] as const
 export type DumpFormat = (typeof DUMP_FORMATS)[number]
 
 export {exposition as prometheusChunks}
@@ -33,9 +34,17 @@ export function familiesToJson(families: readonly MetricFamily[]): JsonFamily[] 
   }))
 }
 
-export function renderFamiliesTable(families: readonly MetricFamily[], color: boolean): string {
+const FAMILY_COLUMNS: Column[] = [
+  {head: 'sample', shrink: true},
+  {head: 'type', wide: true},
+  {head: 'labels', shrink: true},
+  {head: 'value', align: 'right'},
+]
+
+/** Samples for people: values rounded to read (`45,542,428`, `4.55e7`), the type in the wide view. */
+export function renderFamiliesTable(families: readonly MetricFamily[], options: {color?: boolean; wide?: boolean} = {}): string {
   const rows = families.flatMap((f) =>
-    f.samples.map((s) => [s.name, f.type === 'gauge' && f.mode ? `gauge (${f.mode})` : f.type, SafeCell.labels(s.labels), floatToGoString(s.value)]),
+    f.samples.map((s) => [s.name, f.type === 'gauge' && f.mode ? `gauge (${f.mode})` : f.type, SafeCell.labels(s.labels), humanValue(s.value)]),
   )
-  return renderTable(['sample', 'type', 'labels', 'value'], rows, {color})
+  return renderTable(FAMILY_COLUMNS, rows, options)
 }

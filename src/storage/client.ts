@@ -10,7 +10,7 @@ import {closeRedis, connectRedis} from '../redis/connect.js'
 import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet, unlinkKeys} from '../redis/pipeline.js'
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict, type StorageDictOptions} from './dict.js'
-import {flushPrefix} from './keyspace.js'
+import {flushPrefix} from '../engine/keyspace.js'
 
 export class RedisStorageClient {
   constructor(

@@ -13,10 +13,10 @@ import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {compareCodePoints} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
 import {redisTime} from '../redis/time.js'
-import {type ReadStats, readMetricKeys, writeTime} from './reader.js'
+import {type ReadStats, readMetricKeys, writeTime} from '../engine/reader.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
-export interface CollectorOptions {
-  prefix: string
+export interface CollectorOptions extends ReadOptions {
   /** Fold every gauge with this mode instead of its stored one. */
   modeOverride?: GaugeMode
   /** Pids with no write newer than this (ms) are dead for the live* modes. */
@@ -28,11 +28,8 @@ export interface CollectorOptions {
   metricFilter?: (name: string) => boolean
   /** No folding across pids: one sample per pid and series, with a `pid` label. */
   raw?: boolean
-  /** Count the names of every key under the prefix that are not the exporter's, metas included (see ReadOptions.everyKey). */
+  /** Count the names of every key under the prefix that are not the exporter's, metas included (see MetricReadOptions.everyKey). */
   everyKey?: boolean
-  scanCount?: number
-  /** Told the number of keys scanned so far, after each batch. */
-  onProgress?: (scanned: number) => void
 }
 
 /** Anything that yields families: extra local metrics merged into collect(). */

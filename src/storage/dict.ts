@@ -15,7 +15,7 @@ import {md5Hex} from '../metrics/pyjson.js'
 import {type Connection, isCluster} from '../redis/cluster.js'
 import {pipelineReplies, unlinkKeys} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
-import {scanPrefix} from './keyspace.js'
+import {scanPrefix} from '../engine/keyspace.js'
 
 export interface StorageDictOptions {
   /** The writing process; the exporter uses os.getpid(). */
@@ -123,7 +123,7 @@ export class RedisStorageDict {
     }
     if (isCluster(this.redis)) {
       // The two keys lie in different slots, which no MULTI spans: one MULTI per key, the metric's
-      // acknowledged before the meta's is sent, as prune on a cluster relies on (storage/atomic.ts).
+      // acknowledged before the meta's is sent, as prune on a cluster relies on (ops/prune/atomic.ts).
       // A crash between them leaves a metric without its meta: an orphan prune --orphans removes.
       const metricTx = this.redis.multi()
       metric(metricTx)

@@ -351,7 +351,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     nodeClient: (node) => connect(node.port),
     env(extra = {}) {
       const [m] = cluster.masters()
-      return {REDIS_HOST: m.host, REDIS_PORT: String(m.port), ...extra}
+      return {REDIS_HOST: m.host, REDIS_PORT: String(m.port), REDIS_TTL_SECONDS: '300', ...extra}
     },
 
     async killMaster(i) {

@@ -166,7 +166,8 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       await waitReady(proc, client)
     },
     client,
-    env: (extra = {}) => ({REDIS_HOST: host, REDIS_PORT: String(port), ...extra}),
+    // REDIS_TTL_SECONDS: keys seed writes in tests expire as the exporter's do (seed's own default is no TTL).
+    env: (extra = {}) => ({REDIS_HOST: host, REDIS_PORT: String(port), REDIS_TTL_SECONDS: '300', ...extra}),
     stop: () => stopProcess(proc, dir),
   }
   return server

@@ -1,0 +1,122 @@
+/**
+ * The keys under the prefix a batch at a time, for a reader that streams
+ * them out (keys to a pipe) and must wait for its consumer: on a read lane,
+ * each batch's reads (the PTTL of the keys kept, the original_key of the metas
+ * asked for) go in one write together with the next SCAN, so a batch costs
+ * one round trip, and no command object or promise per key. Unlike the walks
+ * that fold as replies arrive (ChainedScan), nothing is read ahead of the
+ * caller: memory stays at one batch however slow the pipe.
+ *
+ * On a cluster the keys come from every master's SCAN at once (scanPrefix)
+ * and each batch's reads go through the cluster client, which sends each
+ * command to its key's master (a meta most often lives on another master than
+ * its metric): a round trip per batch and master, not one write on one lane.
+ */
+import {prefixPattern} from '../metrics/keys.js'
+import {type Cluster, type Connection, isCluster} from '../redis/cluster.js'
+import {RawLane, ReplyError} from '../redis/lane.js'
+import {pipelineReplies} from '../redis/pipeline.js'
+import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
+import {type ClassifiedBatch, classifyBatch, scanPrefix} from './keyspace.js'
+import type {ReadOptions} from './read-options.js'
+import {DUMP_SCAN_COUNT} from './reader.js'
+
+export interface BatchReads {
+  /** PTTL of each key asked, in order: ms to live, -1 without TTL, -2 gone; undefined when Redis refused it. */
+  pttls: (number | undefined)[]
+  /** original_key of each meta asked, in order; undefined when it has none (or is not a hash). */
+  originalKeys: (string | undefined)[]
+}
+
+export interface KeyBatch extends ClassifiedBatch {
+  /** Reads these keys' PTTL and these metas' original_key; call it once per batch (with nothing, too): it sends the next SCAN. */
+  read(pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads>
+}
+
+const PTTL = encodeHead(2, 'PTTL')
+const HGET = encodeHead(3, 'HGET')
+const ORIGINAL_KEY = encodeArgs('original_key')
+
+/** Batches of classified keys under `prefix:` (MATCH `rest` after the escaped prefix), each with its reads. */
+export async function* keyBatches(redis: Connection, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
+  if (isCluster(redis)) {
+    yield* clusterKeyBatches(redis, o)
+    return
+  }
+  const match = prefixPattern(o.prefix, o.rest ?? '*')
+  const count = String(o.scanCount ?? DUMP_SCAN_COUNT)
+  const lane = await RawLane.open(redis)
+  try {
+    const writer = new CommandWriter()
+    let cursor = '0'
+    let keys: string[] = []
+    const scan = () => writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(match).arg('COUNT').arg(count)
+    const onScan = (r: ReplyCursor) => {
+      if (r.type === 0x2d) throw new ReplyError(r.line())
+      r.count() // [cursor, keys]
+      r.bulk()
+      cursor = r.text()
+      keys = new Array<string>(r.count())
+      for (let i = 0; i < keys.length; i++) {
+        r.bulk()
+        keys[i] = r.text()
+      }
+    }
+    scan()
+    await lane.request(writer.take(), 1, onScan)
+    let scanned = 0
+    for (;;) {
+      const batch = classifyBatch(keys, o.prefix)
+      scanned += keys.length
+      o.onProgress?.(scanned)
+      const last = cursor === '0'
+      let done = false
+      const read = async (pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads> => {
+        if (done) throw new Error('a batch is read once')
+        done = true
+        for (const k of pttlKeys) writer.raw(PTTL).arg(k)
+        for (const k of metaKeys) writer.raw(HGET).arg(k).raw(ORIGINAL_KEY)
+        if (!last) scan()
+        const out: BatchReads = {pttls: [], originalKeys: []}
+        let at = 0
+        // Error replies are the key's, not the lane's: an unreadable TTL or a meta of another type shows as unknown.
+        await lane.request(writer.take(), pttlKeys.length + metaKeys.length + (last ? 0 : 1), (r) => {
+          const i = at++
+          if (i < pttlKeys.length) out.pttls.push(r.type === 0x3a ? r.count() : undefined)
+          else if (i < pttlKeys.length + metaKeys.length) out.originalKeys.push(r.type === 0x24 && r.bulk() ? r.text() : undefined)
+          else onScan(r)
+        })
+        return out
+      }
+      yield {...batch, read}
+      if (last) return
+      if (!done) await read([], [])
+    }
+  } finally {
+    lane.close()
+  }
+}
+
+/** keyBatches on a cluster: every master scanned, each read sent to the master of its key. */
+async function* clusterKeyBatches(cluster: Cluster, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
+  let scanned = 0
+  for await (const batch of scanPrefix(cluster, o.prefix, {rest: o.rest, count: o.scanCount ?? DUMP_SCAN_COUNT})) {
+    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    o.onProgress?.(scanned)
+    let done = false
+    const read = async (pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads> => {
+      if (done) throw new Error('a batch is read once')
+      done = true
+      const replies = await pipelineReplies(cluster, (p) => {
+        for (const k of pttlKeys) p.pttl(k)
+        for (const k of metaKeys) p.hget(k, 'original_key')
+      })
+      // As on one server: a refused PTTL or a meta of another type shows as unknown.
+      return {
+        pttls: replies.slice(0, pttlKeys.length).map((r) => (r.ok ? Number(r.value) : undefined)),
+        originalKeys: replies.slice(pttlKeys.length).map((r) => (r.ok && typeof r.value === 'string' ? r.value : undefined)),
+      }
+    }
+    yield {...batch, read}
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The library without the CLI: the storage classes and batchSet,
+ * against a real redis-server.
+ */
+import {describe, expect, it} from 'vitest'
+
+import {
+  RedisConnectionError,
+  RedisStorageClient,
+  RedisStorageManager,
+  RedisValue,
+  batchSet,
+  loadConfig,
+  originalKey,
+} from '../../src/index.js'
+import {freePort, scanAll, useRedis} from '../helpers/redis-server.js'
+
+describe('RedisStorageClient and RedisStorageDict', () => {
+  const ctx = useRedis()
+  const client = () => new RedisStorageClient(ctx.redis, 'lib', {ttlSeconds: 120, ttlDisabled: false})
+
+  it('ping, set with TTL, get, exists, delete', async () => {
+    const c = client()
+    expect(await c.ping()).toBeGreaterThan(0)
+    await c.set('lib:counter:1:metric:' + 'a'.repeat(32), {value: '1.0', timestamp: '0.0'})
+    expect(await c.get('lib:counter:1:metric:' + 'a'.repeat(32))).toEqual({value: '1.0', timestamp: '0.0'})
+    expect(await ctx.redis.ttl('lib:counter:1:metric:' + 'a'.repeat(32))).toBeGreaterThan(100)
+    expect(await c.exists('lib:counter:1:metric:' + 'a'.repeat(32))).toBe(true)
+    expect(await c.delete('lib:counter:1:metric:' + 'a'.repeat(32))).toBe(1)
+    expect(await c.get('lib:counter:1:metric:' + 'a'.repeat(32))).toBeUndefined()
+    const noTtl = new RedisStorageClient(ctx.redis, 'lib', {ttlSeconds: 120, ttlDisabled: true})
+    await noTtl.set('lib:x', {a: '1'})
+    expect(await ctx.redis.ttl('lib:x')).toBe(-1)
+    await c.delete('lib:x')
+  })
+
+  it('batchSet writes many hashes, one pipeline per batch; keys() scans; flushdb() keeps to the prefix', async () => {
+    const writes = Array.from({length: 2500}, (_, i) => ({key: `lib:counter:${i + 1}:metric:${'b'.repeat(32)}`, fields: {value: `${i}.0`, timestamp: '0.0', updated_at: '1000.0'}, ttlSeconds: 60}))
+    expect(await batchSet(ctx.redis, writes, 1000)).toBe(2500)
+    await ctx.redis.set('libx:keep', '1')
+    const c = client()
+    const seen = new Set<string>()
+    for await (const k of c.keys('counter:*')) seen.add(k)
+    expect(seen.size).toBe(2500)
+    expect(await c.flushdb()).toBe(2500)
+    expect(await ctx.redis.exists('libx:keep')).toBe(1)
+  })
+
+  it('dict-like access to one pid, and readAllValues over all pids', async () => {
+    const c = client()
+    const a = c.dict({pid: 11})
+    const b = c.dict({pid: 12})
+    const id = originalKey('jobs', 'jobs_total', {queue: 'default'}, 'Jobs.')
+    expect(await a.get(id)).toBeUndefined()
+    await a.set(id, 3)
+    await b.set(id, 4)
+    expect(await a.get(id)).toEqual([3, 0])
+    expect(await a.has(id)).toBe(true)
+    const listed: string[] = []
+    for await (const k of a.keys()) listed.push(k)
+    expect(listed).toEqual([id])
+    expect(await a.size()).toBe(1)
+    const all: number[] = []
+    for await (const v of a.readAllValues()) all.push(v.value)
+    expect(all.sort()).toEqual([3, 4])
+    expect(await a.delete(id)).toBe(true)
+    expect(await a.has(id)).toBe(false)
+    expect(await b.clear()).toBe(2)
+    expect(await scanAll(ctx.redis, 'lib:*')).toEqual([])
+  })
+
+  it('RedisValue: inc, dec, set, reset, get, and the value survives a new instance', async () => {
+    const dict = client().dict({pid: 21})
+    const params = {typ: 'gauge', metricName: 'inflight', name: 'inflight', labelnames: [], labelvalues: [], help: 'In flight.', multiprocessMode: 'max'}
+    const g = await RedisValue.create(dict, params)
+    await g.inc(5)
+    await g.dec(2)
+    expect(g.get()).toBe(3)
+    expect(g.getTimestamp()).toBe(0)
+    await g.set(7.5, 1700000000.5)
+    const again = await RedisValue.create(dict, params)
+    expect([again.get(), again.getTimestamp()]).toEqual([7.5, 1700000000.5])
+    await again.reset()
+    expect(again.get()).toBe(0)
+    expect(again.getTimestamp()).toBeGreaterThan(1e9)
+    expect(await dict.get(again.key, 'gauge', 'max')).toEqual([0, again.getTimestamp()])
+  })
+
+  it('RedisStorageManager: setup, isConnected, collector, health, close', async () => {
+    const manager = new RedisStorageManager({config: loadConfig(ctx.env).config})
+    expect(manager.isConnected()).toBe(false)
+    expect(manager.getCollector()).toBeUndefined()
+    await manager.setup()
+    expect(manager.isConnected()).toBe(true)
+    expect(await manager.getCollector()!.collect()).toEqual(expect.any(Array))
+    expect((await manager.healthCheck()).probe.ok).toBe(true)
+    await manager.close()
+    expect(manager.isConnected()).toBe(false)
+  })
+
+  it('a manager against a dead port fails with RedisConnectionError, not a hang', async () => {
+    const manager = new RedisStorageManager({config: {...loadConfig({}).config, port: await freePort(), connectTimeoutMs: 1000}})
+    await expect(manager.setup()).rejects.toBeInstanceOf(RedisConnectionError)
+  })
+})
