@@ -1,8 +1,9 @@
 /**
- * The store the benchmarks read: a redis-server of their own on a free port
- * (no persistence, its own temp dir), filled as the exporter fills it (16
- * pids, one meta key per metric key, a plausible mix of types). Shared by
- * bench/dump.js and bench/serve.js.
+ * The benchmark store, shared by bench/dump.js, bench/serve.js and
+ * bench/cluster.js: PIDS workers, each with a plausible application's series
+ * (counters, histogram buckets, summaries, gauges), one meta key per metric
+ * key, as the exporter writes; and a redis-server of the benchmarks' own on a
+ * free port (no persistence, its own temp dir) to hold it.
  */
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
@@ -39,7 +40,12 @@ function series(i) {
   return {type: `gauge_${mode}`, id: originalKey(`worker_state_${mode}`, `worker_state_${mode}`, labels, 'State.')}
 }
 
-export async function populate(redis, metricKeys) {
+/**
+ * Writes `metricKeys` metric keys and their metas: `add(key, fields)` queues
+ * an HSET (into one pipeline, or its master's on a cluster), `flush()` sends
+ * what was queued.
+ */
+export async function populateWith(metricKeys, add, flush) {
   const perPid = Math.ceil(metricKeys / PIDS)
   const specs = Array.from({length: perPid}, (_, i) => {
     const s = series(i)
@@ -47,19 +53,29 @@ export async function populate(redis, metricKeys) {
   })
   let written = 0
   for (let pid = 1000; pid < 1000 + PIDS && written < metricKeys; pid++) {
-    let p = redis.pipeline()
     for (const s of specs) {
       if (written >= metricKeys) break
-      p.hset(formatKey(PREFIX, s.type, pid, 'metric', s.hash), 'value', pyFloatRepr(written % 1000), 'timestamp', '0.0', 'updated_at', '1700000000.5')
-      p.hset(formatKey(PREFIX, s.type, pid, 'meta', s.hash), 'original_key', s.id, 'created_at', '1700000000.5')
+      add(formatKey(PREFIX, s.type, pid, 'metric', s.hash), ['value', pyFloatRepr(written % 1000), 'timestamp', '0.0', 'updated_at', '1700000000.5'])
+      add(formatKey(PREFIX, s.type, pid, 'meta', s.hash), ['original_key', s.id, 'created_at', '1700000000.5'])
       written++
-      if (p.length >= 20_000) {
-        await p.exec()
-        p = redis.pipeline()
-      }
+      if (written % 10_000 === 0) await flush()
     }
-    await p.exec()
   }
+  await flush()
+}
+
+/** The store in one redis-server, through one connection. */
+export async function populate(redis, metricKeys) {
+  let p = redis.pipeline()
+  await populateWith(
+    metricKeys,
+    (key, fields) => p.hset(key, ...fields),
+    async () => {
+      const sent = p
+      p = redis.pipeline()
+      await sent.exec()
+    },
+  )
 }
 
 /** Starts the benchmark's redis-server and a client for filling it; `stop()` ends both and removes its dir. */

@@ -1,8 +1,8 @@
 /**
  * redismp as a library: the Python backend's storage classes and what using
- * them takes — their options, config, errors, retries, the key schema and the
- * Python text formats. Nothing else: README's "What it exports" lists exactly
- * these names (test/unit/library-api.test.ts compares the two).
+ * them takes — their options, config, errors, retries, Redis Cluster helpers,
+ * the key schema and the Python text formats. Nothing else: README's "What it
+ * exports" lists exactly these names (test/unit/library-api.test.ts compares the two).
  */
 export {RedisStorageClient} from './storage/client.js'
 export {RedisMetrics} from './storage/redis-metrics.js'
@@ -17,6 +17,8 @@ export type {MetricFamily, Sample} from './metrics/aggregate.js'
 export {loadConfig, type RedisConfig, type LoadedConfig} from './config/load.js'
 export {batchSet, type HashWrite} from './redis/pipeline.js'
 export {withRetry, type RetryOptions} from './redis/retry.js'
+export {isCluster, clusterOptions, type Connection} from './redis/cluster.js'
+export {keySlot} from './redis/slot.js'
 export {
   ExitCode,
   RedismpError,

@@ -10,7 +10,8 @@ import {Command, Errors, type Interfaces} from '@oclif/core'
 
 import {type LoadedConfig, loadConfig} from '../config/load.js'
 import {EXIT_CODE_TABLE, ExitCode, RedisConnectionError, RedismpError} from '../errors.js'
-import {closeRedis, connectRedis, endpointOf, type Redis} from '../redis/connect.js'
+import type {Connection} from '../redis/cluster.js'
+import {closeRedis, connectRedis, endpointOf} from '../redis/connect.js'
 import {mapRedisError} from '../redis/errors.js'
 import {withRetry} from '../redis/retry.js'
 import {clearProgress} from '../render/progress.js'
@@ -35,7 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
   protected loaded!: LoadedConfig
-  private connection?: Redis
+  private connection?: Connection
   /** Colour for stderr messages (warnings, progress). */
   protected readonly err = paint(process.stderr)
 
@@ -69,7 +70,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private parsing = false
 
   /** The connection, opened on first use. Connection resets and LOADING are retried; refusals are not. */
-  protected async redis(): Promise<Redis> {
+  protected async redis(): Promise<Connection> {
     if (!this.connection) {
       const {config} = this.loaded
       this.connection = await withRetry(() => connectRedis(config), {

@@ -1,6 +1,6 @@
 /**
  * Help that reads at 80 columns: each command shows its own flags in full and
- * the 17 connection flags every command shares once, compactly, as a list of
+ * the 19 connection flags every command shares once, compactly, as a list of
  * names (`redismp config --help` and README "Configuration" explain each;
  * config's own help shows them in full). Without this, they were half of
  * every help page and most of its usage line.

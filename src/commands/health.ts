@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {CheckFailedError} from '../errors.js'
 import {describeConnection} from '../redis/connect.js'
+import type {ClusterHealth} from '../ops/cluster-health.js'
 import {type HealthReport, health} from '../ops/health.js'
 import {plural} from '../render/human.js'
 import {progress} from '../render/progress.js'
@@ -79,6 +80,21 @@ ${EXIT_CODES_HELP}`
       ['memory', `${formatBytes(s.usedMemory)} used of ${s.maxMemory ? formatBytes(s.maxMemory) : 'no limit'}, policy ${s.evictionPolicy ?? '?'}`],
       ['prefix', r.prefix],
       ...census,
+      ...(r.cluster ? clusterRows(r.cluster) : []),
     ])
   }
+}
+
+/** A cluster's state and one row per master. */
+function clusterRows(c: ClusterHealth): [string, string | number][] {
+  const slots = `${c.slotsAssigned ?? '?'} of 16384 slots assigned, ${c.slotsOk ?? '?'} ok, ${c.slotsPfail ?? 0} pfail, ${c.slotsFail ?? 0} fail`
+  return [
+    ['cluster', `state ${c.state ?? '?'}, ${slots}, ${c.knownNodes ?? '?'} nodes`],
+    ...c.masters.map((m): [string, string] => [
+      `master ${m.address}`,
+      m.error
+        ? `DOES NOT ANSWER: ${m.error}`
+        : `${m.role ?? '?'}, ping ${m.pingMs} ms, ${formatBytes(m.usedMemory)} used of ${m.maxMemory ? formatBytes(m.maxMemory) : 'no limit'}, ${m.keys ?? '?'} keys${m.prefixKeys === undefined ? '' : ` (${m.prefixKeys} under the prefix)`}`,
+    ]),
+  ]
 }

@@ -106,6 +106,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: FlagInpu
   }
 
   if (serviceLink && sources.port === 'default' && !config.sentinels) throw serviceLinkError(serviceLink)
+  if (config.clusterNodes && config.sentinels) {
+    throw new ConfigError(`${ENV_VARS.clusterNodes} and ${ENV_VARS.sentinels}: a Redis Cluster is not found through Sentinels; set one of them`)
+  }
+  if (config.clusterNodes && config.db !== 0) {
+    throw new ConfigError(`${ENV_VARS.db} is ${config.db}, but a Redis Cluster has only db 0 (${ENV_VARS.clusterNodes} is set)`)
+  }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError(`${ENV_VARS.tlsCert} and ${ENV_VARS.tlsKey}: expected both a client certificate and its key, got only one`)
   }

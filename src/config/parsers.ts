@@ -93,3 +93,20 @@ export const hostPortsText = z.string().transform((s, ctx) => {
   }
   return parsed.map((m) => ({host: m![1].replace(/^\[(.*)\]$/, '$1'), port: Number(m![2])}))
 })
+
+/**
+ * `announced-host:port=reachable-host:port,…`: where cluster nodes announce
+ * addresses this host cannot reach (containers, NAT), ioredis's natMap.
+ */
+export const natMapText = z.string().transform((s, ctx) => {
+  const map: Record<string, {host: string; port: number}> = {}
+  for (const pair of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+:\d{1,5})=(\[[^\]]+\]|[^:=\s]+):(\d{1,5})$/.exec(pair)
+    if (!m) {
+      ctx.addIssue({code: 'custom', message: 'expected announced-host:port=reachable-host:port pairs separated by commas, such as 10.0.0.5:6379=localhost:7000'})
+      return z.NEVER
+    }
+    map[m[1]] = {host: m[2].replace(/^\[(.*)\]$/, '$1'), port: Number(m[3])}
+  }
+  return map
+})

@@ -9,7 +9,7 @@
  */
 import {z} from 'zod'
 
-import {boolText, hostPortsText, intText, prefixText, text, timeoutText, urlText} from './parsers.js'
+import {boolText, hostPortsText, intText, natMapText, prefixText, text, timeoutText, urlText} from './parsers.js'
 
 /** Help groups: CONNECTION flags are on every command; the others only where a command spreads them in. */
 export type FlagGroup = 'CONNECTION' | 'STORAGE'
@@ -97,6 +97,22 @@ export const SETTINGS = {
     parse: text,
     default: 'mymaster',
     flag: {name: 'sentinel-master', group: CONNECTION, help: 'master group name known to the Sentinels'},
+  },
+  /** Seed nodes of a Redis Cluster (host and port are then not used); a single node also finds its cluster itself. */
+  clusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    parse: hostPortsText,
+    flag: {
+      name: 'cluster-nodes',
+      group: CONNECTION,
+      help: 'seed nodes of a Redis Cluster: host:port,host:port (any one node is found to be a cluster by itself too)',
+    },
+  },
+  /** Addresses cluster nodes announce, mapped to ones this host reaches (ioredis's natMap). */
+  clusterNatMap: {
+    env: 'REDIS_CLUSTER_NAT_MAP',
+    parse: natMapText,
+    flag: {name: 'cluster-nat-map', group: CONNECTION, help: 'addresses cluster nodes announce mapped to reachable ones: 10.0.0.5:6379=localhost:7000,…'},
   },
   /** Key prefix without a trailing `:`. */
   prefix: {env: 'REDIS_KEY_PREFIX', parse: prefixText, default: 'gunicorn', flag: {name: 'prefix', group: CONNECTION, help: 'key prefix'}},

@@ -4,11 +4,11 @@
  * lane of its own, the TYPE and PTTL of a SCAN reply's keys written from the
  * reply's bytes, the next SCAN already on its way.
  */
-import type {Redis} from 'ioredis'
-
 import {type ParsedKey, prefixPattern} from '../metrics/keys.js'
 import {ChainedScan} from '../redis/chained-scan.js'
-import {RawLane, ReplyError} from '../redis/lane.js'
+import type {Connection} from '../redis/cluster.js'
+import {ReplyError} from '../redis/lane.js'
+import {withReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, type ReplyCursor, encodeHead} from '../redis/resp.js'
 import {classifyBatch} from './keyspace.js'
 import type {ReadOptions} from './read-options.js'
@@ -29,6 +29,8 @@ export interface CensusCounts {
   foreign: number
   /** Exporter-shaped keys under a longer prefix (`gunicorn:shadow:…`). */
   otherPrefix: number
+  /** On a cluster: keys SCAN showed under the prefix per master, by `host:port`. */
+  byNode?: Map<string, number>
 }
 
 const TYPE = encodeHead(2, 'TYPE')
@@ -36,7 +38,7 @@ const PTTL = encodeHead(2, 'PTTL')
 const HGET_ORIGINAL_KEY = encodeHead(3, 'HGET')
 
 export async function censusKeys(
-  redis: Redis,
+  redis: Connection,
   o: ReadOptions & {
     /**
      * Told each series' original_key once, from the first meta key of its md5
@@ -51,7 +53,10 @@ export async function censusKeys(
   const counts: CensusCounts = {scanned: 0, foreign: 0, otherPrefix: 0}
   // The md5s whose meta has been asked for: one entry per series.
   const named = o.identities ? new Set<string>() : undefined
-  await RawLane.using(redis, (lane) => {
+  // One lane per master on a cluster, all at once: a key's TYPE and PTTL (and a
+  // meta's original_key) are asked where SCAN found it. The md5 set is shared:
+  // one question per series whichever master holds its first meta seen.
+  await withReadLanes(redis, ({lanes, names}) => Promise.all(lanes.map((lane, i) => {
     const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
     const writer = new CommandWriter(1 << 20)
     return scanner.run((r) => {
@@ -63,6 +68,7 @@ export async function censusKeys(
       }
       const {ours, foreign, otherPrefix} = classifyBatch(keys, o.prefix)
       counts.scanned += ours.length + foreign.length + otherPrefix.length
+      if (lanes.length > 1) (counts.byNode ??= new Map()).set(names[i], (counts.byNode.get(names[i]) ?? 0) + ours.length + foreign.length + otherPrefix.length)
       counts.foreign += foreign.length
       counts.otherPrefix += otherPrefix.length
       o.onProgress?.(counts.scanned)
@@ -92,6 +98,6 @@ export async function censusKeys(
       }
       scanner.request(commands, 2 * ours.length + metas.length, onReply, () => writer.reuse(commands))
     })
-  })
+  })))
   return counts
 }

@@ -6,13 +6,18 @@
  * one round trip, and no command object or promise per key. Unlike the walks
  * that fold as replies arrive (ChainedScan), nothing is read ahead of the
  * caller: memory stays at one batch however slow the pipe.
+ *
+ * On a cluster the keys come from every master's SCAN at once (scanPrefix)
+ * and each batch's reads go through the cluster client, which sends each
+ * command to its key's master (a meta most often lives on another master than
+ * its metric): a round trip per batch and master, not one write on one lane.
  */
-import type {Redis} from 'ioredis'
-
 import {prefixPattern} from '../metrics/keys.js'
+import {type Cluster, type Connection, isCluster} from '../redis/cluster.js'
 import {RawLane, ReplyError} from '../redis/lane.js'
+import {pipelineReplies} from '../redis/pipeline.js'
 import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
-import {type ClassifiedBatch, classifyBatch} from './keyspace.js'
+import {type ClassifiedBatch, classifyBatch, scanPrefix} from './keyspace.js'
 import type {ReadOptions} from './read-options.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
 
@@ -33,7 +38,11 @@ const HGET = encodeHead(3, 'HGET')
 const ORIGINAL_KEY = encodeArgs('original_key')
 
 /** Batches of classified keys under `prefix:` (MATCH `rest` after the escaped prefix), each with its reads. */
-export async function* keyBatches(redis: Redis, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
+export async function* keyBatches(redis: Connection, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
+  if (isCluster(redis)) {
+    yield* clusterKeyBatches(redis, o)
+    return
+  }
   const match = prefixPattern(o.prefix, o.rest ?? '*')
   const count = String(o.scanCount ?? DUMP_SCAN_COUNT)
   const lane = await RawLane.open(redis)
@@ -85,5 +94,29 @@ export async function* keyBatches(redis: Redis, o: ReadOptions & {rest?: string}
     }
   } finally {
     lane.close()
+  }
+}
+
+/** keyBatches on a cluster: every master scanned, each read sent to the master of its key. */
+async function* clusterKeyBatches(cluster: Cluster, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
+  let scanned = 0
+  for await (const batch of scanPrefix(cluster, o.prefix, {rest: o.rest, count: o.scanCount ?? DUMP_SCAN_COUNT})) {
+    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    o.onProgress?.(scanned)
+    let done = false
+    const read = async (pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads> => {
+      if (done) throw new Error('a batch is read once')
+      done = true
+      const replies = await pipelineReplies(cluster, (p) => {
+        for (const k of pttlKeys) p.pttl(k)
+        for (const k of metaKeys) p.hget(k, 'original_key')
+      })
+      // As on one server: a refused PTTL or a meta of another type shows as unknown.
+      return {
+        pttls: replies.slice(0, pttlKeys.length).map((r) => (r.ok ? Number(r.value) : undefined)),
+        originalKeys: replies.slice(pttlKeys.length).map((r) => (r.ok && typeof r.value === 'string' ? r.value : undefined)),
+      }
+    }
+    yield {...batch, read}
   }
 }

@@ -3,11 +3,11 @@
  * health, keys and the cleanup commands so that "ours", "artifact", "foreign"
  * and "another application's" mean the same thing everywhere.
  */
-import type {Redis} from 'ioredis'
-
 import {type KeyVerdict, type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
+import {type Connection, isCluster} from '../redis/cluster.js'
 import {evalWrite} from '../redis/lua.js'
 import {DEFAULT_SCAN_COUNT, scanBatches} from '../redis/scan.js'
+import {groupBySlot} from '../redis/slot.js'
 import {LOOK_LUA} from './shape.js'
 
 export interface ClassifiedBatch {
@@ -44,7 +44,7 @@ export function classifyBatch(keys: readonly string[], prefix: string): Classifi
 
 /** Batches of classified keys under `prefix:` (MATCH `rest` after the escaped prefix). */
 export async function* scanPrefix(
-  redis: Redis,
+  redis: Connection,
   prefix: string,
   options: {rest?: string; count?: number} = {},
 ): AsyncGenerator<ClassifiedBatch> {
@@ -80,15 +80,17 @@ export interface FlushCounts {
  * Deletes the exporter's keys under the prefix, SCAN + UNLINK per batch, each
  * key's shape judged in the script that unlinks it; safe to re-run.
  */
-export async function flushPrefix(redis: Redis, prefix: string): Promise<FlushCounts> {
+export async function flushPrefix(redis: Connection, prefix: string): Promise<FlushCounts> {
   const counts: FlushCounts = {deleted: 0, notOurs: 0}
+  const flush = async (part: ParsedKey[]) => {
+    const [deleted, notOurs] = (await evalWrite(redis, FLUSH, part.map((k) => k.key), part.map((k) => k.kind))) as [number, number]
+    counts.deleted += deleted
+    counts.notOurs += notOurs
+  }
   for await (const batch of scanPrefix(redis, prefix)) {
-    for (let from = 0; from < batch.ours.length; from += FLUSH_CHUNK) {
-      const part = batch.ours.slice(from, from + FLUSH_CHUNK)
-      const [deleted, notOurs] = (await evalWrite(redis, FLUSH, part.map((k) => k.key), part.map((k) => k.kind))) as [number, number]
-      counts.deleted += deleted
-      counts.notOurs += notOurs
-    }
+    // On a cluster a script's keys must share a slot: one script per slot, sent together (pipelined per master).
+    if (isCluster(redis)) await Promise.all(groupBySlot(batch.ours, (k) => k.key).map(flush))
+    else for (let from = 0; from < batch.ours.length; from += FLUSH_CHUNK) await flush(batch.ours.slice(from, from + FLUSH_CHUNK))
   }
   return counts
 }

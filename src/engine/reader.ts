@@ -8,9 +8,8 @@
  * seen — and the batch at hand, never the keys of the walk. Anything that is
  * not clean exporter data is counted, never fatal.
  */
-import type {Redis} from 'ioredis'
-
-import {RawLane} from '../redis/lane.js'
+import type {Connection} from '../redis/cluster.js'
+import {withReadLanes} from '../redis/read-lanes.js'
 import type {ReadOptions} from './read-options.js'
 import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats} from './read-model.js'
 import {Walk, type WalkSink} from './walk.js'
@@ -26,7 +25,7 @@ export {describeSkipped, totalSkipped, writeTime} from './read-model.js'
  */
 export const DUMP_SCAN_COUNT = 50_000
 
-export async function readMetricKeys(redis: Redis, o: MetricReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
+export async function readMetricKeys(redis: Connection, o: MetricReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
   return walk(redis, o, {samples: visit})
 }
 
@@ -35,10 +34,10 @@ export async function readMetricKeys(redis: Redis, o: MetricReadOptions, visit: 
  * updated_at and TTL: the same walk as readMetricKeys without metas or
  * aggregation (SCAN repeats are still told apart and left out).
  */
-export async function readKeyFacts(redis: Redis, o: ReadOptions & {pid?: number}, visit: (k: KeyFacts) => void): Promise<ReadStats> {
+export async function readKeyFacts(redis: Connection, o: ReadOptions & {pid?: number}, visit: (k: KeyFacts) => void): Promise<ReadStats> {
   return walk(redis, o, {facts: visit})
 }
 
-function walk(redis: Redis, o: MetricReadOptions, sink: WalkSink): Promise<ReadStats> {
-  return RawLane.using(redis, (lane) => new Walk(lane, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, sink).run())
+function walk(redis: Connection, o: MetricReadOptions, sink: WalkSink): Promise<ReadStats> {
+  return withReadLanes(redis, (lanes) => new Walk(lanes, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, sink).run())
 }

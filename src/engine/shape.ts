@@ -11,9 +11,8 @@
  *           `multiprocess_mode` (ensure_metadata's, before a series is first written)
  * The third field is the key's write time: `updated_at`, or a meta's `created_at`.
  */
-import type {Redis} from 'ioredis'
-
 import type {KeyKind, ParsedKey} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../redis/lua.js'
 import {type Reply, pipelineReplies} from '../redis/pipeline.js'
 
@@ -60,7 +59,7 @@ for i = 1, #KEYS do put((look(KEYS[i], ARGV[i]))) end
 return table.concat(out)`
 
 /** What each key holds, as its name's kind expects: read-only scripts of 5000 keys, or one pipeline where scripts are refused. */
-export async function readShapes(redis: Redis, keys: readonly ParsedKey[], mode: {scripts: boolean} = {scripts: true}): Promise<ShapeState[]> {
+export async function readShapes(redis: Connection, keys: readonly ParsedKey[], mode: {scripts: boolean} = {scripts: true}): Promise<ShapeState[]> {
   return scriptOrPipeline(
     mode,
     async () =>

@@ -1,14 +1,21 @@
 /**
- * One walk over a prefix for readMetricKeys (reader.ts), on a read lane
+ * One walk over a prefix for readMetricKeys (reader.ts), on read lanes
  * (redis/lane.ts): keys are classified on the SCAN reply's bytes, their reads
  * written from those bytes, and every reply folded as it arrives.
+ *
+ * On a cluster there is one lane per master, each scanning its master's keys,
+ * all folding into the one series index. A key's meta (another key, so most
+ * often another slot and master) is read on the lane of the master that owns
+ * it (ReadLanes.laneOf); its reply may then come after the key's fields, and
+ * the key waits as it does for a meta read late on one server (finish, unnamed).
  */
 import {isValidLabelName, isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
 import {type GaugeMode, TYPE_INDEX, TYPE_INFOS, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
-import {type RawLane, ReplyError} from '../redis/lane.js'
+import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
+import type {ReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
 import {classifyFound} from './keyspace.js'
 import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
@@ -107,6 +114,8 @@ function typeIndexAt(b: Uint8Array, start: number, end: number): number | undefi
  */
 class Batch {
   size = 0
+  /** The lane that scanned it (its master's, on a cluster). */
+  lane = 0
   pid = new Float64Array(0)
   typeIndex = new Uint8Array(0)
   series = new Int32Array(0)
@@ -114,6 +123,8 @@ class Batch {
   at = new Int32Array(0)
   /** Keys whose own meta is read ahead of the batch's HMGETs: series new to the walk. */
   readonly metaOf: number[] = []
+  /** Keys whose own meta is read on another master's lane (a cluster). */
+  readonly metaElsewhere: number[] = []
   /** Keys whose series no meta had named when their fields came: they wait for the end of the batch. */
   readonly waiting: Unnamed[] = []
 
@@ -127,6 +138,7 @@ class Batch {
     }
     this.size = 0
     this.metaOf.length = 0
+    this.metaElsewhere.length = 0
     this.waiting.length = 0
     return this
   }
@@ -199,12 +211,20 @@ export class Walk {
   /** Facts mode: every metric key, artifacts too, no metas, no identity. */
   private readonly facts: ((k: KeyFacts) => void) | undefined
 
-  private readonly scanner: ChainedScan
+  /** One per lane: per master on a cluster. */
+  private readonly scanners: ChainedScan[]
+  private readonly lanes: RawLane[]
+  /** The lane owning a key; undefined with one lane. */
+  private readonly route: ReadLanes['laneOf'] | undefined
+  /** Metas of a batch to be read on other masters' lanes, by lane. */
+  private readonly elsewhere: {writer: CommandWriter; series: number[]}[]
+  /** Requests sent on a lane other than the scanning one: run() waits for them after the scans. */
+  private readonly tracked: Promise<void>[] = []
   /** Keys whose memory was asked for (ReadOptions.memory) and not yet sent: pid, stored type, series, and the key as visited. */
   private readonly memoryAsked: {pid: number; typeIndex: number; series: number; key: ReadKey}[] = []
 
   constructor(
-    lane: RawLane,
+    lanes: ReadLanes,
     private readonly o: MetricReadOptions & {scanCount: number},
     sink: WalkSink,
   ) {
@@ -212,20 +232,41 @@ export class Walk {
     this.facts = 'facts' in sink ? sink.facts : undefined
     this.visit = 'samples' in sink ? sink.samples : () => undefined
     this.withTtl = (o.withTtl ?? false) || this.facts !== undefined
-    this.scanner = new ChainedScan(lane, prefixPattern(o.prefix, scanRest(o)), o.scanCount)
+    this.lanes = lanes.lanes
+    this.scanners = this.lanes.map((lane) => new ChainedScan(lane, prefixPattern(o.prefix, scanRest(o)), o.scanCount))
+    this.route = this.lanes.length > 1 ? lanes.laneOf : undefined
+    this.elsewhere = this.lanes.map(() => ({writer: new CommandWriter(1 << 16), series: []}))
   }
 
   async run(): Promise<ReadStats> {
-    await this.scanner.run((r) => {
-      this.read(this.classify(r))
-      this.o.onProgress?.(this.stats.scannedKeys)
-    })
+    await Promise.all(
+      this.scanners.map((scanner, lane) =>
+        scanner.run((r) => {
+          this.read(this.classify(r, lane), lane)
+          this.o.onProgress?.(this.stats.scannedKeys)
+        }),
+      ),
+    )
+    await this.drain()
     // Keys read before their series was named: folded now if a later meta named it, orphans if none did.
     for (const u of this.unnamed.splice(0)) this.settle(u.pid, u.typeIndex, u.series, u, undefined)
     await this.foldUnsetGauges()
-    const memory = this.memoryRequest()
-    if (memory) await this.scanner.lane.request(memory.commands, memory.replies, memory.onReply)
+    // The memory of keys folded at the end (those above) is asked too: a sample misses no key it picked.
+    await this.drain()
     return this.stats
+  }
+
+  /**
+   * After the scans: waits for the requests sent outside the scanners' chains,
+   * and sends the memory asked by keys folded since the last batch's request.
+   * A meta read late (on another master's lane) folds the keys that waited for
+   * it, which may ask for more: until nothing is left.
+   */
+  private async drain(): Promise<void> {
+    do {
+      this.askMemory(undefined)
+      for (let next = this.tracked.shift(); next; next = this.tracked.shift()) await next
+    } while (this.memoryAsked.length > 0)
   }
 
   /**
@@ -237,9 +278,10 @@ export class Walk {
    * named the series.
    */
   private async foldUnsetGauges(): Promise<void> {
-    const w = this.writer
     const unset: {pid: number; series: number; modes: GaugeMode[]; f: Fields}[] = []
-    const handlers: ((r: ReplyCursor) => void)[] = []
+    const parts = this.lanes.map(() => ({w: new CommandWriter(1 << 12), handlers: [] as OnReply[]}))
+    /** The writer and handlers of the lane that owns `key`. */
+    const at = (key: string) => parts[this.route ? this.route(Buffer.from(key)) : 0]
     for (let j = 0; j < this.twins.length; j += 2) {
       const [pid, series] = [this.twins[j], this.twins[j + 1]]
       const entry = this.entries[series]
@@ -251,24 +293,33 @@ export class Walk {
       const u = {pid, series, modes: [] as GaugeMode[], f: {...this.current}}
       unset.push(u)
       const twin = this.keyOf(pid, TWIN_TYPE, series, 'metric')
-      w.raw(HMGET).arg(twin).raw(HMGET_FIELDS)
-      handlers.push((r) => readFields(r, u.f))
+      const p = at(twin)
+      p.w.raw(HMGET).arg(twin).raw(HMGET_FIELDS)
+      p.handlers.push((r) => readFields(r, u.f))
       if (this.withTtl) {
-        w.raw(PTTL).arg(twin)
-        handlers.push((r) => void (u.f.pttl = r.type === 0x3a ? r.count() : -2))
+        p.w.raw(PTTL).arg(twin)
+        p.handlers.push((r) => void (u.f.pttl = pttlOf(r)))
       }
       if (entry.id === undefined) {
-        this.writeMetaRead(this.keyOf(pid, TWIN_TYPE, series, 'meta'))
-        handlers.push((r) => this.learn(series, r))
+        const meta = this.keyOf(pid, TWIN_TYPE, series, 'meta')
+        const q = at(meta)
+        writeMetaRead(q.w, meta, this.o.withCreatedAt)
+        q.handlers.push((r) => this.learn(series, r))
       }
       for (const mode of TWIN_MODES) {
-        w.raw(HGET).arg(this.keyOf(pid, MODE_TYPE[mode], series, 'meta')).raw(HGET_MODE)
-        handlers.push((r) => void (metaText(r) === mode && u.modes.push(mode)))
+        const meta = this.keyOf(pid, MODE_TYPE[mode], series, 'meta')
+        const q = at(meta)
+        q.w.raw(HGET).arg(meta).raw(HGET_MODE)
+        q.handlers.push((r) => void (metaText(r) === mode && u.modes.push(mode)))
       }
     }
     if (unset.length === 0) return
-    let k = 0
-    await this.scanner.lane.request(w.take(), handlers.length, (r) => handlers[k++](r))
+    await Promise.all(
+      parts.map(({w, handlers}, lane) => {
+        let k = 0
+        return this.lanes[lane].request(w.take(), handlers.length, (r) => handlers[k++](r))
+      }),
+    )
     for (const u of unset) {
       const mode = u.modes.length === 1 ? u.modes[0] : u.modes.length === 0 ? modeElsewhere(this.entries[u.series], u.pid) : undefined
       if (mode === undefined) {
@@ -284,7 +335,7 @@ export class Walk {
    * Picks the keys to read (ours, metric, not a bare-`gauge` twin, not a repeat) and
    * writes the HGETs of the metas of series new to the walk, then their HMGETs.
    */
-  private classify(r: ReplyCursor): Batch {
+  private classify(r: ReplyCursor, lane: number): Batch {
     const n = r.count()
     const batch = (this.spareBatches.pop() ?? new Batch()).reset(n)
     const w = this.writer
@@ -322,9 +373,18 @@ export class Walk {
       }
       if (entry.id === undefined && !entry.requested && !this.facts) {
         entry.requested = true
-        batch.metaOf.push(batch.size)
         const kind = end - HASH_LENGTH - METRIC_TAIL.length + 1
-        w.raw(this.o.withCreatedAt ? HMGET_META : HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(this.o.withCreatedAt ? HMGET_META_FIELDS : HGET_ORIGINAL_KEY)
+        const owner = this.route ? this.route(metaKeyOf(buf, start, end, kind)) : lane
+        const created = this.o.withCreatedAt
+        let mw = w
+        if (owner === lane) batch.metaOf.push(batch.size)
+        else {
+          batch.metaElsewhere.push(batch.size)
+          const e = this.elsewhere[owner]
+          e.series.push(id)
+          mw = e.writer
+        }
+        mw.raw(created ? HMGET_META : HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(created ? HMGET_META_FIELDS : HGET_ORIGINAL_KEY)
       }
       batch.add(pid, typeIndex, id, r.header, end + 2)
     }
@@ -382,8 +442,26 @@ export class Walk {
     return formatKey(this.o.prefix, TYPE_INFOS[typeIndex].segment, pid, kind, this.index.hexOf(series))
   }
 
+  /** Sends the metas classify() wrote for other masters' lanes, one request per lane. */
+  private sendElsewhere(): void {
+    this.elsewhere.forEach(({writer, series}, lane) => {
+      if (series.length === 0) return
+      const asked = series.splice(0)
+      let j = 0
+      this.track(lane, writer.take(), asked.length, (r) => this.learn(asked[j++], r))
+    })
+  }
+
+  /** A request on `lane` outside its scanner's chain; run() waits for it after the scans. */
+  private track(lane: number, commands: Buffer, replies: number, onReply: OnReply): void {
+    const request = this.lanes[lane].request(commands, replies, onReply)
+    request.catch(() => undefined)
+    this.tracked.push(request)
+  }
+
   /** Sends a batch's reads: metas first, then per key HMGET (and PTTL); folds each key as its reply comes. */
-  private read(batch: Batch): void {
+  private read(batch: Batch, lane: number): void {
+    if (this.route) this.sendElsewhere()
     const metas = batch.metaOf.length
     const per = this.withTtl ? 2 : 1
     const total = metas + batch.size * per
@@ -398,7 +476,7 @@ export class Walk {
         this.settle(batch.pid[f.i], batch.typeIndex[f.i], batch.series[f.i], f, batch.waiting)
       } else if ((k - metas) % 2 === 0) readFields(r, f)
       else {
-        f.pttl = r.type === 0x3a ? r.count() : -2
+        f.pttl = pttlOf(r)
         f.i = (k - metas - 1) / 2
         this.settle(batch.pid[f.i], batch.typeIndex[f.i], batch.series[f.i], f, batch.waiting)
       }
@@ -406,7 +484,8 @@ export class Walk {
     }
     if (total === 0) return void this.spareBatches.push(batch)
     const commands = this.writer.detach()
-    this.scanner.request(commands, total, onReply, () => this.writer.reuse(commands))
+    batch.lane = lane
+    this.scanners[lane].request(commands, total, onReply, () => this.writer.reuse(commands))
   }
 
 
@@ -466,31 +545,42 @@ export class Walk {
 
   /**
    * MEMORY USAGE of the keys picked since the last request, each metric key
-   * with its meta: one request, sent after a batch's replies are folded (a
-   * key's family is known only then), so sampling costs a round trip per
-   * batch at most, never one per key.
+   * with its meta, sent after a batch's replies are folded (a key's family is
+   * known only then): a round trip per batch at most, never one per key. Each
+   * key is asked on its owner's lane (on a cluster a meta is most often on
+   * another master): the scanning lane's part goes on its chain, the rest is
+   * tracked; `scanning` undefined (after the scans) tracks every part. A key
+   * is told once both its sizes are in.
    */
-  private memoryRequest(): {commands: Buffer; replies: number; onReply: (r: ReplyCursor) => void} | undefined {
+  private askMemory(scanning: number | undefined): void {
     const asked = this.memoryAsked.splice(0)
-    if (asked.length === 0) return undefined
-    for (const a of asked) {
-      this.writer.raw(MEMORY_USAGE).arg(this.keyOf(a.pid, a.typeIndex, a.series, 'metric'))
-      this.writer.raw(MEMORY_USAGE).arg(this.keyOf(a.pid, a.typeIndex, a.series, 'meta'))
-    }
-    let at = 0
-    let metricBytes = 0
+    if (asked.length === 0) return
     const told = this.o.memory!.told
-    return {
-      commands: this.writer.take(),
-      replies: 2 * asked.length,
-      onReply: (r) => {
+    const bytes = new Float64Array(2 * asked.length)
+    const pending = new Uint8Array(asked.length).fill(2)
+    const byLane = new Map<number, number[]>()
+    asked.forEach((a, i) => {
+      for (const kind of ['metric', 'meta'] as const) {
+        const key = this.keyOf(a.pid, a.typeIndex, a.series, kind)
+        const owner = this.route ? this.route(Buffer.from(key)) : 0
+        if (!byLane.has(owner)) byLane.set(owner, [])
+        byLane.get(owner)!.push(2 * i + (kind === 'meta' ? 1 : 0))
+        this.elsewhere[owner].writer.raw(MEMORY_USAGE).arg(key)
+      }
+    })
+    for (const [owner, slots] of byLane) {
+      let at = 0
+      const onReply = (r: ReplyCursor) => {
         if (r.type === 0x2d) throw new ReplyError(r.line())
+        const slot = slots[at++]
         // An integer, or nil for a key that went since it was read.
-        const bytes = r.type === 0x3a ? r.count() : 0
-        if (at % 2 === 0) metricBytes = bytes
-        else told(asked[(at - 1) / 2].key, metricBytes, bytes)
-        at++
-      },
+        bytes[slot] = r.type === 0x3a ? r.count() : 0
+        const i = slot >> 1
+        if (--pending[i] === 0) told(asked[i].key, bytes[2 * i], bytes[2 * i + 1])
+      }
+      const commands = this.elsewhere[owner].writer.take()
+      if (owner === scanning) this.scanners[owner].request(commands, slots.length, onReply)
+      else this.track(owner, commands, slots.length, onReply)
     }
   }
 
@@ -507,36 +597,44 @@ export class Walk {
    * when SCAN's order put the pid with the only meta in that spot).
    */
   private finish(batch: Batch): void {
-    const memory = this.memoryRequest()
-    if (memory) this.scanner.request(memory.commands, memory.replies, memory.onReply)
     const waiting = batch.waiting.splice(0)
-    const asked = new Set(batch.metaOf)
+    const asked = new Set([...batch.metaOf, ...batch.metaElsewhere])
+    const lane = batch.lane
+    this.askMemory(lane)
     this.spareBatches.push(batch)
     const park = () => waiting.forEach((w) => this.settle(w.pid, w.typeIndex, w.series, w, this.entries[w.series].id === undefined ? this.unnamed : undefined))
     const ask = waiting.filter((w) => !asked.has(w.i) && this.entries[w.series].id === undefined)
     if (ask.length === 0) return park()
-    for (const w of ask) this.writeMetaRead(this.keyOf(w.pid, w.typeIndex, w.series, 'meta'))
-    let j = 0
-    this.scanner.request(this.writer.take(), ask.length, (r) => {
-      this.learn(ask[j++].series, r)
-      if (j === ask.length) park()
-    })
+    // By lane: on a cluster each meta is read where it lives; park() once every answer is in.
+    const byLane = new Map<number, Unnamed[]>()
+    for (const w of ask) {
+      const meta = this.keyOf(w.pid, w.typeIndex, w.series, 'meta')
+      const owner = this.route ? this.route(Buffer.from(meta)) : lane
+      if (!byLane.has(owner)) byLane.set(owner, [])
+      byLane.get(owner)!.push(w)
+      writeMetaRead(this.elsewhere[owner].writer, meta, this.o.withCreatedAt)
+    }
+    let left = ask.length
+    for (const [owner, keys] of byLane) {
+      let j = 0
+      const onReply = (r: ReplyCursor) => {
+        this.learn(keys[j++].series, r)
+        if (--left === 0) park()
+      }
+      const commands = this.elsewhere[owner].writer.take()
+      if (owner === lane) this.scanners[lane].request(commands, keys.length, onReply)
+      else this.track(owner, commands, keys.length, onReply)
+    }
   }
 
-  /** The read of a meta that writeMetaRead wrote: original_key, and with withCreatedAt created_at. */
-  private writeMetaRead(meta: string): void {
-    if (this.o.withCreatedAt) this.writer.raw(HMGET_META).arg(meta).raw(HMGET_META_FIELDS)
-    else this.writer.raw(HGET).arg(meta).raw(HGET_ORIGINAL_KEY)
-  }
-
-  /** Names a series from the reply to its meta's read. */
+  /** Names a series from the reply to its meta's read (writeMetaRead's). */
   private learn(series: number, r: ReplyCursor): void {
     const entry = this.entries[series]
     entry.requested = false
     let originalKey: string | null
     let createdAt = Number.NaN
-    if (!this.o.withCreatedAt) originalKey = metaText(r)
-    else if (r.type !== 0x2a) originalKey = null // WRONGTYPE: not a hash
+    if (!this.o.withCreatedAt || r.type === 0x2d) originalKey = metaText(r)
+    else if (r.type !== 0x2a) originalKey = null
     else {
       r.count()
       originalKey = r.bulk() ? r.text() : null
@@ -549,9 +647,31 @@ export class Walk {
   }
 }
 
-/** original_key from an HGET reply; null when missing or not a hash. */
+/** The read of a meta: original_key, and with withCreatedAt created_at (learn reads either reply). */
+function writeMetaRead(w: CommandWriter, meta: string, withCreatedAt: boolean | undefined): void {
+  if (withCreatedAt) w.raw(HMGET_META).arg(meta).raw(HMGET_META_FIELDS)
+  else w.raw(HGET).arg(meta).raw(HGET_ORIGINAL_KEY)
+}
+
+/** original_key from an HGET reply; null when missing or not a hash. Any other error (MOVED, ASK on a cluster) ends the walk. */
 function metaText(r: ReplyCursor): string | null {
+  if (r.type === 0x2d) {
+    const message = r.line()
+    if (!message.startsWith('WRONGTYPE')) throw new ReplyError(message)
+    return null
+  }
   return r.type === 0x24 && r.bulk() ? r.text() : null
+}
+
+/** A PTTL reply: -2 for a key gone; an error (MOVED, ASK on a cluster) ends the walk. */
+function pttlOf(r: ReplyCursor): number {
+  if (r.type === 0x2d) throw new ReplyError(r.line())
+  return r.type === 0x3a ? r.count() : -2
+}
+
+/** A metric key's meta sibling, as bytes: `metric` at `kind` becomes `meta`. */
+function metaKeyOf(buf: Buffer, start: number, end: number, kind: number): Buffer {
+  return Buffer.concat([buf.subarray(start, kind), META, buf.subarray(kind + 'metric'.length, end)])
 }
 
 /** value, timestamp, updated_at from an HMGET reply. */

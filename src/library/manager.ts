@@ -4,10 +4,9 @@
  * close. The Python manager also swaps prometheus_client's value class; here
  * the application constructs RedisValue instances through `getClient().dict()`.
  */
-import type {Redis} from 'ioredis'
-
 import {type RedisConfig, loadConfig} from '../config/load.js'
 import {type HealthReport, health} from '../ops/health.js'
+import type {Connection} from '../redis/cluster.js'
 import {closeRedis, connectRedis, describeConnection} from '../redis/connect.js'
 import {RedisStorageClient} from '../storage/client.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
@@ -16,13 +15,13 @@ export interface StorageManagerOptions {
   /** Settings; read from the REDIS_* environment when absent. */
   config?: RedisConfig
   /** Creates the connection (tests, custom clients); defaults to the fail-fast factory. */
-  redisFactory?: (config: RedisConfig) => Promise<Redis>
+  redisFactory?: (config: RedisConfig) => Promise<Connection>
 }
 
 export class RedisStorageManager {
   readonly config: RedisConfig
   private client?: RedisStorageClient
-  private readonly factory: (config: RedisConfig) => Promise<Redis>
+  private readonly factory: (config: RedisConfig) => Promise<Connection>
 
   constructor(options: StorageManagerOptions = {}) {
     this.config = options.config ?? loadConfig(process.env).config

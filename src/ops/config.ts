@@ -15,7 +15,11 @@ export function describeConfig({config, sources}: LoadedConfig): ConfigRow[] {
     .filter((f): f is ConfigField => f !== 'url')
     .map((f) => {
       const raw = config[f]
-      let value: ConfigRow['value'] = Array.isArray(raw) ? raw.map((s) => `${s.host}:${s.port}`).join(',') : (raw ?? null)
+      let value: ConfigRow['value'] = Array.isArray(raw)
+        ? raw.map((s) => `${s.host}:${s.port}`).join(',')
+        : typeof raw === 'object'
+          ? Object.entries(raw).map(([from, to]) => `${from}=${to.host}:${to.port}`).join(',')
+          : (raw ?? null)
       if (settingOf(f).secret && raw !== undefined) value = '(set, hidden)'
       return {setting: f, env: ENV_VARS[f], value, source: sources[f] ? describeSource(f, sources[f]) : 'unset'}
     })

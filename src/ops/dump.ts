@@ -2,12 +2,11 @@
  * `dump`: what Prometheus would scrape right now, or with --raw what each
  * worker stored. Returns data; rendering is the command's business.
  */
-import type {Redis} from 'ioredis'
-
 import {CheckFailedError, ConfigError} from '../errors.js'
 import type {MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {regroup} from '../metrics/regroup.js'
+import type {Connection} from '../redis/cluster.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
 import {type ReadStats, describeSkipped, totalSkipped} from '../engine/reader.js'
 import type {ReadOptions} from '../engine/read-options.js'
@@ -62,7 +61,7 @@ export function globToRegExp(glob: string): RegExp {
   }
 }
 
-export async function dump(redis: Redis, o: DumpOptions): Promise<DumpResult> {
+export async function dump(redis: Connection, o: DumpOptions): Promise<DumpResult> {
   const nameRe = o.metric ? globToRegExp(o.metric) : undefined
   const collector = new RedisMultiProcessCollector(redis, {
     prefix: o.prefix,

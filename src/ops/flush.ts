@@ -3,8 +3,8 @@
  * prefixes, not another application's nested prefix, not foreign keys that
  * merely share the prefix, not other databases. `allKeys` is FLUSHDB proper.
  */
-import type {Redis} from 'ioredis'
-
+import type {Connection} from '../redis/cluster.js'
+import {masterNodes} from '../redis/scan.js'
 import {flushPrefix, scanPrefix} from '../engine/keyspace.js'
 import {readShapes} from '../engine/shape.js'
 
@@ -32,7 +32,7 @@ export interface FlushResult extends FlushPlan {
 }
 
 /** Counts what a prefix flush would remove, with a sample: exporter-shaped hashes only, as flushPrefix judges them. */
-export async function planFlush(redis: Redis, prefix: string, sampleSize = 10): Promise<FlushPlan> {
+export async function planFlush(redis: Connection, prefix: string, sampleSize = 10): Promise<FlushPlan> {
   const plan: FlushPlan = {keys: 0, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample: []}
   const mode = {scripts: true}
   for await (const batch of scanPrefix(redis, prefix)) {
@@ -49,14 +49,24 @@ export async function planFlush(redis: Redis, prefix: string, sampleSize = 10): 
   return plan
 }
 
-export async function planFlushAll(redis: Redis, sampleSize = 10): Promise<FlushPlan> {
-  const keys = await redis.dbsize()
-  const [, sample] = await redis.scan('0', 'COUNT', sampleSize)
-  return {keys, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample: sample.slice(0, sampleSize)}
+/** DBSIZE and a first SCAN page of every master (on a cluster, keyless commands would reach one random master). */
+export async function planFlushAll(redis: Connection, sampleSize = 10): Promise<FlushPlan> {
+  let keys = 0
+  const sample: string[] = []
+  for (const node of masterNodes(redis)) {
+    keys += await node.dbsize()
+    const [, page] = await node.scan('0', 'COUNT', sampleSize)
+    sample.push(...page.slice(0, sampleSize - sample.length))
+  }
+  return {keys, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample}
 }
 
-export async function flushAll(redis: Redis): Promise<number> {
-  const before = await redis.dbsize()
-  await redis.flushdb('ASYNC')
+/** FLUSHDB on the server, or on every master of a cluster. */
+export async function flushAll(redis: Connection): Promise<number> {
+  let before = 0
+  for (const node of masterNodes(redis)) {
+    before += await node.dbsize()
+    await node.flushdb('ASYNC')
+  }
   return before
 }

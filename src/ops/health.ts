@@ -5,14 +5,15 @@
  */
 import {randomUUID} from 'node:crypto'
 
-import type {Redis} from 'ioredis'
-
+import {type Connection, isCluster} from '../redis/cluster.js'
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
+import {masterNodes} from '../redis/scan.js'
 import {clockForAges} from '../redis/time.js'
 import {toolKey} from '../engine/keyspace.js'
 import {censusKeys} from '../engine/census.js'
 import type {ReadOptions} from '../engine/read-options.js'
+import {type ClusterHealth, assessCluster, clusterHealth} from './cluster-health.js'
 import {HealthSignals} from './stats/signals.js'
 import {plural} from '../words.js'
 
@@ -54,6 +55,8 @@ export interface HealthReport {
   server: ServerInfo
   /** Absent when the census was skipped (a fast probe). */
   keyspace?: KeyspaceSummary
+  /** On a Redis Cluster: its state, slot coverage and each master. */
+  cluster?: ClusterHealth
   problems: string[]
   warnings: string[]
 }
@@ -67,7 +70,7 @@ export interface HealthOptions extends ReadOptions {
   census?: boolean
 }
 
-async function pingStats(redis: Redis, samples: number, prefix: string): Promise<PingStats> {
+async function pingStats(redis: Connection, samples: number, prefix: string): Promise<PingStats> {
   let command: PingStats['command'] = 'PING'
   const roundTrip = async () => {
     if (command === 'PING') {
@@ -93,7 +96,7 @@ async function pingStats(redis: Redis, samples: number, prefix: string): Promise
 }
 
 /** Writes, reads back and deletes one short-lived key under the prefix. */
-async function probe(redis: Redis, prefix: string): Promise<{ok: boolean; error?: string}> {
+async function probe(redis: Connection, prefix: string): Promise<{ok: boolean; error?: string}> {
   const key = toolKey(prefix, `health-probe:${randomUUID()}`)
   const token = randomUUID()
   try {
@@ -115,8 +118,10 @@ function infoFields(text: string): Record<string, string> {
   return fields
 }
 
-async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo> {
-  const replies = await pipelineReplies(redis, (p) => {
+async function serverInfo(redis: Connection, warnings: string[]): Promise<ServerInfo> {
+  // On a cluster, one master's (each master's own is in the cluster section): keyless commands would go to random ones.
+  const [node] = masterNodes(redis)
+  const replies = await pipelineReplies(node, (p) => {
     p.info('server')
     p.info('replication')
     p.info('memory')
@@ -134,7 +139,7 @@ async function serverInfo(redis: Redis, warnings: string[]): Promise<ServerInfo>
   }
 }
 
-async function summarizeKeyspace(redis: Redis, {prefix, scanCount, onProgress}: ReadOptions, signals: HealthSignals): Promise<KeyspaceSummary> {
+async function summarizeKeyspace(redis: Connection, {prefix, scanCount, onProgress}: ReadOptions, signals: HealthSignals): Promise<KeyspaceSummary & {byNode?: Map<string, number>}> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -165,7 +170,7 @@ async function summarizeKeyspace(redis: Redis, {prefix, scanCount, onProgress}: 
   summary.otherPrefixKeys += counts.otherPrefix
   summary.foreignKeys += counts.foreign
   summary.pids = pids.size
-  return summary
+  return counts.byNode ? {...summary, byNode: counts.byNode} : summary
 }
 
 function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>, options: HealthOptions, problems: string[], warnings: string[]) {
@@ -192,17 +197,27 @@ function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>,
   }
 }
 
-export async function health(redis: Redis, options: HealthOptions): Promise<HealthReport> {
+export async function health(redis: Connection, options: HealthOptions): Promise<HealthReport> {
   const problems: string[] = []
   const warnings: string[] = []
   const ping = await pingStats(redis, options.pingSamples ?? 5, options.prefix)
   const server = await serverInfo(redis, warnings)
   const probeResult = await probe(redis, options.prefix)
   const signals = options.census === false ? undefined : new HealthSignals(await clockForAges(redis))
-  const keyspace = signals && (await summarizeKeyspace(redis, options, signals))
-  const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace}
+  let keyspace: (KeyspaceSummary & {byNode?: Map<string, number>}) | undefined
+  try {
+    keyspace = signals && (await summarizeKeyspace(redis, options, signals))
+  } catch (error) {
+    // A cluster with a master down still gets its report: the census needs every master, the rest does not.
+    if (!isCluster(redis)) throw error
+    problems.push(`the keyspace census failed: ${String((error as Error)?.message ?? error).split('\n')[0]}`)
+  }
+  const {byNode, ...summary} = keyspace ?? {}
+  const cluster = isCluster(redis) ? await clusterHealth(redis, byNode) : undefined
+  const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace: keyspace && (summary as KeyspaceSummary), ...(cluster ? {cluster} : {})}
   assess(partial, options, problems, warnings)
-  // stats' verdicts (redismp stats shows the whole picture): counters about to expire, high-cardinality labels.
-  if (signals) warnings.push(...signals.warnings())
+  if (cluster) assessCluster(cluster, problems, warnings)
+  // stats' verdicts (redismp stats shows the whole picture): counters about to expire, high-cardinality labels; only from a whole census.
+  if (signals && keyspace) warnings.push(...signals.warnings())
   return {healthy: problems.length === 0, ...partial, problems, warnings}
 }

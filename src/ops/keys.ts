@@ -3,10 +3,9 @@
  * TTLs and (optionally) the metric each one belongs to. One round trip per SCAN
  * batch on a read lane (engine/key-batches.ts); each distinct hash's meta is read once.
  */
-import type {Redis} from 'ioredis'
-
 import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
+import type {Connection} from '../redis/cluster.js'
 import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'
 import {keyBatches} from '../engine/key-batches.js'
 import type {ReadOptions} from '../engine/read-options.js'
@@ -69,7 +68,7 @@ function wanted(row: KeyRow, o: KeysOptions): boolean {
  * The keys, sorted, all in memory: for tables and JSON. For a pipe, use
  * streamKeys, whose memory stays at one batch however many keys there are.
  */
-export async function listKeys(redis: Redis, o: KeysOptions): Promise<KeysResult> {
+export async function listKeys(redis: Connection, o: KeysOptions): Promise<KeysResult> {
   const rows: KeyRow[] = []
   const {truncated, otherPrefixSkipped, total} = await streamKeys(redis, o, async (batch) => void rows.push(...batch))
   rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
@@ -78,7 +77,7 @@ export async function listKeys(redis: Redis, o: KeysOptions): Promise<KeysResult
 
 /** The keys in SCAN order, one batch at a time, to `onBatch` (awaited: it can wait for a slow pipe). */
 export async function streamKeys(
-  redis: Redis,
+  redis: Connection,
   o: KeysOptions,
   onBatch: (rows: KeyRow[]) => Promise<void>,
 ): Promise<Omit<KeysResult, 'keys'> & {count: number}> {

@@ -2,9 +2,8 @@
  * `pids` and `pid`: the store seen per worker — who is writing, how recently,
  * with what TTLs — and every series one worker reports.
  */
-import type {Redis} from 'ioredis'
-
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import type {ReadOptions} from '../engine/read-options.js'
 import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../engine/reader.js'
 import {clockForAges} from '../redis/time.js'
@@ -27,7 +26,7 @@ export interface PidRow {
   local?: boolean
 }
 
-export async function listPids(redis: Redis, o: ReadOptions & {local?: boolean}): Promise<PidRow[]> {
+export async function listPids(redis: Connection, o: ReadOptions & {local?: boolean}): Promise<PidRow[]> {
   const rows = new Map<number, PidRow>()
   await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {
     if (k.pttl === -2) return // expired since SCAN
@@ -97,7 +96,7 @@ export interface PidReport {
   }
 }
 
-export async function inspectPid(redis: Redis, o: ReadOptions & {pid: number; local?: boolean; liveWithinMs?: number}): Promise<PidReport> {
+export async function inspectPid(redis: Connection, o: ReadOptions & {pid: number; local?: boolean; liveWithinMs?: number}): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
   const now = await clockForAges(redis)
   const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {

@@ -4,11 +4,10 @@
  * command on an empty Redis. Values come from a seeded generator: the same
  * flags give the same data.
  */
-import type {Redis} from 'ioredis'
-
 import {RefusedError} from '../errors.js'
 import {GAUGE_MODES, type GaugeMode, prefixPattern} from '../metrics/keys.js'
 import {floatToGoString} from '../metrics/pyfloat.js'
+import type {Connection} from '../redis/cluster.js'
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict} from '../storage/dict.js'
 import {RedisValue, type RedisValueParams} from '../storage/value.js'
@@ -130,7 +129,7 @@ function plan(series: number, rnd: () => number): {families: number; values: Pla
   return {families: 3 + GAUGE_MODES.length, values: out}
 }
 
-async function prefixHasData(redis: Redis, prefix: string): Promise<boolean> {
+async function prefixHasData(redis: Connection, prefix: string): Promise<boolean> {
   for await (const keys of scanBatches(redis, {match: prefixPattern(prefix), count: 1000})) {
     if (keys.length > 0) return true
   }
@@ -145,7 +144,7 @@ async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<vo
   await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
 }
 
-export async function seed(redis: Redis, o: SeedOptions): Promise<SeedResult> {
+export async function seed(redis: Connection, o: SeedOptions): Promise<SeedResult> {
   if (!o.force && (await prefixHasData(redis, o.prefix))) {
     throw new RefusedError(`prefix "${o.prefix}" already holds keys; seed only writes into an empty prefix (use --force to add to it)`)
   }

@@ -17,6 +17,7 @@ import {MAX_TIMER_MS} from '../config/duration.js'
 import type {RedisConfig} from '../config/load.js'
 import {ConfigError, RedisConnectionError, RedisTimeoutError, RedismpError} from '../errors.js'
 import {type Endpoint, isLostConnection, isUnparsableReply, mapRedisError, notRedisError, where} from './errors.js'
+import {type Connection, clusterEndpoint, clusterOptions, isCluster, isClusterNode, openCluster} from './cluster.js'
 import {FirstBytes, probePeer} from './peer.js'
 
 export type {Redis} from 'ioredis'
@@ -80,7 +81,7 @@ export function giveUp(redis: Redis, cause: Error): void {
 }
 
 /** Why a connection was given up, if it was. */
-export function failureOf(redis: Redis): Error | undefined {
+export function failureOf(redis: Connection): Error | undefined {
   return redis instanceof FailFastRedis ? redis.failure : undefined
 }
 
@@ -108,6 +109,7 @@ function endpoint(host: string, port: number, tls: boolean, sentinels?: Partial<
 }
 
 export function endpointOf(c: RedisConfig): Endpoint {
+  if (c.clusterNodes) return clusterEndpoint(c.clusterNodes, c.tls)
   return endpoint(c.host, c.port, c.tls, c.sentinels, c.sentinelMaster)
 }
 
@@ -154,10 +156,29 @@ export function redisOptions(c: RedisConfig): RedisOptions & {replyMapping?: 'le
  * Opens and checks a connection. Resolves once Redis has answered and the
  * requested db is selected; rejects with RedisConnectionError,
  * RedisAuthenticationError, RedisTimeoutError, or ConfigError for a db the
- * server does not have.
+ * server does not have. A node of a Redis Cluster (REDIS_CLUSTER_NODES, or
+ * REDIS_HOST pointing at any one node) gives a Cluster client instead.
  */
-export async function connectRedis(c: RedisConfig): Promise<Redis> {
-  return openChecked(new FailFastRedis(redisOptions(c)))
+export async function connectRedis(c: RedisConfig): Promise<Connection> {
+  if (c.clusterNodes) return connectCluster(c, c.clusterNodes)
+  const redis = await openChecked(new FailFastRedis(redisOptions(c)))
+  if (c.sentinels) return redis
+  let clusterNode: boolean
+  try {
+    clusterNode = await isClusterNode(redis)
+  } catch (error) {
+    await closeRedis(redis)
+    throw mapRedisError(error, endpointOf(c)) ?? error
+  }
+  if (!clusterNode) return redis
+  // Any node will do as a seed: the client learns the others from its CLUSTER SLOTS.
+  await closeRedis(redis)
+  return connectCluster(c, [{host: c.host, port: c.port}])
+}
+
+function connectCluster(c: RedisConfig, seeds: {host: string; port: number}[]): Promise<Connection> {
+  const o = redisOptions(c)
+  return openCluster(seeds, clusterOptions(c, {username: o.username, password: o.password, tls: o.tls}, c.clusterNatMap), c.tls)
 }
 
 /** How many databases a server has, found with SELECT alone (CONFIG needs more rights): db `missing` is not one of them. */
@@ -179,6 +200,9 @@ async function selectDb(redis: Redis, ep: Endpoint): Promise<void> {
   try {
     await redis.call('SELECT', String(db))
   } catch (error) {
+    if (/not allowed in cluster mode/i.test(String((error as Error)?.message))) {
+      throw new ConfigError(`db ${db} was asked for, but ${ep.host}:${ep.port} is a Redis Cluster node and a cluster has only db 0: leave REDIS_DB unset or 0`, {cause: error})
+    }
     if (!/DB index is out of range/i.test(String((error as Error)?.message))) throw mapRedisError(error, ep) ?? error
     const count = await countDatabases(redis, db).catch(() => undefined)
     throw new ConfigError(`db ${db} does not exist on ${where(ep)}${count === undefined ? '' : ` (it has ${count} databases)`}`, {cause: error})
@@ -296,8 +320,12 @@ async function diagnose(error: unknown, seen: unknown[], first: FirstBytes, o: R
 const isHangUp = (e: unknown) => ['ECONNRESET', 'EPIPE'].includes((e as NodeJS.ErrnoException)?.code ?? '') || isLostConnection(e)
 
 /** Where a connection really went, for reports: through Sentinels this is the master they named. */
-export function describeConnection(redis: Redis, c: RedisConfig): string {
+export function describeConnection(redis: Connection, c: RedisConfig): string {
   const scheme = c.tls ? 'rediss' : 'redis'
+  if (isCluster(redis)) {
+    const masters = redis.nodes('master').map((n) => `${n.options.host}:${n.options.port}`).sort()
+    return `${scheme}://${masters.join(',')} (Redis Cluster, ${masters.length} masters)`
+  }
   const stream = redis.stream as {remoteAddress?: string; remotePort?: number} | undefined
   const host = stream?.remoteAddress ?? c.host
   const at = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${stream?.remotePort ?? c.port}/${c.db}`
@@ -305,7 +333,7 @@ export function describeConnection(redis: Redis, c: RedisConfig): string {
 }
 
 /** Closes politely when the server still answers, at once otherwise. */
-export async function closeRedis(redis: Redis): Promise<void> {
+export async function closeRedis(redis: Connection): Promise<void> {
   if (redis.status === 'ready') {
     try {
       await redis.quit()

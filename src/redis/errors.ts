@@ -19,6 +19,8 @@ export interface Endpoint {
   tls: boolean
   /** Set when the master is found through Sentinels (then host lists them). */
   sentinelMaster?: string
+  /** Set for a Redis Cluster (then host lists its seed nodes). */
+  cluster?: boolean
 }
 
 const AUTH_REPLY = /^(WRONGPASS)\b|invalid password|invalid username-password/i
@@ -52,6 +54,7 @@ export const isLostConnection = (err: unknown) => LOST.test(messageOf(err))
 
 export function where(ep: Endpoint): string {
   if (ep.sentinelMaster) return `master "${ep.sentinelMaster}" via sentinels ${ep.host}`
+  if (ep.cluster) return `the cluster at ${ep.tls ? 'rediss' : 'redis'}://${ep.host}`
   return `${ep.tls ? 'rediss' : 'redis'}://${hostPort(ep)}`
 }
 
@@ -140,6 +143,10 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
   }
   if (isLostConnection(err)) {
     return new RedisConnectionError(`lost the connection to ${at}`, {cause: err})
+  }
+  if (/^(MOVED|ASK) \d+ /.test(message)) {
+    // A key's slot went to another master while we read (resharding or failover): what was read may be incomplete.
+    return new RedisConnectionError(`the cluster moved slot ${message.split(' ')[1]} to another master while redismp worked on it (resharding or failover); run again`, {cause: err})
   }
   if (/^(LOADING|MASTERDOWN|CLUSTERDOWN)\b/.test(message)) {
     return new RedisConnectionError(`${at} cannot serve us now: ${message}`, {cause: err})

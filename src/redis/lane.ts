@@ -99,6 +99,11 @@ export class RawLane {
     })
   }
 
+  /** Why the lane ended, when it failed. */
+  get failed(): Error | undefined {
+    return this.failure
+  }
+
   /** Closes the connection; pending requests fail. */
   close(): void {
     this.fail(new Error('Connection is closed.'))

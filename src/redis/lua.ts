@@ -5,7 +5,7 @@
  * on 1M keys: 3.4 µs a key in all, against 8.8 µs for HMGET pipelines), and
  * the lengths make any byte safe in a field.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from './cluster.js'
 
 /** Lua: `put(v)` appends a field to `out`; a script ends with `return table.concat(out)`. */
 export const PUT_FIELD = `local out = {}
@@ -45,7 +45,7 @@ export async function scriptOrPipeline<T>(mode: {scripts: boolean}, viaScript: (
  * keys 2.8 µs: its tables grow). Returns every field in item order.
  */
 export async function evalFieldsInChunks<T>(
-  redis: Redis,
+  redis: Connection,
   script: string,
   items: readonly T[],
   size: number,
@@ -60,7 +60,7 @@ export async function evalFieldsInChunks<T>(
 }
 
 /** Runs a PUT_FIELD script and returns its fields in order. */
-export async function evalFields(redis: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<(string | null)[]> {
+export async function evalFields(redis: Connection, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<(string | null)[]> {
   const buf = (await redis.callBuffer('EVAL', script, keys.length, ...keys, ...args)) as Buffer
   return decodeFields(buf)
 }
@@ -85,7 +85,7 @@ export function decodeFields(buf: Buffer): (string | null)[] {
 }
 
 /** Servers seen to reject the flag line (before Redis 7): their scripts run without it. */
-const noFlagLine = new WeakSet<Redis>()
+const noFlagLine = new WeakSet<Connection>()
 
 /**
  * Runs a script that writes, flagged `allow-oom`: on a full server
@@ -94,7 +94,7 @@ const noFlagLine = new WeakSet<Redis>()
  * A server older than Redis 7 cannot parse the flag line: the same script
  * runs there without it (DEL still works when full; taking the lock does not).
  */
-export async function evalWrite(redis: Redis, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function evalWrite(redis: Connection, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   if (!noFlagLine.has(redis)) {
     try {
       return await redis.eval(`#!lua flags=allow-oom\n${script}`, keys.length, ...keys, ...args)

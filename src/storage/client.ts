@@ -6,12 +6,11 @@
  * see redis-metrics.ts): `await client.metrics.registry.metrics()` is their
  * exposition.
  */
-import type {Redis} from 'ioredis'
-
 import type {RedisConfig} from '../config/load.js'
 import {escapeGlob} from '../metrics/keys.js'
+import type {Connection} from '../redis/cluster.js'
 import {closeRedis, connectRedis} from '../redis/connect.js'
-import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet} from '../redis/pipeline.js'
+import {DEFAULT_BATCH_SIZE, type HashWrite, batchSet, unlinkKeys} from '../redis/pipeline.js'
 import {scanBatches} from '../redis/scan.js'
 import {RedisStorageDict, type StorageDictOptions} from './dict.js'
 import {flushPrefix} from '../engine/keyspace.js'
@@ -19,7 +18,7 @@ import {RedisMetrics} from './redis-metrics.js'
 
 export class RedisStorageClient {
   constructor(
-    readonly redis: Redis,
+    readonly redis: Connection,
     readonly prefix: string,
     private readonly ttl: {ttlSeconds: number; ttlDisabled: boolean} = {ttlSeconds: 300, ttlDisabled: false},
     readonly metrics: RedisMetrics = new RedisMetrics(),
@@ -67,7 +66,7 @@ export class RedisStorageClient {
 
   /** UNLINKs the keys (freed in the background); returns how many existed. */
   async delete(...keys: string[]): Promise<number> {
-    return keys.length === 0 ? 0 : this.metrics.time('delete', () => this.redis.unlink(...keys))
+    return keys.length === 0 ? 0 : this.metrics.time('delete', () => unlinkKeys(this.redis, keys))
   }
 
   async exists(key: string): Promise<boolean> {

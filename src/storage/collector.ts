@@ -8,11 +8,10 @@
  * only as the 0.0 of a live gauge its worker has not written yet (as
  * prometheus_client shows it), and reads only its own prefix.
  */
-import type {Redis} from 'ioredis'
-
 import {Aggregator, type MetricFamily} from '../metrics/aggregate.js'
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {compareCodePoints} from '../metrics/pyjson.js'
+import type {Connection} from '../redis/cluster.js'
 import {redisTime} from '../redis/time.js'
 import {type ReadStats, readMetricKeys, writeTime} from '../engine/reader.js'
 import type {ReadOptions} from '../engine/read-options.js'
@@ -51,7 +50,7 @@ export class RedisMultiProcessCollector {
   lastStats?: ReadStats
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Connection,
     private readonly options: CollectorOptions,
   ) {}
 

@@ -7,12 +7,13 @@
  * Each logical step is one round trip (TIME, then one MULTI), where the
  * Python code makes one per command; what lands in Redis is the same.
  */
-import type {Redis} from 'ioredis'
+import type {ChainableCommander} from 'ioredis'
 
 import {type GaugeMode, type MetricType, formatKey, siblingKey, typeSegment} from '../metrics/keys.js'
 import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
 import {md5Hex} from '../metrics/pyjson.js'
-import {pipelineReplies} from '../redis/pipeline.js'
+import {type Connection, isCluster} from '../redis/cluster.js'
+import {pipelineReplies, unlinkKeys} from '../redis/pipeline.js'
 import {redisTime} from '../redis/time.js'
 import {scanPrefix} from '../engine/keyspace.js'
 
@@ -39,7 +40,7 @@ export class RedisStorageDict {
   private readonly ttl: number | undefined
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: Connection,
     readonly prefix: string,
     options: StorageDictOptions = {},
   ) {
@@ -110,16 +111,31 @@ export class RedisStorageDict {
     const metricKey = this.metricKey(originalKey, type, mode)
     const metaKey = this.metaKey(originalKey, type, mode)
     const updatedAt = await this.redisNow()
-    const tx = this.redis.multi().hset(metricKey, {
-      value: pyFloatRepr(value),
-      timestamp: pyFloatRepr(timestamp),
-      updated_at: pyFloatRepr(updatedAt),
-    })
-    if (this.ttl !== undefined) tx.expire(metricKey, this.ttl)
-    tx.hsetnx(metaKey, 'original_key', originalKey)
-    // The exporter asks TIME again for created_at; the next microsecond is as good.
-    tx.hsetnx(metaKey, 'created_at', pyFloatRepr(updatedAt))
-    if (this.ttl !== undefined) tx.expire(metaKey, this.ttl)
+    const metric = (tx: ChainableCommander) => {
+      tx.hset(metricKey, {value: pyFloatRepr(value), timestamp: pyFloatRepr(timestamp), updated_at: pyFloatRepr(updatedAt)})
+      if (this.ttl !== undefined) tx.expire(metricKey, this.ttl)
+    }
+    const meta = (tx: ChainableCommander) => {
+      tx.hsetnx(metaKey, 'original_key', originalKey)
+      // The exporter asks TIME again for created_at; the next microsecond is as good.
+      tx.hsetnx(metaKey, 'created_at', pyFloatRepr(updatedAt))
+      if (this.ttl !== undefined) tx.expire(metaKey, this.ttl)
+    }
+    if (isCluster(this.redis)) {
+      // The two keys lie in different slots, which no MULTI spans: one MULTI per key, the metric's
+      // acknowledged before the meta's is sent, as prune on a cluster relies on (ops/prune/atomic.ts).
+      // A crash between them leaves a metric without its meta: an orphan prune --orphans removes.
+      const metricTx = this.redis.multi()
+      metric(metricTx)
+      await metricTx.exec()
+      const metaTx = this.redis.multi()
+      meta(metaTx)
+      await metaTx.exec()
+      return
+    }
+    const tx = this.redis.multi()
+    metric(tx)
+    meta(tx)
     await tx.exec()
   }
 
@@ -141,7 +157,7 @@ export class RedisStorageDict {
 
   /** Removes one series of this pid, metric and meta together. */
   async delete(originalKey: string, type = 'counter', mode = ''): Promise<boolean> {
-    return (await this.redis.unlink(this.metricKey(originalKey, type, mode), this.metaKey(originalKey, type, mode))) > 0
+    return (await unlinkKeys(this.redis, [this.metricKey(originalKey, type, mode), this.metaKey(originalKey, type, mode)])) > 0
   }
 
   /** The original keys of this pid's series, by SCAN (one pipeline per batch). */
@@ -164,7 +180,7 @@ export class RedisStorageDict {
   /** Deletes every key of this pid (the exporter's cleanup_process_keys, without its 1000-key cap). */
   async clear(batchCount = 1000): Promise<number> {
     let n = 0
-    for await (const batch of this.ownKeys('*', batchCount)) n += await this.redis.unlink(...batch)
+    for await (const batch of this.ownKeys('*', batchCount)) n += await unlinkKeys(this.redis, batch)
     return n
   }
 

@@ -59,7 +59,7 @@ describe('help, version, suggestions and errors (no Redis needed)', () => {
     expect(config).toMatch(/^ {6}--url=<value> {2,}redis:\/\//m)
     expect(config).toMatch(/^ {2}-H, --host=<value> {2,}Redis host/m)
     const rows = config.slice(config.indexOf('CONNECTION FLAGS')).match(/^ {2}(-\w, | {4})--[\w-[\]]+(=<value>)? +\S/gm)!
-    expect(rows).toHaveLength(17)
+    expect(rows).toHaveLength(19)
     expect(new Set(rows.map((l) => l.length)).size).toBe(1)
   })
 

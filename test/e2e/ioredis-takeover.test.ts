@@ -32,7 +32,8 @@ describe('the lane takes over the socket of the connection ioredis opened', () =
   const ctx = useRedis()
 
   it('one socket, our listener alone on it, every reply ours, and ioredis closes it without a word', async () => {
-    const redis = await connectRedis(loadConfig({...ctx.env, REDIS_DB: '3'}, {}).config)
+    // One server, so the connection is a plain Redis.
+    const redis = (await connectRedis(loadConfig({...ctx.env, REDIS_DB: '3'}, {}).config)) as Redis
     // The connection the lane is opened on, seen from outside: RawLane keeps it private.
     const opened: Redis[] = []
     const duplicate = redis.duplicate.bind(redis)

@@ -5,6 +5,7 @@
  */
 import {execFileSync} from 'node:child_process'
 
+import type {Redis} from 'ioredis'
 import {describe, expect, it} from 'vitest'
 
 import {RedisAuthenticationError, RedisConnectionError, RedisTimeoutError} from '../../src/errors.js'
@@ -142,7 +143,8 @@ describe('RawLane and a server that stops answering', () => {
     const server = await startRedis()
     try {
       const config = loadConfig({REDIS_PORT: String(server.port), REDIS_COMMAND_TIMEOUT: '300ms'}, {})
-      const redis = await connectRedis(config.config)
+      // One server, so the connection is a plain Redis.
+      const redis = (await connectRedis(config.config)) as Redis
       const lane = await RawLane.open(redis)
       server.proc.kill('SIGSTOP')
       const started = Date.now()

@@ -3,16 +3,20 @@
 // stdin: a plan as one JSON line, [{pid, names, pauseMs}]; the writer connects,
 // prints "ready", and starts at the next line ("go"), each step after its
 // pause. Prints one line per step once its writes are acknowledged.
+// A third argument `cluster` makes the port a seed node of a Redis Cluster.
 import {createInterface} from 'node:readline'
 
-import {Redis} from 'ioredis'
+import {Cluster, Redis} from 'ioredis'
 
 import {RedisStorageDict, originalKey} from '../../dist/index.js'
 
-const [port, prefix] = process.argv.slice(2)
+const [port, prefix, mode] = process.argv.slice(2)
 const lines = createInterface({input: process.stdin})[Symbol.asyncIterator]()
 const plan = JSON.parse((await lines.next()).value)
-const redis = new Redis({port: Number(port), host: '127.0.0.1', maxRetriesPerRequest: 0})
+const redis =
+  mode === 'cluster'
+    ? new Cluster([{port: Number(port), host: '127.0.0.1'}], {redisOptions: {maxRetriesPerRequest: 0}})
+    : new Redis({port: Number(port), host: '127.0.0.1', maxRetriesPerRequest: 0})
 await redis.ping()
 process.stdout.write('ready\n')
 await lines.next()

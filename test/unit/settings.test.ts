@@ -69,6 +69,6 @@ describe('the settings table', () => {
       expect(message(fromFlag)).toBe(message(fromEnv)!.replace(env, `--${flag!.name}`))
       checked++
     }
-    expect(checked).toBe(8)
+    expect(checked).toBe(10)
   })
 })

@@ -12,9 +12,8 @@
 import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
 
-import type {Redis} from 'ioredis'
-
 import {RefusedError} from '../../errors.js'
+import type {Connection} from '../../redis/cluster.js'
 import {evalWrite} from '../../redis/lua.js'
 import {toolKey} from '../../engine/keyspace.js'
 
@@ -44,7 +43,7 @@ export class Lease {
   private timer?: NodeJS.Timeout
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: Connection,
     readonly key: string,
     readonly token: string,
     private readonly ttlMs: number,
@@ -53,7 +52,7 @@ export class Lease {
   ) {}
 
   /** Takes the lease or throws RefusedError naming who holds it. */
-  static async acquire(redis: Redis, prefix: string, name: string, o: LeaseOptions = {}): Promise<Lease> {
+  static async acquire(redis: Connection, prefix: string, name: string, o: LeaseOptions = {}): Promise<Lease> {
     const ttlMs = o.ttlMs ?? 60_000
     const key = toolKey(prefix, name)
     const token = `${hostname()}:${process.pid}:${randomUUID()}`

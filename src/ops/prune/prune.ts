@@ -11,10 +11,9 @@
  * touches only hashes of the exporter's shape. Interrupted at any point, the
  * store is consistent and a re-run finishes the job.
  */
-import type {Redis} from 'ioredis'
-
 import {isLiveMode, type ParsedKey, siblingKey} from '../../metrics/keys.js'
 import {parsePyFloat} from '../../metrics/pyfloat.js'
+import type {Connection} from '../../redis/cluster.js'
 import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../../redis/lua.js'
 import {pipelineReplies} from '../../redis/pipeline.js'
 import {redisTime} from '../../redis/time.js'
@@ -94,7 +93,7 @@ const PRUNE_SCAN_COUNT = 5000
  * began. So any write after the judgement keeps its key, whatever the
  * writer's clock; nan/inf times are no writes (they would make a pid fresh forever).
  */
-async function judgeLiveness(redis: Redis, o: PruneOptions, now: number): Promise<Map<number, number>> {
+async function judgeLiveness(redis: Connection, o: PruneOptions, now: number): Promise<Map<number, number>> {
   const marks = new Map<number, number>()
   const named = new Set(o.pids ?? [])
   if (named.size === 0 && !o.local && o.staleMs === undefined) return marks
@@ -152,7 +151,7 @@ const APPLY_CHUNK = 1000
 const siblingOf = (k: ParsedKey) => siblingKey(k, k.kind === 'metric' ? 'meta' : 'metric')
 
 /** What one batch needs to know: a few scripts, or one pipeline where scripts are refused. */
-async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions, mode: {scripts: boolean}): Promise<PlanFacts[]> {
+async function facts(redis: Connection, keys: ParsedKey[], o: PruneOptions, mode: {scripts: boolean}): Promise<PlanFacts[]> {
   const withTtl = o.fixTtlSeconds !== undefined
   return scriptOrPipeline(
     mode,
@@ -191,7 +190,7 @@ async function facts(redis: Redis, keys: ParsedKey[], o: PruneOptions, mode: {sc
 /** A mark as Lua's tonumber reads it back: the same double. */
 const markArg = (mark: number) => String(mark)
 
-export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult> {
+export async function prune(redis: Connection, o: PruneOptions): Promise<PruneResult> {
   const now = await redisTime(redis)
   const marks = await judgeLiveness(redis, o, now)
   const graceCutoff = now - (o.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS) / 1000
@@ -288,7 +287,7 @@ export async function prune(redis: Redis, o: PruneOptions): Promise<PruneResult>
  * this host that no longer runs, or one without an expiry, is taken over
  * (`lease.tookOver` says so).
  */
-export function takePruneLock(redis: Redis, prefix: string): Promise<Lease> {
+export function takePruneLock(redis: Connection, prefix: string): Promise<Lease> {
   return Lease.acquire(redis, prefix, 'prune-lock', {pidGone: (pid) => !pidRunsHere(pid)})
 }
 

@@ -4,7 +4,8 @@
  * lives through Redis restarts. Concurrent users share one attempt.
  */
 import type {RedisConfig} from '../../config/load.js'
-import {closeRedis, connectRedis, failureOf, type Redis} from '../../redis/connect.js'
+import type {Connection} from '../../redis/cluster.js'
+import {closeRedis, connectRedis, failureOf} from '../../redis/connect.js'
 
 /** Where connections and timed operations are counted (RedisMetrics, or a buffer a worker thread posts). */
 export interface OperationSink {
@@ -14,15 +15,15 @@ export interface OperationSink {
 }
 
 export class RedisLink {
-  private redis?: Redis
-  private opening?: Promise<Redis>
+  private redis?: Connection
+  private opening?: Promise<Connection>
 
   constructor(
     private readonly config: RedisConfig,
     private readonly sink: OperationSink,
   ) {}
 
-  get(): Promise<Redis> {
+  get(): Promise<Connection> {
     if (this.redis && this.redis.status === 'ready' && !failureOf(this.redis)) return Promise.resolve(this.redis)
     this.opening ??= this.open().finally(() => (this.opening = undefined))
     return this.opening
@@ -40,7 +41,7 @@ export class RedisLink {
     this.redis = undefined
   }
 
-  private async open(): Promise<Redis> {
+  private async open(): Promise<Connection> {
     this.drop()
     const redis = await this.sink.time('connect', () => connectRedis(this.config))
     this.sink.connected()

@@ -5,7 +5,7 @@
  * counted instead of aggregated; MEMORY USAGE on a few keys per family (every
  * key with `exact`), asked for once per batch.
  */
-import type {Redis} from 'ioredis'
+import type {Connection} from '../../redis/cluster.js'
 
 import {clockForAges} from '../../redis/time.js'
 import {readMetricKeys, totalSkipped} from '../../engine/reader.js'
@@ -35,7 +35,7 @@ export interface StatsOptions {
   onProgress?: (scanned: number) => void
 }
 
-export async function stats(redis: Redis, o: StatsOptions): Promise<StatsReport> {
+export async function stats(redis: Connection, o: StatsOptions): Promise<StatsReport> {
   const nameRe = o.metric ? globToRegExp(o.metric) : undefined
   const nowSeconds = await clockForAges(redis)
   const collector = new StatsCollector({nowSeconds, samples: o.samples, exact: o.exact})
