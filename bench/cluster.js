@@ -19,10 +19,10 @@ import {fileURLToPath} from 'node:url'
 import {Redis} from 'ioredis'
 
 import {keySlot} from '../dist/redis/slot.js'
-import {PREFIX, populate, populateWith} from './store.js'
+import {populate, populateWith, PREFIX} from './store.js'
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
-const SIZES = sizes.length ? sizes : [1_000_000]
+const SIZES = sizes.length > 0 ? sizes : [1_000_000]
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'redismp-bench-cluster-'))
 const servers = []
@@ -45,7 +45,9 @@ async function freePort() {
 async function startServer(extra = []) {
   const port = await freePort()
   const sub = mkdtempSync(join(dir, `n${port}-`))
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', sub, ...extra], {stdio: 'ignore'})
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', sub, ...extra], {
+    stdio: 'ignore',
+  })
   servers.push(proc)
   const redis = new Redis({port, lazyConnect: true, retryStrategy: () => null})
   redis.on('error', () => undefined)
@@ -64,7 +66,11 @@ async function startServer(extra = []) {
 function timed(args, env) {
   const rssFile = join(dir, 'rss')
   const start = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, [join(root, 'bench/measure-rss.js'), ...args], {env: {...process.env, NO_COLOR: '1', RSS_FILE: rssFile, ...env}, maxBuffer: 1 << 30, encoding: 'utf8'})
+  const r = spawnSync(process.execPath, [join(root, 'bench/measure-rss.js'), ...args], {
+    env: {...process.env, NO_COLOR: '1', RSS_FILE: rssFile, ...env},
+    maxBuffer: 1 << 30,
+    encoding: 'utf8',
+  })
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
   if (r.status !== 0 || r.stderr) throw new Error(`redismp ${args.join(' ')} failed: ${r.stderr}`)
   return {seconds, stdout: r.stdout, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024}
@@ -86,7 +92,7 @@ try {
   for (const n of nodes) {
     while (!/cluster_state:ok/.test(await n.redis.call('CLUSTER', 'INFO'))) await new Promise((r) => setTimeout(r, 100))
   }
-  const owner = new Array(16384)
+  const owner = new Array(16_384)
   for (const [from, to, [, port]] of await nodes[0].redis.call('CLUSTER', 'SLOTS')) {
     const node = nodes.find((n) => n.port === port)
     for (let s = from; s <= to; s++) owner[s] = node
@@ -117,7 +123,11 @@ try {
     if (many.stdout !== one.stdout) throw new Error('the cluster dump differs from the single-server dump')
     const busiest = Math.max(...used)
     console.log([size, 'one server', one.seconds.toFixed(2), one.rssMb.toFixed(0), oneCpu.toFixed(2), (one.seconds / oneCpu).toFixed(2)].join(' | '))
-    console.log([size, '3 masters', many.seconds.toFixed(2), many.rssMb.toFixed(0), used.map((c) => c.toFixed(2)).join(' / '), (many.seconds / busiest).toFixed(2)].join(' | '))
+    console.log(
+      [size, '3 masters', many.seconds.toFixed(2), many.rssMb.toFixed(0), used.map((c) => c.toFixed(2)).join(' / '), (many.seconds / busiest).toFixed(2)].join(
+        ' | ',
+      ),
+    )
   }
 } finally {
   for (const c of clients) c.disconnect()

@@ -21,10 +21,10 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {PIDS, PREFIX, populate, startStore} from './store.js'
+import {PIDS, populate, PREFIX, startStore} from './store.js'
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
-const SIZES = sizes.length ? sizes : [10_000, 100_000, 1_000_000]
+const SIZES = sizes.length > 0 ? sizes : [10_000, 100_000, 1_000_000]
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS) || 1)
 const root = fileURLToPath(new URL('..', import.meta.url))
 
@@ -79,7 +79,7 @@ try {
       if (s.stderr) throw new Error(`stats warned: ${s.stderr}`)
       stats = fastest(stats, {...s, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
     }
-    const rssMb = dump.rssMb
+    const {rssMb} = dump
     const keys = timed('bash', ['-c', `'${process.execPath}' '${cli[0]}' keys | wc -l`], env)
     if (Number(keys.stdout.trim()) !== 2 * size) throw new Error(`keys listed ${keys.stdout.trim()} keys, not ${2 * size}`)
     const prune = timed(process.execPath, [...cli, 'prune', '--stale', '10m', '--dry-run'], env)

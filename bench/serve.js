@@ -19,10 +19,10 @@ import {readFileSync} from 'node:fs'
 import {Agent, request} from 'node:http'
 import {fileURLToPath} from 'node:url'
 
-import {PIDS, PREFIX, freePort, populate, startStore} from './store.js'
+import {freePort, PIDS, populate, PREFIX, startStore} from './store.js'
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean)
-const SIZES = sizes.length ? sizes : [100_000, 1_000_000]
+const SIZES = sizes.length > 0 ? sizes : [100_000, 1_000_000]
 const SCRAPES = Number(process.env.SCRAPES ?? 200)
 const CLIENTS = Number(process.env.CLIENTS ?? 10)
 const REFRESHES = Number(process.env.REFRESHES ?? 200)
@@ -90,7 +90,7 @@ async function startServe(refresh) {
     stderr: () => stderr,
     async stop() {
       child.kill('SIGTERM')
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)))
+      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r()))
       children.delete(child)
     },
   }
@@ -130,8 +130,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 const ms = (x) => x.toFixed(1)
 try {
-  console.log(`redismp serve benchmark: ${PIDS} pids, one meta key per metric key, ${SCRAPES} scrapes from ${CLIENTS} concurrent clients with gzip; idle: no walk running (--refresh 1h), busy: a walk always running (--refresh 1ms)`)
-  console.log(`metric keys | walk s (mean) | idle p50 ms | idle p99 ms | busy p50 ms | busy p99 ms | busy max ms | page KB (gzip) | RSS MB after 10 refreshes | after ${REFRESHES}`)
+  console.log(
+    `redismp serve benchmark: ${PIDS} pids, one meta key per metric key, ${SCRAPES} scrapes from ${CLIENTS} concurrent clients with gzip; idle: no walk running (--refresh 1h), busy: a walk always running (--refresh 1ms)`,
+  )
+  console.log(
+    `metric keys | walk s (mean) | idle p50 ms | idle p99 ms | busy p50 ms | busy p99 ms | busy max ms | page KB (gzip) | RSS MB after 10 refreshes | after ${REFRESHES}`,
+  )
   for (const size of SIZES) {
     await store.redis.flushdb()
     await populate(store.redis, size)
@@ -152,7 +156,18 @@ try {
       const count = await selfMetric(busyServe.port, 'redismp_walk_duration_seconds_count')
       const sum = await selfMetric(busyServe.port, 'redismp_walk_duration_seconds_sum')
       console.log(
-        [size, (sum / count).toFixed(2), ms(percentile(idle.latencies, 50)), ms(percentile(idle.latencies, 99)), ms(percentile(l, 50)), ms(percentile(l, 99)), ms(l.at(-1)), (busy.bytes / 1024).toFixed(0), rss10.toFixed(0), rssN.toFixed(0)].join(' | '),
+        [
+          size,
+          (sum / count).toFixed(2),
+          ms(percentile(idle.latencies, 50)),
+          ms(percentile(idle.latencies, 99)),
+          ms(percentile(l, 50)),
+          ms(percentile(l, 99)),
+          ms(l.at(-1)),
+          (busy.bytes / 1024).toFixed(0),
+          rss10.toFixed(0),
+          rssN.toFixed(0),
+        ].join(' | '),
       )
       if (/warning|error/.test(busyServe.stderr())) throw new Error(`serve complained: ${busyServe.stderr()}`)
     } finally {

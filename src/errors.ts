@@ -21,7 +21,10 @@ export const EXIT_CODE_TABLE: ReadonlyArray<[number, string]> = [
   [ExitCode.OK, 'success (prune: also when nothing needed pruning)'],
   [ExitCode.UNEXPECTED, 'unexpected error (a bug: please report it)'],
   [ExitCode.USAGE, 'bad flag, argument or REDIS_* variable, or a database number the server does not have'],
-  [ExitCode.CONNECTION, 'Redis unreachable, refused, TLS failed, wrong password/ACL, not Redis on that port, timed out, or a cluster that resharded or failed over during a read'],
+  [
+    ExitCode.CONNECTION,
+    'Redis unreachable, refused, TLS failed, wrong password/ACL, not Redis on that port, timed out, or a cluster that resharded or failed over during a read',
+  ],
   [ExitCode.REFUSED, 'refused: needs --yes off a TTY, prefix already holds data, lock held, or answered no'],
   [ExitCode.PARTIAL, 'partial failure: some keys could not be processed (re-run to finish)'],
   [ExitCode.CHECK_FAILED, 'check failed: health unhealthy, --strict found foreign data or warnings, or foreign data blocked a write'],

@@ -8,7 +8,7 @@ import {format} from 'node:util'
 
 import {Command, Errors, type Interfaces} from '@oclif/core'
 
-import {type LoadedConfig, loadConfig} from '../config/load.js'
+import {loadConfig, type LoadedConfig} from '../config/load.js'
 import {EXIT_CODE_TABLE, ExitCode, RedisConnectionError, RedismpError} from '../errors.js'
 import type {Connection} from '../redis/cluster.js'
 import {closeRedis, connectRedis, endpointOf} from '../redis/connect.js'

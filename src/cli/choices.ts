@@ -15,7 +15,7 @@ export const pidFlag = Flags.integer({description: 'only this worker process id'
  * and be more than zero.
  */
 export const durationFlag = Flags.custom<number>({
-  parse: async (input, _context, flag) => {
+  async parse(input, _context, flag) {
     const ms = parseDuration(input, {requireUnit: true})
     if (ms === undefined) throw new Error(`--${flag.name} ${input}: expected a duration with a unit such as 90s, 10m, 2h or 1d`)
     if (ms <= 0) throw new Error(`--${flag.name} ${input}: expected a duration greater than 0`)
@@ -26,8 +26,11 @@ export const durationFlag = Flags.custom<number>({
 /** Label names, comma-separated or repeated (`--by path,method`, `--by path --by method`). */
 export const labelListFlag = Flags.custom<string[]>({
   multiple: true,
-  parse: async (input, _context, flag) => {
-    const names = input.split(',').map((n) => n.trim()).filter(Boolean)
+  async parse(input, _context, flag) {
+    const names = input
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean)
     const bad = names.find((n) => !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(n))
     if (names.length === 0 || bad !== undefined) throw new Error(`--${flag.name} ${input}: expected label names separated by commas (path,method)`)
     return names

@@ -14,7 +14,14 @@ import {paint} from './color.js'
 export function reportFailure(error: unknown, argv: readonly string[] = process.argv.slice(2)): number {
   if (error instanceof Errors.ExitError) return error.oclif.exit ?? ExitCode.UNEXPECTED
   const oclifExit = (error as {oclif?: {exit?: number}})?.oclif?.exit
-  const exitCode = error instanceof RedismpError ? error.exitCode : oclifExit !== undefined && oclifExit !== 1 ? oclifExit : oclifExit === 1 ? ExitCode.USAGE : ExitCode.UNEXPECTED
+  const exitCode =
+    error instanceof RedismpError
+      ? error.exitCode
+      : oclifExit !== undefined && oclifExit !== 1
+        ? oclifExit
+        : oclifExit === 1
+          ? ExitCode.USAGE
+          : ExitCode.UNEXPECTED
   const message = oneLine(String((error as Error)?.message ?? error))
   const json = argv.includes('--json') || formatIsJson(argv)
   if (json) process.stdout.write(JSON.stringify({error: {message, exitCode, name: (error as Error)?.name ?? 'Error'}}, null, 2) + '\n')
@@ -27,6 +34,6 @@ export function oneLine(text: string): string {
   return text
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^See more help/.test(l))
+    .filter((l) => l && !l.startsWith('See more help'))
     .join(' ')
 }

@@ -7,7 +7,7 @@
 import {Flags, type Interfaces} from '@oclif/core'
 
 import type {FlagInput} from '../config/load.js'
-import {type FlagGroup, SETTING_NAMES, type Settings, flagHelp, settingOf} from '../config/settings.js'
+import {type FlagGroup, flagHelp, SETTING_NAMES, settingOf, type Settings} from '../config/settings.js'
 
 type Letter = Parameters<typeof Flags.string>[0] extends infer O ? (O extends {char?: infer C} ? C : never) : never
 
@@ -22,7 +22,7 @@ type FlagsOf<G extends FlagGroup> = {
 function flagsOf<G extends FlagGroup>(group: G): FlagsOf<G> {
   const out: Record<string, unknown> = {}
   for (const name of SETTING_NAMES) {
-    const flag = settingOf(name).flag
+    const {flag} = settingOf(name)
     if (flag?.group !== group) continue
     const common = {helpGroup: group, description: flagHelp(name), ...(flag.char ? {char: flag.char as Letter} : {})}
     out[flag.name] = flag.switch ? Flags.boolean({...common, ...(flag.switch === 'negatable' ? {allowNo: true} : {})}) : Flags.string(common)

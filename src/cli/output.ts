@@ -39,7 +39,8 @@ export function chooseOutput<F extends string>(
   const {format} = flags
   const json = flags.json || format === 'json'
   if (flags.json && format !== undefined && format !== 'json') throw new ConfigError(`--format ${format} and --json contradict each other: choose one`)
-  if (flags.wide && format !== undefined && format !== 'wide' && format !== 'table') throw new ConfigError(`--wide is a table view and --format ${format} is not: choose one`)
+  if (flags.wide && format !== undefined && format !== 'wide' && format !== 'table')
+    throw new ConfigError(`--wide is a table view and --format ${format} is not: choose one`)
   if (flags.wide && json) throw new ConfigError('--wide is a table view and --json is not: choose one')
   if (format === 'wide' || flags.wide) return {format: 'table', wide: true}
   if (format !== undefined && format !== 'json') return {format: format as F, wide: false}

@@ -8,7 +8,7 @@ import {dump} from '../ops/dump.js'
 import {progress} from '../render/progress.js'
 import {terminalText} from '../render/safe-text.js'
 import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
-import {DUMP_FORMATS, type JsonFamily, familiesToJson, prometheusChunks, renderFamiliesTable} from '../render/metrics.js'
+import {DUMP_FORMATS, familiesToJson, type JsonFamily, prometheusChunks, renderFamiliesTable} from '../render/metrics.js'
 import type {ReadStats} from '../engine/reader.js'
 
 export interface DumpJson {
@@ -69,7 +69,10 @@ ${EXIT_CODES_HELP}`
     }).finally(() => meter.done())
     if (result.warning) this.note(result.warning)
     if (result.deadPids.length > 0) this.note(`treated as dead for live gauges: pids ${result.deadPids.join(', ')}`)
-    if (result.families.length === 0) this.note(`no samples under prefix "${this.loaded.config.prefix}" in db ${this.loaded.config.db}${flags.metric || flags.type || flags.pid ? ' matching the filters' : ''}`)
+    if (result.families.length === 0)
+      this.note(
+        `no samples under prefix "${this.loaded.config.prefix}" in db ${this.loaded.config.db}${flags.metric || flags.type || flags.pid ? ' matching the filters' : ''}`,
+      )
     if (!this.jsonEnabled()) {
       // A file or a pipe gets the exact bytes; a terminal gets help and label values escaped (safe-text.ts).
       const out = process.stdout.isTTY ? terminalText : (text: string) => text

@@ -4,7 +4,7 @@ import {safeText} from '../render/safe-text.js'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {requireConsent} from '../cli/consent.js'
 import {ConfigError, RefusedError} from '../errors.js'
-import {type FlushResult, flushAll, flushPrefix, planFlush, planFlushAll} from '../ops/flush.js'
+import {flushAll, flushPrefix, type FlushResult, planFlush, planFlushAll} from '../ops/flush.js'
 import {describeConnection} from '../redis/connect.js'
 import {plural} from '../words.js'
 
@@ -35,7 +35,10 @@ ${EXIT_CODES_HELP}`
     const {config} = this.loaded
     const {flags} = this
     const allKeys = flags['all-keys']
-    if (flags.confirm !== undefined && !allKeys) throw new ConfigError('--confirm names the target of --all-keys, and --all-keys was not given: add --all-keys to flush the whole database, or drop --confirm')
+    if (flags.confirm !== undefined && !allKeys)
+      throw new ConfigError(
+        '--confirm names the target of --all-keys, and --all-keys was not given: add --all-keys to flush the whole database, or drop --confirm',
+      )
     const redis = await this.redis()
     const target = describeConnection(redis, config)
     // HOST:PORT/DB of the server actually reached (through Sentinel: the master it named).
@@ -56,12 +59,17 @@ ${EXIT_CODES_HELP}`
       }
     }
     if (!this.jsonEnabled()) {
-      const kept = allKeys ? '' : ` (left alone: ${plan.foreignKept} foreign, ${result.notOursKept} not exporter hashes, ${plan.otherPrefixKept} under nested prefixes)`
+      const kept = allKeys
+        ? ''
+        : ` (left alone: ${plan.foreignKept} foreign, ${result.notOursKept} not exporter hashes, ${plan.otherPrefixKept} under nested prefixes)`
       if (flags['dry-run']) {
         this.log(`flushdb: would delete ${scope}${kept}`)
         for (const k of plan.sample) this.log(`  ${safeText(k)}`)
         if (plan.keys > plan.sample.length) this.log(`  (showing ${plan.sample.length} of ${plan.keys})`)
-      } else this.log(`flushdb: deleted ${plural(result.deleted, 'key')}${allKeys ? ` (FLUSHDB of ${target})` : ` under prefix "${config.prefix}" on ${target}`}${kept}`)
+      } else
+        this.log(
+          `flushdb: deleted ${plural(result.deleted, 'key')}${allKeys ? ` (FLUSHDB of ${target})` : ` under prefix "${config.prefix}" on ${target}`}${kept}`,
+        )
     }
     return result
   }

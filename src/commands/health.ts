@@ -4,7 +4,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {CheckFailedError} from '../errors.js'
 import {describeConnection} from '../redis/connect.js'
 import type {ClusterHealth} from '../ops/cluster-health.js'
-import {type HealthReport, health} from '../ops/health.js'
+import {health, type HealthReport} from '../ops/health.js'
 import {plural} from '../render/human.js'
 import {progress} from '../render/progress.js'
 import {formatBytes, renderFields} from '../render/table.js'
@@ -72,10 +72,13 @@ ${EXIT_CODES_HELP}`
         ]
       : [['keys', 'not counted (--no-keyspace)']]
     return renderFields([
-      ['status', !r.healthy ? 'UNHEALTHY' : strictFailure ? `FAILED --strict: healthy, but ${plural(r.warnings.length, 'warning')}` : 'healthy'],
+      ['status', r.healthy ? (strictFailure ? `FAILED --strict: healthy, but ${plural(r.warnings.length, 'warning')}` : 'healthy') : 'UNHEALTHY'],
       ['endpoint', r.endpoint],
       ['server', `redis ${s.version ?? '?'} (${s.mode ?? '?'}, ${s.role ?? '?'})`],
-      ['ping', `min ${r.ping.minMs} ms, median ${r.ping.medianMs} ms, max ${r.ping.maxMs} ms (${plural(r.ping.samples, 'sample')}${r.ping.command === 'PING' ? '' : `, timed with ${r.ping.command}: PING is not permitted`})`],
+      [
+        'ping',
+        `min ${r.ping.minMs} ms, median ${r.ping.medianMs} ms, max ${r.ping.maxMs} ms (${plural(r.ping.samples, 'sample')}${r.ping.command === 'PING' ? '' : `, timed with ${r.ping.command}: PING is not permitted`})`,
+      ],
       ['write probe', r.probe.ok ? 'ok' : `FAILED: ${r.probe.error}`],
       ['memory', `${formatBytes(s.usedMemory)} used of ${s.maxMemory ? formatBytes(s.maxMemory) : 'no limit'}, policy ${s.evictionPolicy ?? '?'}`],
       ['prefix', r.prefix],

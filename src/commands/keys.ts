@@ -48,7 +48,10 @@ ${EXIT_CODES_HELP}`
     mode: modeFlag(),
     pid: pidFlag,
     kind: Flags.option({options: ['metric', 'meta'] as const, description: 'only metric or only meta keys'})(),
-    limit: Flags.integer({description: `stop after this many keys; 0 for all [default: ${TTY_LIMIT.toLocaleString('en-US')} on a terminal, all elsewhere]`, min: 0}),
+    limit: Flags.integer({
+      description: `stop after this many keys; 0 for all [default: ${TTY_LIMIT.toLocaleString('en-US')} on a terminal, all elsewhere]`,
+      min: 0,
+    }),
     resolve: Flags.boolean({description: 'add the metric and sample name from each meta key (tab-separated columns in a pipe)'}),
     format: formatFlag(KEYS_FORMATS, 'table on a terminal, lines when piped (tsv with --resolve)'),
     wide: wideFlag,
@@ -58,7 +61,8 @@ ${EXIT_CODES_HELP}`
     const {flags} = this
     const {prefix} = this.loaded.config
     const output = chooseOutput(flags, flags.resolve ? 'tsv' : 'lines')
-    if (flags.resolve && output.format === 'lines') this.note('--resolve does nothing with -o lines (one key per line): ignored; -o tsv adds the metric and sample as columns')
+    if (flags.resolve && output.format === 'lines')
+      this.note('--resolve does nothing with -o lines (one key per line): ignored; -o tsv adds the metric and sample as columns')
     if (this.args.pattern?.startsWith(`${prefix}:`)) {
       this.note(`PATTERN is matched after "${prefix}:" (the prefix is added for you): did you mean '${this.args.pattern.slice(prefix.length + 1)}'?`)
     }
@@ -93,7 +97,10 @@ ${EXIT_CODES_HELP}`
         }
         return text ? writeOut(text) : Promise.resolve()
       }).finally(() => meter.done())
-      if (unsafe > 0) this.note(`left out ${plural(unsafe, 'key')} whose names hold control characters, whitespace, quotes or backslashes: one key per line cannot carry them safely (--json, tsv or a table shows them escaped)`)
+      if (unsafe > 0)
+        this.note(
+          `left out ${plural(unsafe, 'key')} whose names hold control characters, whitespace, quotes or backslashes: one key per line cannot carry them safely (--json, tsv or a table shows them escaped)`,
+        )
       if (done.truncated) this.note(`stopped at --limit ${count(flags.limit!)}`)
       return done
     }

@@ -6,10 +6,10 @@ import {colorEnabled} from '../cli/color.js'
 import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
 import {NotFoundError} from '../errors.js'
 import {floatToGoString, pyFloatRepr} from '../metrics/pyfloat.js'
-import {type PidReport, inspectPid} from '../ops/pids.js'
+import {inspectPid, type PidReport} from '../ops/pids.js'
 import {duration, localTime, plural, value} from '../render/human.js'
 import {jsonValue} from '../render/metrics.js'
-import {type PidViewRow, pidView} from '../render/pid-view.js'
+import {pidView, type PidViewRow} from '../render/pid-view.js'
 import {SafeCell} from '../render/safe-text.js'
 import {type Column, renderTable, renderTsv} from '../render/table.js'
 import {describeSkipped, totalSkipped} from '../engine/reader.js'
@@ -36,7 +36,12 @@ In a pipe: tab-separated columns with exact values (-o tsv).
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
-  static override examples = ['<%= config.bin %> pid 12345', '<%= config.bin %> pid 12345 --live-within 2m', '<%= config.bin %> pid 12345 -o wide', '<%= config.bin %> pid 12345 --json']
+  static override examples = [
+    '<%= config.bin %> pid 12345',
+    '<%= config.bin %> pid 12345 --live-within 2m',
+    '<%= config.bin %> pid 12345 -o wide',
+    '<%= config.bin %> pid 12345 --json',
+  ]
 
   static override args = {pid: Args.integer({description: 'worker process id', required: true, min: 1})}
   static override flags = {
@@ -51,7 +56,8 @@ ${EXIT_CODES_HELP}`
     const {prefix} = this.loaded.config
     const report = await inspectPid(await this.redis(), {prefix, pid: this.args.pid, local: this.flags.local, liveWithinMs: this.flags['live-within']})
     if (totalSkipped(report.stats.skipped) > 0) this.note(`skipped: ${describeSkipped(report.stats.skipped)}`)
-    if (report.series.length === 0) throw new NotFoundError(`pid ${report.pid} has no keys under prefix "${prefix}" in db ${this.loaded.config.db} (redismp pids lists the pids that do)`)
+    if (report.series.length === 0)
+      throw new NotFoundError(`pid ${report.pid} has no keys under prefix "${prefix}" in db ${this.loaded.config.db} (redismp pids lists the pids that do)`)
     if (this.flags.local) this.note(`pid ${report.pid} ${report.local ? 'runs' : 'does not run'} on this host`)
     if (!this.jsonEnabled()) {
       const rows = pidView(report.series)
@@ -61,7 +67,10 @@ ${EXIT_CODES_HELP}`
         this.log(renderTable(COLUMNS, rows.map(tableCells), {color: colorEnabled(process.stdout), wide: output.wide}))
       }
     }
-    return {...report, series: report.series.map((s) => ({...s, value: jsonValue(s.value), timestamp: jsonValue(s.timestamp), updatedAt: jsonValue(s.updatedAt)}))}
+    return {
+      ...report,
+      series: report.series.map((s) => ({...s, value: jsonValue(s.value), timestamp: jsonValue(s.timestamp), updatedAt: jsonValue(s.updatedAt)})),
+    }
   }
 
   /**
@@ -79,7 +88,6 @@ ${EXIT_CODES_HELP}`
         : `${r.alive.wroteWithin ? `alive: wrote within ${window}` : `dead: no write within ${window}`}; ${here}`
     return `pid ${r.pid}: ${plural(r.series.length, 'series', 'series')}, ${age}\n${alive}`
   }
-
 }
 
 const typeText = (r: PidViewRow) => (r.mode ? `gauge (${r.mode})` : r.type)
@@ -97,5 +105,13 @@ function tableCells(r: PidViewRow) {
 }
 
 function tsvCells(r: PidViewRow) {
-  return [r.sample, SafeCell.labels(r.labels), typeText(r), floatToGoString(r.value), r.timestamp === 0 ? '' : pyFloatRepr(r.timestamp), r.ageSeconds ?? '', r.ttl ?? '']
+  return [
+    r.sample,
+    SafeCell.labels(r.labels),
+    typeText(r),
+    floatToGoString(r.value),
+    r.timestamp === 0 ? '' : pyFloatRepr(r.timestamp),
+    r.ageSeconds ?? '',
+    r.ttl ?? '',
+  ]
 }

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {colorEnabled} from '../cli/color.js'
 import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
-import {type PidRow, listPids} from '../ops/pids.js'
+import {listPids, type PidRow} from '../ops/pids.js'
 import {count, duration, localTime} from '../render/human.js'
 import {type Column, renderTable, renderTsv} from '../render/table.js'
 
@@ -19,7 +19,12 @@ On a terminal a table (-o wide adds the artifacts and the local time of the last
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
-  static override examples = ['<%= config.bin %> pids', '<%= config.bin %> pids --local', "<%= config.bin %> pids | awk -F'\\t' 'NR > 1 && $5 > 600 {print $1}'", '<%= config.bin %> pids --json | jq \'.[] | select(.ageSeconds > 600) | .pid\'']
+  static override examples = [
+    '<%= config.bin %> pids',
+    '<%= config.bin %> pids --local',
+    "<%= config.bin %> pids | awk -F'\\t' 'NR > 1 && $5 > 600 {print $1}'",
+    "<%= config.bin %> pids --json | jq '.[] | select(.ageSeconds > 600) | .pid'",
+  ]
 
   static override flags = {
     local: Flags.boolean({description: 'say whether each pid runs on this host'}),
@@ -31,11 +36,22 @@ ${EXIT_CODES_HELP}`
     const output = chooseOutput(this.flags, 'tsv')
     const rows = await listPids(await this.redis(), {prefix: this.loaded.config.prefix, local: this.flags.local})
     if (!this.jsonEnabled()) {
-      const local = this.flags.local
+      const {local} = this.flags
       if (rows.length === 0) this.note(`no metric keys under prefix "${this.loaded.config.prefix}"`)
       else if (output.format === 'tsv') {
         const head = ['pid', 'metric_keys', 'series', 'last_write', 'age_seconds', 'ttl_min', 'ttl_max', 'no_ttl', 'artifacts', ...(local ? ['local'] : [])]
-        const cells = (r: PidRow) => [r.pid, r.metricKeys, r.series, r.newestWrite ?? '', r.ageSeconds ?? '', r.minTtl ?? '', r.maxTtl ?? '', r.keysWithoutTtl, r.artifacts, ...(local ? [r.local ? 'running' : 'not-here'] : [])]
+        const cells = (r: PidRow) => [
+          r.pid,
+          r.metricKeys,
+          r.series,
+          r.newestWrite ?? '',
+          r.ageSeconds ?? '',
+          r.minTtl ?? '',
+          r.maxTtl ?? '',
+          r.keysWithoutTtl,
+          r.artifacts,
+          ...(local ? [r.local ? 'running' : 'not-here'] : []),
+        ]
         this.log(renderTsv(head, rows.map(cells)))
       } else {
         const columns: Column[] = [

@@ -8,7 +8,7 @@ import {requireConsent} from '../cli/consent.js'
 import {ttlFlags} from '../cli/flags.js'
 import {choosesSomething, pruneChoiceFlags, pruneChoices} from '../cli/prune-flags.js'
 import {ConfigError} from '../errors.js'
-import {type PruneOptions, type PruneResult, type PruneTarget, plannedKeys, prune, summarizePrune, takePruneLock} from '../ops/prune/prune.js'
+import {plannedKeys, prune, type PruneOptions, type PruneResult, type PruneTarget, summarizePrune, takePruneLock} from '../ops/prune/prune.js'
 import {describeConnection} from '../redis/connect.js'
 import {progress} from '../render/progress.js'
 import type {Lease} from '../ops/prune/lock.js'
@@ -53,7 +53,9 @@ ${EXIT_CODES_HELP}`
     const {config} = this.loaded
     const choices = pruneChoices(flags, config, [...(flags.pid ?? []), ...this.pidsFromFile()])
     if (!choosesSomething(choices)) {
-      throw new ConfigError('nothing to prune: name dead workers (--pid, --pids-from, --local, --stale) or choose --orphans, --artifacts, --older-than or --fix-ttl')
+      throw new ConfigError(
+        'nothing to prune: name dead workers (--pid, --pids-from, --local, --stale) or choose --orphans, --artifacts, --older-than or --fix-ttl',
+      )
     }
     const options: PruneOptions = choices
     if (options.olderThanMs !== undefined) this.note('--older-than deletes counters and histograms too: their totals will drop')
@@ -84,7 +86,9 @@ ${EXIT_CODES_HELP}`
 
     if (result.pidsWithoutKeys.length > 0) {
       const pids = result.pidsWithoutKeys
-      this.note(`${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')} ${pids.length === 1 ? 'has' : 'have'} no keys under prefix "${config.prefix}" on ${where.target}: nothing of ${pids.length === 1 ? 'it' : 'them'} to prune (redismp pids lists the pids there are)`)
+      this.note(
+        `${pids.length === 1 ? 'pid' : 'pids'} ${pids.join(', ')} ${pids.length === 1 ? 'has' : 'have'} no keys under prefix "${config.prefix}" on ${where.target}: nothing of ${pids.length === 1 ? 'it' : 'them'} to prune (redismp pids lists the pids there are)`,
+      )
     }
     if (!this.jsonEnabled()) {
       this.log(summarizePrune(result, where))

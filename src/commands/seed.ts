@@ -2,13 +2,13 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {ttlFlags} from '../cli/flags.js'
-import {type SeedResult, seed} from '../ops/seed.js'
+import {seed, type SeedResult} from '../ops/seed.js'
 import {count} from '../render/human.js'
 import {progress} from '../render/progress.js'
 import {renderFields} from '../render/table.js'
 
 /** A prefix as one shell word, quoted only when it needs to be. */
-const shellWord = (s: string) => (/^[\w:.\/-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`)
+const shellWord = (s: string) => (/^[\w:./-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`)
 
 export default class Seed extends BaseCommand<typeof Seed> {
   static override summary = 'Write a realistic synthetic dataset to try the other commands on'
@@ -20,7 +20,11 @@ The keys have no TTL unless --ttl-seconds (or REDIS_TTL_SECONDS) asks for one, s
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
-  static override examples = ['<%= config.bin %> seed', '<%= config.bin %> seed --pids 8 --series 20 --prefix demo', '<%= config.bin %> seed --ttl-seconds 300   # expire as the exporter\'s keys do']
+  static override examples = [
+    '<%= config.bin %> seed',
+    '<%= config.bin %> seed --pids 8 --series 20 --prefix demo',
+    "<%= config.bin %> seed --ttl-seconds 300   # expire as the exporter's keys do",
+  ]
 
   static override flags = {
     ...ttlFlags,

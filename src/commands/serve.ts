@@ -4,7 +4,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {durationFlag} from '../cli/choices.js'
 import {dumpSelection, dumpSelectionFlags} from '../cli/dump-flags.js'
 import {ttlFlags} from '../cli/flags.js'
-import {type PruneChoiceFlagValues, choosesSomething, pruneChoiceFlags, pruneChoices} from '../cli/prune-flags.js'
+import {choosesSomething, pruneChoiceFlags, type PruneChoiceFlagValues, pruneChoices} from '../cli/prune-flags.js'
 import {MAX_TIMER_MS, parseDuration} from '../config/duration.js'
 import {LISTEN_ENV, loadListen} from '../config/listen.js'
 import {ConfigError} from '../errors.js'
@@ -14,9 +14,10 @@ import {messageText} from '../render/safe-text.js'
 
 /** `15s`, `1m`, or `0` (a walk per scrape). */
 const refreshFlag = Flags.custom<number>({
-  parse: async (input) => {
+  async parse(input) {
     const ms = input.trim() === '0' ? 0 : parseDuration(input, {requireUnit: true})
-    if (ms === undefined || ms > MAX_TIMER_MS) throw new Error(`--refresh ${input}: expected a duration with a unit such as 15s or 1m, or 0 for a walk per scrape`)
+    if (ms === undefined || ms > MAX_TIMER_MS)
+      throw new Error(`--refresh ${input}: expected a duration with a unit such as 15s or 1m, or 0 for a walk per scrape`)
     return ms
   },
 })
@@ -53,7 +54,7 @@ ${EXIT_CODES_HELP}`
     refresh: refreshFlag({description: 'time between the end of a walk and the start of the next; 0: a walk per scrape [default: 15s]'}),
     ...dumpSelectionFlags,
     'prune-every': durationFlag({helpGroup: 'PRUNE', description: "prune in this process this often, with prune's flags below and its lock"}),
-    ...Object.fromEntries(Object.entries(pruneChoiceFlags).map(([name, flag]) => [name, {...flag, helpGroup: 'PRUNE'}])) as typeof pruneChoiceFlags,
+    ...(Object.fromEntries(Object.entries(pruneChoiceFlags).map(([name, flag]) => [name, {...flag, helpGroup: 'PRUNE'}])) as typeof pruneChoiceFlags),
     ...ttlFlags,
   }
 
@@ -72,7 +73,9 @@ ${EXIT_CODES_HELP}`
       warn: (line) => this.note(line),
       info: (line) => process.stderr.write(`${messageText(line)}\n`),
     })
-    process.stderr.write(`serving http://${handle.address}/metrics (/healthz, /readyz); redis ${config.sentinels ? `master "${config.sentinelMaster}" via sentinels` : `${config.host}:${config.port}`} db ${config.db}, prefix "${config.prefix}"\n`)
+    process.stderr.write(
+      `serving http://${handle.address}/metrics (/healthz, /readyz); redis ${config.sentinels ? `master "${config.sentinelMaster}" via sentinels` : `${config.host}:${config.port}`} db ${config.db}, prefix "${config.prefix}"\n`,
+    )
     this.onInterrupt = () => handle.shutdown(900)
     await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()))
     await handle.shutdown()
@@ -85,10 +88,12 @@ ${EXIT_CODES_HELP}`
     const choices = pruneChoices(flags as PruneChoiceFlagValues, this.loaded.config)
     const every = flags['prune-every']
     if (every === undefined) {
-      if (choosesSomething(choices)) throw new ConfigError("prune's flags (--stale, --local, --orphans, --artifacts, --older-than, --fix-ttl) need --prune-every")
+      if (choosesSomething(choices))
+        throw new ConfigError("prune's flags (--stale, --local, --orphans, --artifacts, --older-than, --fix-ttl) need --prune-every")
       return undefined
     }
-    if (!choosesSomething(choices)) throw new ConfigError('--prune-every: nothing to prune: name dead workers (--local, --stale) or choose --orphans, --artifacts, --older-than or --fix-ttl')
+    if (!choosesSomething(choices))
+      throw new ConfigError('--prune-every: nothing to prune: name dead workers (--local, --stale) or choose --orphans, --artifacts, --older-than or --fix-ttl')
     if (choices.olderThanMs !== undefined) this.note('--older-than deletes counters and histograms too: their totals will drop')
     return {everyMs: every, options: choices}
   }

@@ -4,12 +4,12 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {durationFlag} from '../cli/choices.js'
 import {paint} from '../cli/color.js'
 import {describeConnection} from '../redis/connect.js'
-import {type StatsReport, stats} from '../ops/stats/index.js'
+import {stats, type StatsReport} from '../ops/stats/index.js'
 import {progress} from '../render/progress.js'
 import {renderStats} from '../render/stats-view.js'
 
 export default class Stats extends BaseCommand<typeof Stats> {
-  static override summary = 'Where the store\'s keys and memory go, and what is about to go wrong'
+  static override summary = "Where the store's keys and memory go, and what is about to go wrong"
   static override description = `One walk over the metric keys under the prefix, counted instead of aggregated:
 
 - metric families ranked by memory (MEMORY USAGE of --samples keys per family, with their metas, times the family's keys; every key with --exact), by series and by keys (series times pids), each with its share;
@@ -53,7 +53,8 @@ ${EXIT_CODES_HELP}`
       ttlDisabled: config.ttlDisabled,
       onProgress: (n) => meter.update(n),
     }).finally(() => meter.done())
-    if (report.totals.metricKeys === 0) this.note(`no metric keys under prefix "${config.prefix}" in db ${config.db}${this.flags.metric ? ' matching --metric' : ''}`)
+    if (report.totals.metricKeys === 0)
+      this.note(`no metric keys under prefix "${config.prefix}" in db ${config.db}${this.flags.metric ? ' matching --metric' : ''}`)
     if (!this.jsonEnabled()) {
       const width = process.stdout.columns || Number(process.env.COLUMNS) || 80
       const chalk = paint(process.stdout)

@@ -26,7 +26,11 @@ export function formatDuration(ms: number): string {
   let s = Math.round(Math.abs(ms) / 1000)
   if (s < 60) return `${sign}${s}s`
   const parts: string[] = []
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`)
       s %= size

@@ -4,7 +4,7 @@
  * value remembers where it came from so `redismp config` can say so.
  */
 import {ConfigError} from '../errors.js'
-import {ENV_VARS, EnvSchema, type FieldName, type FieldValues, field} from './schema.js'
+import {ENV_VARS, EnvSchema, field, type FieldName, type FieldValues} from './schema.js'
 import {DEFAULTS, type Defaults, settingOf} from './settings.js'
 
 /**
@@ -20,8 +20,6 @@ export interface LoadedConfig {
   config: RedisConfig
   sources: Record<ConfigField, Source>
 }
-
-export {DEFAULTS}
 
 /** Raw flag values (strings as typed), keyed by field; the flag's name is for messages. */
 export type FlagInput = Partial<Record<FieldName, {value: string; flag: string}>>
@@ -125,3 +123,5 @@ export function describeSource(f: ConfigField, source: Source): string {
   if (source === 'flag:--url') return 'flag --url'
   return source
 }
+
+export {DEFAULTS} from './settings.js'

@@ -85,9 +85,12 @@ export const text = z.string().min(1, 'expected a non-empty value')
 
 /** `host:port[,host:port…]`, e.g. the Sentinels to ask for the current master. */
 export const hostPortsText = z.string().transform((s, ctx) => {
-  const list = s.split(',').map((x) => x.trim()).filter(Boolean)
+  const list = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
   const parsed = list.map((hp) => /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hp))
-  if (list.length === 0 || parsed.some((m) => !m || Number(m[2]) < 1 || Number(m[2]) > 65535)) {
+  if (list.length === 0 || parsed.some((m) => !m || Number(m[2]) < 1 || Number(m[2]) > 65_535)) {
     ctx.addIssue({code: 'custom', message: 'expected host:port pairs separated by commas, such as sentinel-1:26379,sentinel-2:26379'})
     return z.NEVER
   }
@@ -100,10 +103,16 @@ export const hostPortsText = z.string().transform((s, ctx) => {
  */
 export const natMapText = z.string().transform((s, ctx) => {
   const map: Record<string, {host: string; port: number}> = {}
-  for (const pair of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const pair of s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([^=\s]+:\d{1,5})=(\[[^\]]+\]|[^:=\s]+):(\d{1,5})$/.exec(pair)
     if (!m) {
-      ctx.addIssue({code: 'custom', message: 'expected announced-host:port=reachable-host:port pairs separated by commas, such as 10.0.0.5:6379=localhost:7000'})
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected announced-host:port=reachable-host:port pairs separated by commas, such as 10.0.0.5:6379=localhost:7000',
+      })
       return z.NEVER
     }
     map[m[1]] = {host: m[2].replace(/^\[(.*)\]$/, '$1'), port: Number(m[3])}

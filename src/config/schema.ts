@@ -5,7 +5,7 @@
  */
 import {z} from 'zod'
 
-import {SETTINGS, SETTING_NAMES, type SettingName, type SettingValue} from './settings.js'
+import {SETTING_NAMES, type SettingName, SETTINGS, type SettingValue} from './settings.js'
 
 export type FieldName = SettingName
 export type FieldValues = {[F in FieldName]: SettingValue<F>}

@@ -53,13 +53,13 @@ export const SETTINGS = {
   host: {env: 'REDIS_HOST', parse: text, default: '127.0.0.1', flag: {name: 'host', char: 'H', group: CONNECTION, help: 'Redis host'}},
   port: {
     env: 'REDIS_PORT',
-    parse: intText(1, 65535, 'a port number from 1 to 65535'),
+    parse: intText(1, 65_535, 'a port number from 1 to 65535'),
     default: 6379,
     flag: {name: 'port', char: 'p', group: CONNECTION, help: 'Redis port'},
   },
   db: {
     env: 'REDIS_DB',
-    parse: intText(0, 65535, 'a database number (0, 1, 2, …)'),
+    parse: intText(0, 65_535, 'a database number (0, 1, 2, …)'),
     default: 0,
     flag: {name: 'db', char: 'n', group: CONNECTION, help: 'database number'},
   },

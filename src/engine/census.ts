@@ -9,7 +9,7 @@ import {ChainedScan} from '../redis/chained-scan.js'
 import type {Connection} from '../redis/cluster.js'
 import {ReplyError} from '../redis/lane.js'
 import {withReadLanes} from '../redis/read-lanes.js'
-import {CommandWriter, type ReplyCursor, encodeHead} from '../redis/resp.js'
+import {CommandWriter, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {classifyBatch} from './keyspace.js'
 import type {ReadOptions} from './read-options.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
@@ -56,48 +56,53 @@ export async function censusKeys(
   // One lane per master on a cluster, all at once: a key's TYPE and PTTL (and a
   // meta's original_key) are asked where SCAN found it. The md5 set is shared:
   // one question per series whichever master holds its first meta seen.
-  await withReadLanes(redis, ({lanes, names}) => Promise.all(lanes.map((lane, i) => {
-    const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
-    const writer = new CommandWriter(1 << 20)
-    return scanner.run((r) => {
-      const keys: string[] = []
-      const n = r.count()
-      for (let i = 0; i < n; i++) {
-        r.bulk()
-        keys.push(r.text())
-      }
-      const {ours, foreign, otherPrefix} = classifyBatch(keys, o.prefix)
-      counts.scanned += ours.length + foreign.length + otherPrefix.length
-      if (lanes.length > 1) (counts.byNode ??= new Map()).set(names[i], (counts.byNode.get(names[i]) ?? 0) + ours.length + foreign.length + otherPrefix.length)
-      counts.foreign += foreign.length
-      counts.otherPrefix += otherPrefix.length
-      o.onProgress?.(counts.scanned)
-      for (const k of ours) writer.raw(TYPE).arg(k.key).raw(PTTL).arg(k.key)
-      const metas: ParsedKey[] = []
-      if (named) {
-        for (const k of ours) {
-          if (k.kind !== 'meta' || named.has(k.hash)) continue
-          named.add(k.hash)
-          metas.push(k)
-        }
-      }
-      for (const k of metas) writer.raw(HGET_ORIGINAL_KEY).arg(k.key).arg('original_key')
-      let at = 0
-      let type = ''
-      const commands = writer.detach()
-      const onReply = (reply: ReplyCursor) => {
-        const k = at++
-        if (k >= 2 * ours.length) {
-          // WRONGTYPE (a meta that is not a hash) or nil: nothing to learn.
-          if (reply.type === 0x24 && reply.bulk()) o.identities!(metas[k - 2 * ours.length].hash, reply.text())
-          return
-        }
-        if (reply.type === 0x2d) throw new ReplyError(reply.line())
-        if (k % 2 === 0) type = reply.line()
-        else visit({parsed: ours[(k - 1) / 2], type, pttl: reply.count()})
-      }
-      scanner.request(commands, 2 * ours.length + metas.length, onReply, () => writer.reuse(commands))
-    })
-  })))
+  await withReadLanes(redis, ({lanes, names}) =>
+    Promise.all(
+      lanes.map((lane, i) => {
+        const scanner = new ChainedScan(lane, prefixPattern(o.prefix), o.scanCount ?? DUMP_SCAN_COUNT)
+        const writer = new CommandWriter(1 << 20)
+        return scanner.run((r) => {
+          const keys: string[] = []
+          const n = r.count()
+          for (let i = 0; i < n; i++) {
+            r.bulk()
+            keys.push(r.text())
+          }
+          const {ours, foreign, otherPrefix} = classifyBatch(keys, o.prefix)
+          counts.scanned += ours.length + foreign.length + otherPrefix.length
+          if (lanes.length > 1)
+            (counts.byNode ??= new Map()).set(names[i], (counts.byNode.get(names[i]) ?? 0) + ours.length + foreign.length + otherPrefix.length)
+          counts.foreign += foreign.length
+          counts.otherPrefix += otherPrefix.length
+          o.onProgress?.(counts.scanned)
+          for (const k of ours) writer.raw(TYPE).arg(k.key).raw(PTTL).arg(k.key)
+          const metas: ParsedKey[] = []
+          if (named) {
+            for (const k of ours) {
+              if (k.kind !== 'meta' || named.has(k.hash)) continue
+              named.add(k.hash)
+              metas.push(k)
+            }
+          }
+          for (const k of metas) writer.raw(HGET_ORIGINAL_KEY).arg(k.key).arg('original_key')
+          let at = 0
+          let type = ''
+          const commands = writer.detach()
+          const onReply = (reply: ReplyCursor) => {
+            const k = at++
+            if (k >= 2 * ours.length) {
+              // WRONGTYPE (a meta that is not a hash) or nil: nothing to learn.
+              if (reply.type === 0x24 && reply.bulk()) o.identities!(metas[k - 2 * ours.length].hash, reply.text())
+              return
+            }
+            if (reply.type === 0x2d) throw new ReplyError(reply.line())
+            if (k % 2 === 0) type = reply.line()
+            else visit({parsed: ours[(k - 1) / 2], type, pttl: reply.count()})
+          }
+          scanner.request(commands, 2 * ours.length + metas.length, onReply, () => writer.reuse(commands))
+        })
+      }),
+    ),
+  )
   return counts
 }

@@ -3,7 +3,7 @@
  * health, keys and the cleanup commands so that "ours", "artifact", "foreign"
  * and "another application's" mean the same thing everywhere.
  */
-import {type KeyVerdict, type ParsedKey, classifyKey, prefixPattern} from '../metrics/keys.js'
+import {classifyKey, type KeyVerdict, type ParsedKey, prefixPattern} from '../metrics/keys.js'
 import {type Connection, isCluster} from '../redis/cluster.js'
 import {evalWrite} from '../redis/lua.js'
 import {DEFAULT_SCAN_COUNT, scanBatches} from '../redis/scan.js'
@@ -43,11 +43,7 @@ export function classifyBatch(keys: readonly string[], prefix: string): Classifi
 }
 
 /** Batches of classified keys under `prefix:` (MATCH `rest` after the escaped prefix). */
-export async function* scanPrefix(
-  redis: Connection,
-  prefix: string,
-  options: {rest?: string; count?: number} = {},
-): AsyncGenerator<ClassifiedBatch> {
+export async function* scanPrefix(redis: Connection, prefix: string, options: {rest?: string; count?: number} = {}): AsyncGenerator<ClassifiedBatch> {
   const match = prefixPattern(prefix, options.rest ?? '*')
   for await (const keys of scanBatches(redis, {match, count: options.count ?? DEFAULT_SCAN_COUNT})) {
     yield classifyBatch(keys, prefix)
@@ -83,7 +79,12 @@ export interface FlushCounts {
 export async function flushPrefix(redis: Connection, prefix: string): Promise<FlushCounts> {
   const counts: FlushCounts = {deleted: 0, notOurs: 0}
   const flush = async (part: ParsedKey[]) => {
-    const [deleted, notOurs] = (await evalWrite(redis, FLUSH, part.map((k) => k.key), part.map((k) => k.kind))) as [number, number]
+    const [deleted, notOurs] = (await evalWrite(
+      redis,
+      FLUSH,
+      part.map((k) => k.key),
+      part.map((k) => k.kind),
+    )) as [number, number]
     counts.deleted += deleted
     counts.notOurs += notOurs
   }

@@ -112,7 +112,7 @@ export const totalSkipped = (s: SkippedCounts) => Object.values(s).reduce((a, b)
 export function describeSkipped(s: SkippedCounts): string {
   const parts = Object.entries(s)
     .filter(([, n]) => n > 0)
-    .map(([what, n]) => `${n} ${what.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
+    .map(([what, n]) => `${n} ${what.replaceAll(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
   return parts.join(', ')
 }
 

@@ -58,13 +58,13 @@ export class SeriesIndex {
   private find(w0: number, w1: number, w2: number, w3: number): number {
     const mask = this.slots.length - 1
     // md5 words are uniform: any of them is a good hash; mixing guards against non-md5 data.
-    let slot = Math.imul(w0 ^ w3, 0x9e3779b1) >>> 0
+    let slot = Math.imul(w0 ^ w3, 0x9e_37_79_b1) >>> 0
     for (;;) {
       slot &= mask
       const held = this.slots[slot]
       if (held === 0) break
       const at = 4 * (held - 1)
-      const words = this.words
+      const {words} = this
       if (words[at] === w0 && words[at + 1] === w1 && words[at + 2] === w2 && words[at + 3] === w3) return held - 1
       slot++
     }
@@ -74,7 +74,7 @@ export class SeriesIndex {
       grown.set(this.words)
       this.words = grown
     }
-    const words = this.words
+    const {words} = this
     words[4 * id] = w0
     words[4 * id + 1] = w1
     words[4 * id + 2] = w2
@@ -88,7 +88,7 @@ export class SeriesIndex {
     const slots = new Int32Array(this.slots.length * 2)
     const mask = slots.length - 1
     for (let id = 0; id < this.count; id++) {
-      let slot = Math.imul(this.words[4 * id] ^ this.words[4 * id + 3], 0x9e3779b1) >>> 0
+      let slot = Math.imul(this.words[4 * id] ^ this.words[4 * id + 3], 0x9e_37_79_b1) >>> 0
       while (slots[slot & mask] !== 0) slot++
       slots[slot & mask] = id + 1
     }

@@ -13,8 +13,8 @@
  */
 import type {KeyKind, ParsedKey} from '../metrics/keys.js'
 import type {Connection} from '../redis/cluster.js'
-import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../redis/lua.js'
-import {type Reply, pipelineReplies} from '../redis/pipeline.js'
+import {evalFieldsInChunks, PUT_FIELD, scriptOrPipeline} from '../redis/lua.js'
+import {pipelineReplies, type Reply} from '../redis/pipeline.js'
 
 export const SHAPE_FIELDS: Record<KeyKind, readonly [string, string, string]> = {
   metric: ['value', 'timestamp', 'updated_at'],

@@ -10,18 +10,18 @@
  * the key waits as it does for a meta read late on one server (finish, unnamed).
  */
 import {isValidLabelName, isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
-import {type GaugeMode, TYPE_INDEX, TYPE_INFOS, escapeGlob, formatKey, prefixPattern} from '../metrics/keys.js'
+import {escapeGlob, formatKey, type GaugeMode, prefixPattern, TYPE_INDEX, TYPE_INFOS} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
 import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
 import type {ReadLanes} from '../redis/read-lanes.js'
-import {CommandWriter, type ReplyCursor, encodeArgs, encodeHead} from '../redis/resp.js'
+import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {classifyFound} from './keyspace.js'
 import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
-import {type SlotHolder, isRepeat, slotOf} from './repeats.js'
+import {isRepeat, type SlotHolder, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
-import {MODE_TYPE, TWIN_MODES, TWIN_TYPE, modeElsewhere, wroteOwnKey} from './unset-gauges.js'
+import {MODE_TYPE, modeElsewhere, TWIN_MODES, TWIN_TYPE, wroteOwnKey} from './unset-gauges.js'
 
 type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 
@@ -191,7 +191,18 @@ interface Unnamed extends Fields {
  * while we work, and we never hold more than the batches in flight.
  */
 export class Walk {
-  private readonly skipped: SkippedCounts = {artifacts: 0, otherPrefix: 0, malformedName: 0, nonHash: 0, orphans: 0, badJson: 0, badNumber: 0, badName: 0, badLe: 0, typeConflict: 0}
+  private readonly skipped: SkippedCounts = {
+    artifacts: 0,
+    otherPrefix: 0,
+    malformedName: 0,
+    nonHash: 0,
+    orphans: 0,
+    badJson: 0,
+    badNumber: 0,
+    badName: 0,
+    badLe: 0,
+    typeConflict: 0,
+  }
   private readonly stats: ReadStats = {scannedKeys: 0, samples: 0, skipped: this.skipped, repeats: 0, unsetGauges: 0}
   private readonly index = new SeriesIndex()
   private readonly entries: SeriesEntry[] = []
@@ -384,15 +395,19 @@ export class Walk {
           e.series.push(id)
           mw = e.writer
         }
-        mw.raw(created ? HMGET_META : HGET).spliced(buf, start, end, kind, kind + 'metric'.length, META).raw(created ? HMGET_META_FIELDS : HGET_ORIGINAL_KEY)
+        mw.raw(created ? HMGET_META : HGET)
+          .spliced(buf, start, end, kind, kind + 'metric'.length, META)
+          .raw(created ? HMGET_META_FIELDS : HGET_ORIGINAL_KEY)
       }
       batch.add(pid, typeIndex, id, r.header, end + 2)
     }
     // The HMGETs after the metas, from the positions noted above.
-    const at = batch.at
+    const {at} = batch
     for (let j = 0; j < 2 * batch.size; j += 2) {
       // at[j] is where the key's `$` header begins in the reply: the bulk string goes out as it came in.
-      w.raw(HMGET).raw(r.buf, at[j], at[j + 1]).raw(HMGET_FIELDS)
+      w.raw(HMGET)
+        .raw(r.buf, at[j], at[j + 1])
+        .raw(HMGET_FIELDS)
       if (this.withTtl) w.raw(PTTL).raw(r.buf, at[j], at[j + 1])
     }
     return batch
@@ -409,7 +424,7 @@ export class Walk {
    * then judges. A metric key's md5 digits are checked by the series index.
    */
   private parseFast(b: Buffer, start: number, end: number): Plain {
-    const prefix = this.prefix
+    const {prefix} = this
     let kind = Plain.Metric
     let tail = end - HASH_LENGTH - METRIC_TAIL.length
     if (!matchesAt(b, tail, METRIC_TAIL)) {
@@ -488,7 +503,6 @@ export class Walk {
     this.scanners[lane].request(commands, total, onReply, () => this.writer.reuse(commands))
   }
 
-
   /**
    * Folds one key's fields, or counts why not. A key whose series no meta
    * has named yet goes to `unnamed` (the walk's end decides), or, at the
@@ -505,7 +519,7 @@ export class Walk {
       return
     }
     const entry = this.entries[series]
-    const id = entry.id
+    const {id} = entry
     if (typeof id !== 'object') {
       if (id === undefined) {
         if (unnamed) unnamed.push({...f, pid, typeIndex, series})
@@ -555,7 +569,7 @@ export class Walk {
   private askMemory(scanning: number | undefined): void {
     const asked = this.memoryAsked.splice(0)
     if (asked.length === 0) return
-    const told = this.o.memory!.told
+    const {told} = this.o.memory!
     const bytes = new Float64Array(2 * asked.length)
     const pending = new Uint8Array(asked.length).fill(2)
     const byLane = new Map<number, number[]>()
@@ -599,7 +613,7 @@ export class Walk {
   private finish(batch: Batch): void {
     const waiting = batch.waiting.splice(0)
     const asked = new Set([...batch.metaOf, ...batch.metaElsewhere])
-    const lane = batch.lane
+    const {lane} = batch
     this.askMemory(lane)
     this.spareBatches.push(batch)
     const park = () => waiting.forEach((w) => this.settle(w.pid, w.typeIndex, w.series, w, this.entries[w.series].id === undefined ? this.unnamed : undefined))
@@ -634,11 +648,12 @@ export class Walk {
     let originalKey: string | null
     let createdAt = Number.NaN
     if (!this.o.withCreatedAt || r.type === 0x2d) originalKey = metaText(r)
-    else if (r.type !== 0x2a) originalKey = null
-    else {
+    else if (r.type === 0x2a) {
       r.count()
       originalKey = r.bulk() ? r.text() : null
       if (r.bulk()) createdAt = parsePyFloatBytes(r.buf, r.start, r.end) ?? Number.NaN
+    } else {
+      originalKey = null
     }
     if (originalKey !== null && entry.id === undefined) {
       entry.id = toIdentity(originalKey, this.o.metricFilter)

@@ -4,8 +4,8 @@
  * close. The Python manager also swaps prometheus_client's value class; here
  * the application constructs RedisValue instances through `getClient().dict()`.
  */
-import {type RedisConfig, loadConfig} from '../config/load.js'
-import {type HealthReport, health} from '../ops/health.js'
+import {loadConfig, type RedisConfig} from '../config/load.js'
+import {health, type HealthReport} from '../ops/health.js'
 import type {Connection} from '../redis/cluster.js'
 import {closeRedis, connectRedis, describeConnection} from '../redis/connect.js'
 import {RedisStorageClient} from '../storage/client.js'

@@ -7,7 +7,7 @@
  * in sums, NaN and ±0 in min/max, timestamp ties in mostrecent — we fix the
  * order to ascending pid, so the result never depends on SCAN order.
  */
-import {GAUGE_MODES, type GaugeMode, type MetricType, isLiveMode} from './keys.js'
+import {GAUGE_MODES, type GaugeMode, isLiveMode, type MetricType} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
 import {compareCodePoints, sortByCodePoint} from './pyjson.js'
@@ -209,7 +209,7 @@ const GAUGE_TYPE_KEY = Object.fromEntries(GAUGE_MODES.map((m) => [m, `gauge_${m}
 const NAME_END = SEP + SEP + SEP
 const pidSuffix = (pid: number) => SEP + SEP + 'pid' + SEP + pid
 /** A copy either way: the input labels array may carry the fold cache. */
-const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number): LabelPairs => (keepsPid ? labels.concat([['pid', String(pid)]]) : labels.slice())
+const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number): LabelPairs => (keepsPid ? [...labels, ['pid', String(pid)]] : [...labels])
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
 
 export class Aggregator {
@@ -231,7 +231,7 @@ export class Aggregator {
   }
 
   private fold(s: StoredSample, mode: GaugeMode | undefined): void {
-    const raw = this.options.raw
+    const {raw} = this.options
     const typeKey = s.type === 'gauge' && !raw ? (mode ? GAUGE_TYPE_KEY[mode] : 'gauge') : s.type
     const series = this.prepare(s)
     const keepsPid = raw || (s.type === 'gauge' && (mode === 'all' || mode === 'liveall' || mode === undefined))
@@ -256,8 +256,11 @@ export class Aggregator {
     }
     const acc = series.bucket ? this.bucketSum(series, s, keepsPid) : this.sampleAcc(series, s, mode, keepsPid)
     if (!acc) return
-    if (!keepsPid) series.acc = acc
-    else (series.byPid ??= new Map()).set(s.pid, acc)
+    if (keepsPid) {
+      ;(series.byPid ??= new Map()).set(s.pid, acc)
+    } else {
+      series.acc = acc
+    }
     acc.add(s.value, s.pid, s.timestamp)
   }
 
@@ -348,7 +351,13 @@ function finish(name: string, f: FamilyState): MetricFamily {
   for (const [key, {name: sampleName, labels, acc}] of f.samples) {
     const value = acc.result()
     if (value === undefined) continue
-    groupOf(labels, key.slice(sampleName.length + NAME_END.length)).rows.push({name: sampleName, labels, value, rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3, le: 0})
+    groupOf(labels, key.slice(sampleName.length + NAME_END.length)).rows.push({
+      name: sampleName,
+      labels,
+      value,
+      rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3,
+      le: 0,
+    })
   }
   const countName = `${name}_count`
   for (const [key, {labels, byLe}] of f.buckets) {

@@ -7,18 +7,7 @@
  * belongs to another application that happens to share the first segment.
  */
 
-export const GAUGE_MODES = [
-  'all',
-  'liveall',
-  'livesum',
-  'sum',
-  'max',
-  'livemax',
-  'min',
-  'livemin',
-  'mostrecent',
-  'livemostrecent',
-] as const
+export const GAUGE_MODES = ['all', 'liveall', 'livesum', 'sum', 'max', 'livemax', 'min', 'livemin', 'mostrecent', 'livemostrecent'] as const
 export type GaugeMode = (typeof GAUGE_MODES)[number]
 
 export const METRIC_TYPES = ['counter', 'gauge', 'histogram', 'summary'] as const
@@ -40,10 +29,7 @@ export interface ParsedKey {
   hash: string
 }
 
-export type KeyVerdict =
-  | {ours: true; parsed: ParsedKey}
-  | {ours: false; reason: 'other-prefix'}
-  | {ours: false; reason: 'malformed'; detail: string}
+export type KeyVerdict = {ours: true; parsed: ParsedKey} | {ours: false; reason: 'other-prefix'} | {ours: false; reason: 'malformed'; detail: string}
 
 const HASH = /^[0-9a-f]{32}$/
 const PID = /^[1-9]\d{0,9}$/
@@ -121,11 +107,10 @@ export function siblingKey(parsed: ParsedKey, kind: KeyKind): string {
 
 /** Escapes Redis glob characters so a literal prefix or pid can go into a SCAN MATCH pattern. */
 export function escapeGlob(literal: string): string {
-  return literal.replace(/[\\*?[\]^]/g, (c) => '\\' + c)
+  return literal.replaceAll(/[\\*?[\]^]/g, (c) => '\\' + c)
 }
 
 /** The MATCH pattern for every key that may be ours (and nested prefixes, filtered after). */
 export function prefixPattern(prefix: string, rest = '*'): string {
   return `${escapeGlob(prefix)}:${rest}`
 }
-

@@ -62,8 +62,8 @@ export function sortByCodePoint<T>(items: readonly T[], keyOf: (item: T) => stri
  * U+E000–U+FFFF, as the code points they encode do.
  */
 function codePointRank(unit: number): number {
-  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000
-  if (unit >= 0xe000) return unit - 0x800
+  if (unit >= 0xd8_00 && unit <= 0xdf_ff) return unit + 0x20_00
+  if (unit >= 0xe0_00) return unit - 0x8_00
   return unit
 }
 

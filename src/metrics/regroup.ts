@@ -12,7 +12,6 @@
 import {ConfigError} from '../errors.js'
 import type {LabelPairs, MetricFamily, Sample} from './aggregate.js'
 import {ExactSum} from './exactsum.js'
-import type {GaugeMode} from './keys.js'
 import {compareCodePoints, sortByCodePoint} from './pyjson.js'
 
 export interface Regrouping {
@@ -26,7 +25,7 @@ type Fold = 'sum' | 'max' | 'min' | 'none'
 
 function foldOf(family: MetricFamily): Fold {
   if (family.type !== 'gauge') return 'sum'
-  const mode: GaugeMode | undefined = family.mode
+  const {mode} = family
   if (mode === 'max' || mode === 'livemax') return 'max'
   if (mode === 'min' || mode === 'livemin') return 'min'
   if (mode === 'mostrecent' || mode === 'livemostrecent') return 'none'

@@ -75,7 +75,9 @@ export async function clusterHealth(cluster: Cluster, prefixKeys?: Map<string, n
       report.slotsPfail = num(state.cluster_slots_pfail)
       report.slotsFail = num(state.cluster_slots_fail)
       report.knownNodes = num(state.cluster_known_nodes)
-      for (const line of String(await node.call('CLUSTER', 'NODES')).trim().split('\n')) {
+      for (const line of String(await node.call('CLUSTER', 'NODES'))
+        .trim()
+        .split('\n')) {
         const [, addr, flags] = line.split(' ')
         if (/(^|,)fail\??(,|$)/.test(flags)) report.failedNodes.push({address: addr.split('@')[0], flags})
       }
@@ -94,7 +96,7 @@ export function assessCluster(c: ClusterHealth, problems: string[], warnings: st
   const failing = (c.slotsFail ?? 0) + (c.slotsPfail ?? 0)
   if (failing > 0) warnings.push(`${failing} slots are served by a master that is down or suspected down`)
   for (const n of c.failedNodes) {
-    warnings.push(`cluster node ${n.address} (${n.flags.replace(/(^|,)(myself|noaddr)(?=,|$)/g, '').replace(/^,/, '')}) is marked down`)
+    warnings.push(`cluster node ${n.address} (${n.flags.replaceAll(/(^|,)(myself|noaddr)(?=,|$)/g, '').replace(/^,/, '')}) is marked down`)
   }
   for (const m of c.masters) {
     if (m.error) warnings.push(`master ${m.address} does not answer: ${m.error}`)

@@ -8,7 +8,7 @@ import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {regroup} from '../metrics/regroup.js'
 import type {Connection} from '../redis/cluster.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
-import {type ReadStats, describeSkipped, totalSkipped} from '../engine/reader.js'
+import {describeSkipped, type ReadStats, totalSkipped} from '../engine/reader.js'
 import type {ReadOptions} from '../engine/read-options.js'
 import {plural} from '../words.js'
 
@@ -47,12 +47,15 @@ export function globToRegExp(glob: string): RegExp {
     else if (c === '?') re += '.'
     else if (c === '[') {
       const end = glob.indexOf(']', i + 1)
-      if (end < 0) re += '\\['
+      if (end === -1) re += '\\['
       else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+        re += `[${glob
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replaceAll('\\', '\\\\')}]`
         i = end
       }
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&')
+    } else re += c.replaceAll(/[.+^${}()|\\\]]/g, '\\$&')
   }
   try {
     return new RegExp(`^${re}$`)

@@ -5,10 +5,8 @@
  */
 import type {Connection} from '../redis/cluster.js'
 import {masterNodes} from '../redis/scan.js'
-import {flushPrefix, scanPrefix} from '../engine/keyspace.js'
+import {scanPrefix} from '../engine/keyspace.js'
 import {readShapes} from '../engine/shape.js'
-
-export {flushPrefix}
 
 export interface FlushPlan {
   /** Exporter keys under the prefix (metric, meta, artifacts). */
@@ -70,3 +68,5 @@ export async function flushAll(redis: Connection): Promise<number> {
   }
   return before
 }
+
+export {flushPrefix} from '../engine/keyspace.js'

@@ -13,7 +13,7 @@ import {clockForAges} from '../redis/time.js'
 import {toolKey} from '../engine/keyspace.js'
 import {censusKeys} from '../engine/census.js'
 import type {ReadOptions} from '../engine/read-options.js'
-import {type ClusterHealth, assessCluster, clusterHealth} from './cluster-health.js'
+import {assessCluster, type ClusterHealth, clusterHealth} from './cluster-health.js'
 import {HealthSignals} from './stats/signals.js'
 import {plural} from '../words.js'
 
@@ -139,7 +139,11 @@ async function serverInfo(redis: Connection, warnings: string[]): Promise<Server
   }
 }
 
-async function summarizeKeyspace(redis: Connection, {prefix, scanCount, onProgress}: ReadOptions, signals: HealthSignals): Promise<KeyspaceSummary & {byNode?: Map<string, number>}> {
+async function summarizeKeyspace(
+  redis: Connection,
+  {prefix, scanCount, onProgress}: ReadOptions,
+  signals: HealthSignals,
+): Promise<KeyspaceSummary & {byNode?: Map<string, number>}> {
   const summary: KeyspaceSummary = {
     metricKeys: 0,
     metaKeys: 0,
@@ -190,7 +194,9 @@ function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>,
     warnings.push(`${plural(keyspace.keysWithoutTtl, 'key has', 'keys have')} no TTL and will never expire (redismp prune --fix-ttl)`)
   }
   if (keyspace.foreignKeys > 0) {
-    warnings.push(`${plural(keyspace.foreignKeys, 'key', 'keys')} under the prefix ${keyspace.foreignKeys === 1 ? 'is' : 'are'} not exporter data (redismp keys shows them)`)
+    warnings.push(
+      `${plural(keyspace.foreignKeys, 'key', 'keys')} under the prefix ${keyspace.foreignKeys === 1 ? 'is' : 'are'} not exporter data (redismp keys shows them)`,
+    )
   }
   if (keyspace.metricKeys === 0) {
     warnings.push('no metric keys under the prefix: are the workers running with REDIS_ENABLED=true and this prefix and db?')
@@ -214,7 +220,15 @@ export async function health(redis: Connection, options: HealthOptions): Promise
   }
   const {byNode, ...summary} = keyspace ?? {}
   const cluster = isCluster(redis) ? await clusterHealth(redis, byNode) : undefined
-  const partial = {endpoint: options.endpoint, prefix: options.prefix, ping, probe: probeResult, server, keyspace: keyspace && (summary as KeyspaceSummary), ...(cluster ? {cluster} : {})}
+  const partial = {
+    endpoint: options.endpoint,
+    prefix: options.prefix,
+    ping,
+    probe: probeResult,
+    server,
+    keyspace: keyspace && (summary as KeyspaceSummary),
+    ...(cluster ? {cluster} : {}),
+  }
   assess(partial, options, problems, warnings)
   if (cluster) assessCluster(cluster, problems, warnings)
   // stats' verdicts (redismp stats shows the whole picture): counters about to expire, high-cardinality labels; only from a whole census.

@@ -3,7 +3,7 @@
  * TTLs and (optionally) the metric each one belongs to. One round trip per SCAN
  * batch on a read lane (engine/key-batches.ts); each distinct hash's meta is read once.
  */
-import {type GaugeMode, type KeyKind, type MetricType, escapeGlob} from '../metrics/keys.js'
+import {escapeGlob, type GaugeMode, type KeyKind, type MetricType} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
 import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'

@@ -5,7 +5,7 @@
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import type {Connection} from '../redis/cluster.js'
 import type {ReadOptions} from '../engine/read-options.js'
-import {type ReadStats, readKeyFacts, readMetricKeys, writeTime} from '../engine/reader.js'
+import {readKeyFacts, readMetricKeys, type ReadStats, writeTime} from '../engine/reader.js'
 import {clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -99,21 +99,25 @@ export interface PidReport {
 export async function inspectPid(redis: Connection, o: ReadOptions & {pid: number; local?: boolean; liveWithinMs?: number}): Promise<PidReport> {
   const rows: PidSeriesRow[] = []
   const now = await clockForAges(redis)
-  const stats = await readMetricKeys(redis, {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {
-    rows.push({
-      metric: k.identity.metricName,
-      sample: k.identity.sampleName,
-      labels: Object.fromEntries(k.identity.labels),
-      type: k.type,
-      ...(k.mode ? {mode: k.mode} : {}),
-      value: k.value,
-      timestamp: k.timestamp,
-      updatedAt: k.updatedAt,
-      ageSeconds: ageOf(writeTime(k.updatedAt), now),
-      ttl: k.pttl === undefined || k.pttl < 0 ? null : Math.ceil(k.pttl / 1000),
-      key: k.key!,
-    })
-  })
+  const stats = await readMetricKeys(
+    redis,
+    {prefix: o.prefix, pid: o.pid, withTtl: true, withKeys: true, scanCount: o.scanCount, onProgress: o.onProgress},
+    (k) => {
+      rows.push({
+        metric: k.identity.metricName,
+        sample: k.identity.sampleName,
+        labels: Object.fromEntries(k.identity.labels),
+        type: k.type,
+        ...(k.mode ? {mode: k.mode} : {}),
+        value: k.value,
+        timestamp: k.timestamp,
+        updatedAt: k.updatedAt,
+        ageSeconds: ageOf(writeTime(k.updatedAt), now),
+        ttl: k.pttl === undefined || k.pttl < 0 ? null : Math.ceil(k.pttl / 1000),
+        key: k.key!,
+      })
+    },
+  )
   // One sort key per row: a JSON.stringify per comparison cost seconds and hundreds of MB on a 60k-series worker.
   const order = new Map(rows.map((r) => [r, JSON.stringify(r.labels)]))
   rows.sort((a, b) => (a.sample < b.sample ? -1 : a.sample > b.sample ? 1 : order.get(a)! < order.get(b)! ? -1 : 1))

@@ -47,7 +47,7 @@ const GAUGES: Record<GaugeMode, [string, string, number]> = {
   sum: ['gunicorn_cache_entries', 'Entries in the per-worker caches, all workers', 1e5],
   livesum: ['gunicorn_active_requests', 'Requests being served now by live workers', 50],
   max: ['gunicorn_peak_memory_bytes', 'Largest resident memory of any worker', 5e8],
-  livemax: ['gunicorn_worker_uptime_seconds', 'Longest uptime among live workers', 86400],
+  livemax: ['gunicorn_worker_uptime_seconds', 'Longest uptime among live workers', 86_400],
   min: ['gunicorn_free_file_descriptors', 'Fewest free file descriptors of any worker', 1024],
   livemin: ['gunicorn_free_threads', 'Fewest idle threads among live workers', 16],
   mostrecent: ['gunicorn_config_generation', 'Config generation last loaded by any worker', 100],
@@ -59,11 +59,11 @@ const PATHS = ['/', '/api/users', '/api/orders', '/health', '/static/app.js', '/
 function random(seed: number): () => number {
   let a = seed >>> 0
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0
+    a = (a + 0x6d_2b_79_f5) >>> 0
     let t = a
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
   }
 }
 
@@ -85,7 +85,14 @@ function plan(series: number, rnd: () => number): {families: number; values: Pla
     // Amounts are drawn now, not when the writes run (they run concurrently): same seed, same data.
     const served = Math.ceil(rnd() * requests)
     out.push({
-      params: {typ: 'counter', metricName: 'gunicorn_worker_requests', name: 'gunicorn_worker_requests_total', labelnames: Object.keys(labels), labelvalues: Object.values(labels), help: 'Total requests handled, by method, status and path.'},
+      params: {
+        typ: 'counter',
+        metricName: 'gunicorn_worker_requests',
+        name: 'gunicorn_worker_requests_total',
+        labelnames: Object.keys(labels),
+        labelvalues: Object.values(labels),
+        help: 'Total requests handled, by method, status and path.',
+      },
       write: (v) => v.inc(served),
     })
     const route = {path: pick(PATHS, i)}
@@ -95,24 +102,52 @@ function plan(series: number, rnd: () => number): {families: number; values: Pla
         const n = le === Infinity ? remaining : Math.floor(remaining * rnd() * 0.5)
         remaining -= n
         out.push({
-          params: {typ: 'histogram', metricName: 'gunicorn_worker_request_duration_seconds', name: 'gunicorn_worker_request_duration_seconds_bucket', labelnames: ['path', 'le'], labelvalues: [route.path, floatToGoString(le)], help: 'Request latency in seconds.'},
+          params: {
+            typ: 'histogram',
+            metricName: 'gunicorn_worker_request_duration_seconds',
+            name: 'gunicorn_worker_request_duration_seconds_bucket',
+            labelnames: ['path', 'le'],
+            labelvalues: [route.path, floatToGoString(le)],
+            help: 'Request latency in seconds.',
+          },
           write: (v) => v.inc(n),
         })
       }
       const seconds = Math.round(rnd() * 40_000) / 1000
       out.push({
-        params: {typ: 'histogram', metricName: 'gunicorn_worker_request_duration_seconds', name: 'gunicorn_worker_request_duration_seconds_sum', labelnames: ['path'], labelvalues: [route.path], help: 'Request latency in seconds.'},
+        params: {
+          typ: 'histogram',
+          metricName: 'gunicorn_worker_request_duration_seconds',
+          name: 'gunicorn_worker_request_duration_seconds_sum',
+          labelnames: ['path'],
+          labelvalues: [route.path],
+          help: 'Request latency in seconds.',
+        },
         write: (v) => v.inc(seconds),
       })
       const count = Math.ceil(rnd() * 50)
       const bytes = count * Math.ceil(rnd() * 4096)
       out.push(
         {
-          params: {typ: 'summary', metricName: 'gunicorn_worker_response_size_bytes', name: 'gunicorn_worker_response_size_bytes_count', labelnames: ['path'], labelvalues: [route.path], help: 'Response sizes in bytes.'},
+          params: {
+            typ: 'summary',
+            metricName: 'gunicorn_worker_response_size_bytes',
+            name: 'gunicorn_worker_response_size_bytes_count',
+            labelnames: ['path'],
+            labelvalues: [route.path],
+            help: 'Response sizes in bytes.',
+          },
           write: (v) => v.inc(count),
         },
         {
-          params: {typ: 'summary', metricName: 'gunicorn_worker_response_size_bytes', name: 'gunicorn_worker_response_size_bytes_sum', labelnames: ['path'], labelvalues: [route.path], help: 'Response sizes in bytes.'},
+          params: {
+            typ: 'summary',
+            metricName: 'gunicorn_worker_response_size_bytes',
+            name: 'gunicorn_worker_response_size_bytes_sum',
+            labelnames: ['path'],
+            labelvalues: [route.path],
+            help: 'Response sizes in bytes.',
+          },
           write: (v) => v.inc(bytes),
         },
       )

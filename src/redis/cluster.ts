@@ -40,11 +40,15 @@ export async function isClusterNode(redis: Redis): Promise<boolean> {
  * user, password, TLS and timeouts; nothing retries or queues (a CLI fails
  * fast and says why); redirections are followed as ioredis does.
  */
-export function clusterOptions(c: RedisConfig, node: {
-  username?: string
-  password?: string
-  tls?: Redis['options']['tls']
-}, natMap?: NatMap): ClusterOptions {
+export function clusterOptions(
+  c: RedisConfig,
+  node: {
+    username?: string
+    password?: string
+    tls?: Redis['options']['tls']
+  },
+  natMap?: NatMap,
+): ClusterOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -98,7 +102,8 @@ export async function openCluster(seeds: {host: string; port: number}[], options
     const cause = all.find((e) => mapRedisError(e, ep) && !vague.test(String((e as Error)?.message))) ?? error
     const mapped = mapRedisError(cause, ep)
     if (mapped) throw mapped
-    if (/timeout/i.test(String((cause as Error)?.message))) throw new RedisTimeoutError(`no node of the cluster at ${ep.host} answered CLUSTER SLOTS in time`, {cause})
+    if (/timeout/i.test(String((cause as Error)?.message)))
+      throw new RedisTimeoutError(`no node of the cluster at ${ep.host} answered CLUSTER SLOTS in time`, {cause})
     throw new RedisConnectionError(`no node of the cluster at ${ep.host} could be reached: ${String((cause as Error)?.message ?? cause)}`, {cause})
   } finally {
     cluster.off('node error', record)

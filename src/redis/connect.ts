@@ -15,9 +15,9 @@ import {type Command, Redis, type RedisOptions} from 'ioredis'
 
 import {MAX_TIMER_MS} from '../config/duration.js'
 import type {RedisConfig} from '../config/load.js'
-import {ConfigError, RedisConnectionError, RedisTimeoutError, RedismpError} from '../errors.js'
+import {ConfigError, RedisConnectionError, RedismpError, RedisTimeoutError} from '../errors.js'
 import {type Endpoint, isLostConnection, isUnparsableReply, mapRedisError, notRedisError, where} from './errors.js'
-import {type Connection, clusterEndpoint, clusterOptions, isCluster, isClusterNode, openCluster} from './cluster.js'
+import {clusterEndpoint, clusterOptions, type Connection, isCluster, isClusterNode, openCluster} from './cluster.js'
 import {FirstBytes, probePeer} from './peer.js'
 
 export type {Redis} from 'ioredis'
@@ -52,9 +52,9 @@ class FailFastRedis extends Redis {
     if (!this.watched.has(command)) {
       this.watched.add(command)
       // ioredis's commandTimeout rejects through command.reject; nothing else tells of it.
-      const reject = command.reject
+      const {reject} = command
       command.reject = (error: Error) => {
-        const peer = this.peer
+        const {peer} = this
         reject(peer?.first.notResp ? notRedisError(peer.ep, peer.first.looksLike, error) : error)
         if (error?.message === TIMED_OUT) this.giveUp(error)
       }
@@ -186,7 +186,10 @@ async function countDatabases(redis: Redis, missing: number): Promise<number> {
   let [present, absent] = [0, missing]
   while (absent - present > 1) {
     const mid = Math.floor((present + absent) / 2)
-    const ok = await redis.call('SELECT', String(mid)).then(() => true, () => false)
+    const ok = await redis.call('SELECT', String(mid)).then(
+      () => true,
+      () => false,
+    )
     if (ok) present = mid
     else absent = mid
   }
@@ -201,7 +204,10 @@ async function selectDb(redis: Redis, ep: Endpoint): Promise<void> {
     await redis.call('SELECT', String(db))
   } catch (error) {
     if (/not allowed in cluster mode/i.test(String((error as Error)?.message))) {
-      throw new ConfigError(`db ${db} was asked for, but ${ep.host}:${ep.port} is a Redis Cluster node and a cluster has only db 0: leave REDIS_DB unset or 0`, {cause: error})
+      throw new ConfigError(
+        `db ${db} was asked for, but ${ep.host}:${ep.port} is a Redis Cluster node and a cluster has only db 0: leave REDIS_DB unset or 0`,
+        {cause: error},
+      )
     }
     if (!/DB index is out of range/i.test(String((error as Error)?.message))) throw mapRedisError(error, ep) ?? error
     const count = await countDatabases(redis, db).catch(() => undefined)
@@ -231,7 +237,12 @@ export async function openChecked(redis: Redis): Promise<Redis> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new RedisTimeoutError(`${ep.sentinelMaster ? where(ep) : `${ep.host}:${ep.port}`} accepted the connection but did not answer within ${budget / 1000}s`)),
+      () =>
+        reject(
+          new RedisTimeoutError(
+            `${ep.sentinelMaster ? where(ep) : `${ep.host}:${ep.port}`} accepted the connection but did not answer within ${budget / 1000}s`,
+          ),
+        ),
       budget,
     )
   })
@@ -323,7 +334,10 @@ const isHangUp = (e: unknown) => ['ECONNRESET', 'EPIPE'].includes((e as NodeJS.E
 export function describeConnection(redis: Connection, c: RedisConfig): string {
   const scheme = c.tls ? 'rediss' : 'redis'
   if (isCluster(redis)) {
-    const masters = redis.nodes('master').map((n) => `${n.options.host}:${n.options.port}`).sort()
+    const masters = redis
+      .nodes('master')
+      .map((n) => `${n.options.host}:${n.options.port}`)
+      .sort()
     return `${scheme}://${masters.join(',')} (Redis Cluster, ${masters.length} masters)`
   }
   const stream = redis.stream as {remoteAddress?: string; remotePort?: number} | undefined

@@ -3,15 +3,7 @@
  * line a person can act on. ioredis's own `connect()` only says "Connection is
  * closed.", so the cause is taken from the 'error' events when there are some.
  */
-import {
-  CheckFailedError,
-  ConfigError,
-  RedisAuthenticationError,
-  RedisConnectionError,
-  RedisRefusedError,
-  RedisTimeoutError,
-  RedismpError,
-} from '../errors.js'
+import {CheckFailedError, ConfigError, RedisAuthenticationError, RedisConnectionError, RedismpError, RedisRefusedError, RedisTimeoutError} from '../errors.js'
 
 export interface Endpoint {
   host: string
@@ -27,9 +19,12 @@ const AUTH_REPLY = /^(WRONGPASS)\b|invalid password|invalid username-password/i
 /** What to do about a certificate the handshake refused: name the flags that fix it. */
 function tlsHint(code: string, message: string): string {
   if (/HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID/.test(code) || /altnames|hostname/i.test(message)) {
-    return ' (name the certificate\'s host with --tls-servername, REDIS_SSL_SERVERNAME)'
+    return " (name the certificate's host with --tls-servername, REDIS_SSL_SERVERNAME)"
   }
-  if (/SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_UNTRUSTED|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/.test(code) || /self[- ]signed|unable to (verify|get local issuer)/i.test(message)) {
+  if (
+    /SELF_SIGNED|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_UNTRUSTED|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/.test(code) ||
+    /self[- ]signed|unable to (verify|get local issuer)/i.test(message)
+  ) {
     return ' (trust its CA with --tls-ca FILE, REDIS_SSL_CA; or, for a test server only, skip verification with --tls-insecure)'
   }
   return ''
@@ -124,10 +119,9 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
       return new RedisConnectionError(`${at} is unreachable (${code})`, {cause: err})
     case 'ECONNRESET':
     case 'EPIPE':
-      return new RedisConnectionError(
-        `connection to ${at} was reset${ep.tls ? ' during TLS (is the port TLS-enabled?)' : ' (a TLS-only port needs --tls)'}`,
-        {cause: err},
-      )
+      return new RedisConnectionError(`connection to ${at} was reset${ep.tls ? ' during TLS (is the port TLS-enabled?)' : ' (a TLS-only port needs --tls)'}`, {
+        cause: err,
+      })
     case 'ETIMEDOUT':
       return new RedisTimeoutError(
         `no connection to ${at} within the connect timeout${ep.tls ? ': a plain (non-TLS) Redis port waits silently for a TLS client, so if the port is not TLS use redis:// (or drop --tls, REDIS_SSL)' : ''}`,
@@ -146,7 +140,10 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
   }
   if (/^(MOVED|ASK) \d+ /.test(message)) {
     // A key's slot went to another master while we read (resharding or failover): what was read may be incomplete.
-    return new RedisConnectionError(`the cluster moved slot ${message.split(' ')[1]} to another master while redismp worked on it (resharding or failover); run again`, {cause: err})
+    return new RedisConnectionError(
+      `the cluster moved slot ${message.split(' ')[1]} to another master while redismp worked on it (resharding or failover); run again`,
+      {cause: err},
+    )
   }
   if (/^(LOADING|MASTERDOWN|CLUSTERDOWN)\b/.test(message)) {
     return new RedisConnectionError(`${at} cannot serve us now: ${message}`, {cause: err})
@@ -155,7 +152,9 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
     return new RedisRefusedError(`${at} is a read-only replica and refused ${commandOf(e, message)}: connect to its master to write`, {cause: err})
   }
   if (message.startsWith('OOM')) {
-    return new RedisRefusedError(`${at} is out of memory and refused ${commandOf(e, message)} (used memory is above maxmemory and nothing can be evicted)`, {cause: err})
+    return new RedisRefusedError(`${at} is out of memory and refused ${commandOf(e, message)} (used memory is above maxmemory and nothing can be evicted)`, {
+      cause: err,
+    })
   }
   if (/unknown command|Unknown Redis command called from script/i.test(message)) {
     // Redis quotes the command's first arguments after its name: leave them out (they can be key names, or worse).
@@ -167,7 +166,9 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
   }
   if (message.startsWith('WRONGTYPE')) {
     const key = e.command?.args?.[0]
-    return new CheckFailedError(`foreign data: ${key === undefined ? 'a key' : `key "${String(key)}"`} is not of the type the exporter writes (${message})`, {cause: err})
+    return new CheckFailedError(`foreign data: ${key === undefined ? 'a key' : `key "${String(key)}"`} is not of the type the exporter writes (${message})`, {
+      cause: err,
+    })
   }
   if (e?.name === 'ReplyError' || e?.command) {
     return new RedismpError(`Redis at ${at} said: ${message}`, {cause: err})

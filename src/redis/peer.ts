@@ -23,7 +23,7 @@ const LINE_BYTES: Record<string, RegExp> = {
   '+': /^[^\x00-\x1f\x7f]*$/, // simple string: text
   '-': /^[^\x00-\x1f\x7f]*$/, // error: text
   ':': /^-?\d*$/, // integer
-  '$': /^-?\d*$/, // bulk string length (-1: null)
+  $: /^-?\d*$/, // bulk string length (-1: null)
   '*': /^-?\d*$/, // array length
   '%': /^\d*$/, // map
   '~': /^\d*$/, // set
@@ -34,7 +34,7 @@ const LINE_BYTES: Record<string, RegExp> = {
   '(': /^-?\d*$/, // big number
   ',': /^[-+.\deEinfa]*$/, // double (inf, nan)
   '#': /^[tf]?$/, // boolean
-  '_': /^$/, // null
+  _: /^$/, // null
 }
 
 /** Whether `kept` can be the start of a reply: a type byte, then a first line of its shape (or not yet all of it). */
@@ -42,8 +42,8 @@ function plausibleFirstLine(kept: Buffer): boolean {
   const shape = LINE_BYTES[String.fromCharCode(kept[0])]
   if (shape === undefined) return false
   const cr = kept.indexOf(0x0d)
-  const line = kept.toString('latin1', 1, cr < 0 ? kept.length : cr)
-  if (cr >= 0 && cr + 1 < kept.length && kept[cr + 1] !== 0x0a) return false
+  const line = kept.toString('latin1', 1, cr === -1 ? kept.length : cr)
+  if (cr !== -1 && cr + 1 < kept.length && kept[cr + 1] !== 0x0a) return false
   return shape.test(line)
 }
 
@@ -84,7 +84,7 @@ export class FirstBytes {
   get errorLine(): string | undefined {
     if (this.kept[0] !== 0x2d) return undefined
     const end = this.kept.indexOf('\r\n')
-    return this.kept.toString('utf8', 1, end < 0 ? this.kept.length : end)
+    return this.kept.toString('utf8', 1, end === -1 ? this.kept.length : end)
   }
 
   /** What the peer seems to be, when its first bytes say so. */

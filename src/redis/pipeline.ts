@@ -30,10 +30,12 @@ export async function pipelineReplies(redis: Connection, build: (p: ChainableCom
 async function clusterReplies(cluster: Cluster, build: (p: ChainableCommander) => void): Promise<Reply[]> {
   const calls: [string, unknown[]][] = []
   const recorder: ChainableCommander = new Proxy({} as ChainableCommander, {
-    get: (_, name) => (...args: unknown[]) => {
-      calls.push([String(name), args])
-      return recorder
-    },
+    get:
+      (_, name) =>
+      (...args: unknown[]) => {
+        calls.push([String(name), args])
+        return recorder
+      },
   })
   build(recorder)
   const send = cluster as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>

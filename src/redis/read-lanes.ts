@@ -15,11 +15,11 @@
  * closes). Nothing is re-read: a failed walk is run again.
  */
 import {RedisConnectionError} from '../errors.js'
-import {type Cluster, type Connection, clusterMasters, isCluster, nodeName} from './cluster.js'
+import {type Cluster, clusterMasters, type Connection, isCluster, nodeName} from './cluster.js'
 import {mapRedisError} from './errors.js'
 import {RawLane, ReplyError} from './lane.js'
 import {encodeHead} from './resp.js'
-import {SLOTS, keySlotOf} from './slot.js'
+import {keySlotOf, SLOTS} from './slot.js'
 
 export interface ReadLanes {
   lanes: RawLane[]
@@ -67,13 +67,13 @@ async function withClusterLanes<T>(cluster: Cluster, work: (lanes: ReadLanes) =>
   const lanes = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
   try {
     const failed = opened.findIndex((o) => o.status === 'rejected')
-    if (failed >= 0) throw (opened[failed] as PromiseRejectedResult).reason
+    if (failed !== -1) throw (opened[failed] as PromiseRejectedResult).reason
     const before = await Promise.all(lanes.map((l, i) => selfLine(l, names[i])))
     const owner = slotOwners(before, names)
     const result = await work({lanes, names, laneOf: (b, start = 0, end = b.length) => owner[keySlotOf(b, start, end)]})
     const after = await Promise.all(lanes.map((l, i) => selfLine(l, names[i])))
     const changed = after.findIndex((s, i) => describe(s) !== describe(before[i]))
-    if (changed >= 0) {
+    if (changed !== -1) {
       throw new RedisConnectionError(
         `the cluster changed while redismp read it (${names[changed]}: slots, role or config epoch; resharding or failover): what was read may be incomplete, run again`,
       )
@@ -83,7 +83,7 @@ async function withClusterLanes<T>(cluster: Cluster, work: (lanes: ReadLanes) =>
     // Said of the master whose lane failed (a master that died, a slot MOVED away), not of the seed node.
     const i = lanes.findIndex((l) => l.failed === error)
     const [host, port] = [masters[i]?.options.host, masters[i]?.options.port]
-    throw (i >= 0 && host && port && mapRedisError(error, {host, port, tls: Boolean(masters[i].options.tls)})) || error
+    throw (i !== -1 && host && port && mapRedisError(error, {host, port, tls: Boolean(masters[i].options.tls)})) || error
   } finally {
     for (const lane of lanes) lane.close()
   }
@@ -96,14 +96,16 @@ function slotOwners(selves: SelfLine[], names: string[]): Int32Array {
     if (!s.master) throw new RedisConnectionError(`${names[i]} is no longer a master (failover in progress): run again`)
     for (const range of s.slots) {
       if (range.startsWith('[')) {
-        throw new RedisConnectionError(`slot ${range.slice(1).split('-')[0]} is migrating on ${names[i]} (resharding in progress): a walk cannot be exact until it ends; run again then`)
+        throw new RedisConnectionError(
+          `slot ${range.slice(1).split('-')[0]} is migrating on ${names[i]} (resharding in progress): a walk cannot be exact until it ends; run again then`,
+        )
       }
       const [lo, hi = lo] = range.split('-').map(Number)
       for (let slot = lo; slot <= hi; slot++) owner[slot] = i
     }
   })
   const missing = owner.indexOf(-1)
-  if (missing >= 0) {
+  if (missing !== -1) {
     const uncovered = owner.reduce((n, o) => n + (o < 0 ? 1 : 0), 0)
     throw new RedisConnectionError(`${uncovered} slots of the cluster (slot ${missing} first) have no reachable master: keys there cannot be read`)
   }

@@ -28,7 +28,7 @@ export class CommandWriter {
 
   private header(marker: number, n: number): void {
     this.room(24)
-    const buf = this.buf
+    const {buf} = this
     buf[this.len++] = marker
     // Digits by hand: String(n) and a write per argument showed in profiles.
     let digits = 1
@@ -107,7 +107,10 @@ export class CommandWriter {
 
 /** A command's start encoded once: `*argc`, then its name (and any constant arguments that follow it). */
 export function encodeHead(argc: number, ...args: string[]): Buffer {
-  return new CommandWriter(64).command(argc).raw(encodeArgs(...args)).take()
+  return new CommandWriter(64)
+    .command(argc)
+    .raw(encodeArgs(...args))
+    .take()
 }
 
 /** Constant arguments encoded once: a command's name and the field names of every HMGET. */
@@ -141,7 +144,7 @@ export class ReplyFramer {
 
   feed(buf: Uint8Array, end: number): number {
     let pos = this.at
-    const open = this.open
+    const {open} = this
     while (pos < end) {
       const type = buf[pos]
       // The header line: a number for * $ : and text for + -; either way up to CRLF.
@@ -196,7 +199,7 @@ export class ReplyCursor {
 
   /** The number in a `*`, `$` or `:` header, moving past it. */
   count(): number {
-    const buf = this.buf
+    const {buf} = this
     let p = this.pos + 1
     let negative = false
     if (buf[p] === 0x2d) {
@@ -230,7 +233,7 @@ export class ReplyCursor {
 
   /** The text of a `+` or `-` line. */
   line(): string {
-    const buf = this.buf
+    const {buf} = this
     let p = this.pos + 1
     while (buf[p] !== 0x0d) p++
     const text = buf.toString('utf8', this.pos + 1, p)

@@ -16,8 +16,7 @@ export interface RetryOptions {
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void
 }
 
-export const isTransient = (error: unknown): boolean =>
-  error instanceof RedisConnectionError || error instanceof RedisTimeoutError
+export const isTransient = (error: unknown): boolean => error instanceof RedisConnectionError || error instanceof RedisTimeoutError
 
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const {attempts = 3, baseDelayMs = 100, maxDelayMs = 2000, retryOn = isTransient, onRetry} = options

@@ -3,25 +3,25 @@
  * or of its hash tag (the bytes between the first `{` and the next `}`, when
  * not empty), modulo 16384. ioredis keeps its own copy private.
  */
-export const SLOTS = 16384
+export const SLOTS = 16_384
 
 const TABLE = new Uint16Array(256)
 for (let i = 0; i < 256; i++) {
   let c = i << 8
-  for (let k = 0; k < 8; k++) c = c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1
-  TABLE[i] = c & 0xffff
+  for (let k = 0; k < 8; k++) c = c & 0x80_00 ? (c << 1) ^ 0x10_21 : c << 1
+  TABLE[i] = c & 0xff_ff
 }
 
 function crc16(b: Uint8Array, start: number, end: number): number {
   let crc = 0
-  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ b[i]) & 0xff]
+  for (let i = start; i < end; i++) crc = ((crc << 8) & 0xff_ff) ^ TABLE[((crc >> 8) ^ b[i]) & 0xff]
   return crc
 }
 
 /** The slot of the key held in `b[start, end)`. */
 export function keySlotOf(b: Uint8Array, start = 0, end = b.length): number {
   const open = b.indexOf(0x7b, start)
-  if (open >= 0 && open < end) {
+  if (open !== -1 && open < end) {
     const close = b.indexOf(0x7d, open + 1)
     if (close > open + 1 && close < end) return crc16(b, open + 1, close) % SLOTS
   }

@@ -4,8 +4,6 @@
  */
 import {pyFloatRepr} from '../metrics/pyfloat.js'
 
-import {count} from '../words.js'
-
 export {count, plural} from '../words.js'
 
 const GROUPED = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0})
@@ -45,7 +43,12 @@ export function duration(seconds: number): string {
   let s = Math.round(abs)
   if (s < 60) return `${sign}${s}s`
   const parts: string[] = []
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`)
       s %= size

@@ -1,6 +1,6 @@
 /** Renderers for metric families: Prometheus text, JSON-safe data, and a table for people. */
 import type {MetricFamily} from '../metrics/aggregate.js'
-import {exposition} from '../metrics/exposition.js'
+
 import {floatToGoString} from '../metrics/pyfloat.js'
 import {SafeCell} from './safe-text.js'
 import {value as humanValue} from './human.js'
@@ -8,8 +8,6 @@ import {type Column, renderTable} from './table.js'
 
 export const DUMP_FORMATS = ['prometheus', 'json', 'table', 'wide'] as const
 export type DumpFormat = (typeof DUMP_FORMATS)[number]
-
-export {exposition as prometheusChunks}
 
 /** JSON cannot carry Inf or NaN: those become the strings Prometheus uses (`+Inf`, `-Inf`, `NaN`). */
 export function jsonValue(x: number): number | string {
@@ -48,3 +46,5 @@ export function renderFamiliesTable(families: readonly MetricFamily[], options: 
   )
   return renderTable(FAMILY_COLUMNS, rows, options)
 }
+
+export {exposition as prometheusChunks} from '../metrics/exposition.js'

@@ -55,7 +55,16 @@ export function pidView(series: readonly StoredSeries[]): PidViewRow[] {
     const last = buckets.at(-1)
     if (last && last.labels.le === '+Inf') {
       const labels = Object.entries(last.labels).filter(([k]) => k !== 'le')
-      out.push({sample: last.sample.replace(/_bucket$/, '_count'), labels, type: 'histogram', value: total, timestamp: 0, ageSeconds: null, ttl: null, derived: true})
+      out.push({
+        sample: last.sample.replace(/_bucket$/, '_count'),
+        labels,
+        type: 'histogram',
+        value: total,
+        timestamp: 0,
+        ageSeconds: null,
+        ttl: null,
+        derived: true,
+      })
     }
     for (const s of rest) out.push(row(s))
   }

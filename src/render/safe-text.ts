@@ -29,7 +29,7 @@ function escapeOne(c: string): string {
 
 /** Text from Redis as a terminal may show it: `a\x1b[31mb` for ESC, `\n` for a newline, `\\` for a backslash. */
 export function safeText(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? text.replace(NEEDS_ESCAPE_ALL, escapeOne) : text
+  return NEEDS_ESCAPE.test(text) ? text.replaceAll(NEEDS_ESCAPE_ALL, escapeOne) : text
 }
 
 /** A label value in double quotes, escaped as safeText does and with `\"` for a quote: one pair can never look like two. */
@@ -76,7 +76,7 @@ const TERMINAL_UNSAFE = new RegExp(String.raw`[\x00-\x09\x0b-\x1f${DISGUISING}]`
 const TERMINAL_UNSAFE_ALL = new RegExp(TERMINAL_UNSAFE.source, 'gu')
 
 export function terminalText(text: string): string {
-  return TERMINAL_UNSAFE.test(text) ? text.replace(TERMINAL_UNSAFE_ALL, escapeOne) : text
+  return TERMINAL_UNSAFE.test(text) ? text.replaceAll(TERMINAL_UNSAFE_ALL, escapeOne) : text
 }
 
 /**
@@ -88,5 +88,5 @@ const MESSAGE_UNSAFE = new RegExp(String.raw`[\x00-\x1f${DISGUISING}]`, 'u')
 const MESSAGE_UNSAFE_ALL = new RegExp(MESSAGE_UNSAFE.source, 'gu')
 
 export function messageText(text: string): string {
-  return MESSAGE_UNSAFE.test(text) ? text.replace(MESSAGE_UNSAFE_ALL, escapeOne) : text
+  return MESSAGE_UNSAFE.test(text) ? text.replaceAll(MESSAGE_UNSAFE_ALL, escapeOne) : text
 }

@@ -29,7 +29,15 @@ export interface StatsView {
   }
   pids: {pid: number; keys: number; seriesVsMedian: number; ageSeconds: number | null; stale: boolean; memoryShare: number | null}[]
   ttl: {type: string; keys: number; within1m: number; within5m: number; withoutTtl: number}[]
-  churn: {medianSeriesPerPid: number; maxSeriesPerPid: number; stalePids: number[]; staleSeconds: number; staleKeyShare: number; newSeriesLastHour: number; seriesDated: number}
+  churn: {
+    medianSeriesPerPid: number
+    maxSeriesPerPid: number
+    stalePids: number[]
+    staleSeconds: number
+    staleKeyShare: number
+    newSeriesLastHour: number
+    seriesDated: number
+  }
   findings: {message: string}[]
 }
 
@@ -97,7 +105,7 @@ function grid(cols: Col[], rows: string[][], width: number): string[] {
   if (rows.length === 0) return []
   const natural = cols.map((c, i) => Math.min(c.max ?? Infinity, Math.max(stringWidth(c.head), ...rows.map((r) => stringWidth(r[i])))))
   const flex = cols.findIndex((c) => c.flex)
-  if (flex >= 0) {
+  if (flex !== -1) {
     const others = natural.reduce((a, w, i) => (i === flex ? a : a + w), 0) + GAP.length * (cols.length - 1)
     natural[flex] = Math.max(Math.min(natural[flex], width - others), Math.min(natural[flex], 8))
   }
@@ -172,12 +180,17 @@ export function renderStats(r: StatsView, o: ViewOptions): string {
     out.push('', title(name), ...lines)
   }
   const t = r.totals
-  const memory = r.memory.exact ? `${bytes(t.memoryBytes)} (exact)` : t.memoryBytes === null ? 'memory not sampled' : `~${bytes(t.memoryBytes)} (${r.memory.samplesPerFamily} keys sampled per family)`
+  const memory = r.memory.exact
+    ? `${bytes(t.memoryBytes)} (exact)`
+    : t.memoryBytes === null
+      ? 'memory not sampled'
+      : `~${bytes(t.memoryBytes)} (${r.memory.samplesPerFamily} keys sampled per family)`
   out.push(
     ...wrap(`${r.endpoint}, prefix ${quotedText(r.prefix)}${r.metric === undefined ? '' : `, metric ${quotedText(r.metric)}`}`, width, 'stats of ', '  '),
     ...wrap(`${n(t.metricKeys)} metric keys, ${n(t.series)} series, ${n(t.families)} families, ${n(t.pids)} pids; ${memory}`, width, '', '  '),
   )
-  if (t.artifacts > 0 || t.skipped > 0) out.push(...wrap(`not counted: ${n(t.artifacts)} bare-gauge artifacts, ${n(t.skipped)} keys that are not clean exporter data`, width, '', '  '))
+  if (t.artifacts > 0 || t.skipped > 0)
+    out.push(...wrap(`not counted: ${n(t.artifacts)} bare-gauge artifacts, ${n(t.skipped)} keys that are not clean exporter data`, width, '', '  '))
 
   const family = (f: FamilyView) => safeText(f.name)
   section(
@@ -191,7 +204,14 @@ export function renderStats(r: StatsView, o: ViewOptions): string {
   section(
     'FAMILIES BY SERIES',
     grid(
-      [{head: 'family', flex: true}, ...(wide ? [{head: 'type'}] : []), {head: 'pids', right: true}, {head: 'keys', right: true}, {head: 'series', right: true}, {head: 'share of series'}],
+      [
+        {head: 'family', flex: true},
+        ...(wide ? [{head: 'type'}] : []),
+        {head: 'pids', right: true},
+        {head: 'keys', right: true},
+        {head: 'series', right: true},
+        {head: 'share of series'},
+      ],
       r.families.bySeries.map((f) => [family(f), ...(wide ? [f.type] : []), n(f.pids), n(f.keys), n(f.series), bar(f.seriesShare, barCells)]),
       width,
     ),
@@ -234,7 +254,13 @@ export function renderStats(r: StatsView, o: ViewOptions): string {
   section(
     'EXPIRY (keys by type)',
     grid(
-      [{head: 'type', flex: true}, {head: 'keys', right: true}, {head: 'within 1m', right: true}, {head: 'within 5m', right: true}, {head: 'no TTL', right: true}],
+      [
+        {head: 'type', flex: true},
+        {head: 'keys', right: true},
+        {head: 'within 1m', right: true},
+        {head: 'within 5m', right: true},
+        {head: 'no TTL', right: true},
+      ],
       r.ttl.filter((x) => x.keys > 0).map((x) => [x.type, n(x.keys), n(x.within1m), n(x.within5m), n(x.withoutTtl)]),
       width,
     ),
@@ -242,12 +268,14 @@ export function renderStats(r: StatsView, o: ViewOptions): string {
   const c = r.churn
   section('CHURN', [
     ...wrap(`series per pid: median ${n(c.medianSeriesPerPid)}, max ${n(c.maxSeriesPerPid)}`, width, '', '  '),
-    ...wrap(`stale pids (no write for ${ago(c.staleSeconds).replace(' ago', '')}): ${c.stalePids.length}, holding ${percent(c.staleKeyShare)} of keys`, width, '', '  '),
+    ...wrap(
+      `stale pids (no write for ${ago(c.staleSeconds).replace(' ago', '')}): ${c.stalePids.length}, holding ${percent(c.staleKeyShare)} of keys`,
+      width,
+      '',
+      '  ',
+    ),
     ...wrap(`series created in the last hour: ${n(c.newSeriesLastHour)} of ${n(c.seriesDated)} with a created_at`, width, '', '  '),
   ])
-  section(
-    'FINDINGS',
-    r.findings.length === 0 ? ['none'] : r.findings.flatMap((f) => wrap(safeText(f.message), width, '- ', '  ')),
-  )
+  section('FINDINGS', r.findings.length === 0 ? ['none'] : r.findings.flatMap((f) => wrap(safeText(f.message), width, '- ', '  ')))
   return out.map((l) => fit(l, width)).join('\n')
 }

@@ -8,7 +8,6 @@
  */
 import stringWidth from 'string-width'
 
-import {localTime} from './human.js'
 import {SafeCell, safeText} from './safe-text.js'
 
 export type Cell = string | number | boolean | SafeCell | null | undefined
@@ -73,7 +72,13 @@ export function renderTable(head: (string | Column)[], rows: Cell[][], options: 
       })
       .join(GAP)
       .trimEnd()
-  const out = [line(columns.map((c) => c.head), headText), ruleText(widths.map((w) => '-'.repeat(w)).join(GAP))]
+  const out = [
+    line(
+      columns.map((c) => c.head),
+      headText,
+    ),
+    ruleText(widths.map((w) => '-'.repeat(w)).join(GAP)),
+  ]
   for (const row of text) out.push(line(row))
   return out.join('\n')
 }
@@ -119,7 +124,10 @@ export function capWidth(text: string, max: number): string {
   if (text.length <= max / 2 || displayWidth(text) <= max) return text
   if (max <= 1) return '…'
   const room = max - 1
+  // Spread into code points (a string's slice is a string): an astral character is one column unit, never half.
+  // eslint-disable-next-line unicorn/no-useless-spread
   const head = takeColumns([...text.slice(0, 2 * max)], Math.ceil(room / 2))
+  // eslint-disable-next-line unicorn/no-useless-spread
   const tail = takeColumns([...text.slice(-2 * max)].reverse(), Math.floor(room / 2)).reverse()
   return head.join('') + '…' + tail.join('')
 }
@@ -168,4 +176,5 @@ export function formatBytes(n: number | undefined): string {
 }
 
 /** Seconds since the epoch as local time, or the number stored when no date holds it (see human.ts). */
-export const formatEpochSeconds = localTime
+
+export {localTime as formatEpochSeconds} from './human.js'

@@ -13,7 +13,7 @@ import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {compareCodePoints} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
 import {redisTime} from '../redis/time.js'
-import {type ReadStats, readMetricKeys, writeTime} from '../engine/reader.js'
+import {readMetricKeys, type ReadStats, writeTime} from '../engine/reader.js'
 import type {ReadOptions} from '../engine/read-options.js'
 
 export interface CollectorOptions extends ReadOptions {
@@ -86,7 +86,15 @@ export class RedisMultiProcessCollector {
     const filterLate = isLive !== undefined
     const stats = await readMetricKeys(
       this.redis,
-      {prefix: o.prefix, pid: o.pid, type: filterLate ? undefined : o.type, metricFilter: filterLate ? undefined : o.metricFilter, everyKey: o.everyKey, scanCount: o.scanCount, onProgress: o.onProgress},
+      {
+        prefix: o.prefix,
+        pid: o.pid,
+        type: filterLate ? undefined : o.type,
+        metricFilter: filterLate ? undefined : o.metricFilter,
+        everyKey: o.everyKey,
+        scanCount: o.scanCount,
+        onProgress: o.onProgress,
+      },
       (k) => {
         if (isLive) {
           // A pid whose writes carry no time (see writeTime) is seen, and dead: nothing says it wrote lately.

@@ -9,7 +9,7 @@
  */
 import type {ChainableCommander} from 'ioredis'
 
-import {type GaugeMode, type MetricType, formatKey, siblingKey, typeSegment} from '../metrics/keys.js'
+import {formatKey, type GaugeMode, type MetricType, siblingKey, typeSegment} from '../metrics/keys.js'
 import {parsePyFloat, pyFloatRepr} from '../metrics/pyfloat.js'
 import {md5Hex} from '../metrics/pyjson.js'
 import {type Connection, isCluster} from '../redis/cluster.js'
@@ -82,7 +82,7 @@ export class RedisStorageDict {
       for (const mode of PROBED_GAUGE_MODES) p.exists(this.metaKey(originalKey, type, mode))
     })
     const found = probes.findIndex((r) => r.ok && r.value === 1)
-    return found >= 0 ? PROBED_GAUGE_MODES[found] : ''
+    return found === -1 ? '' : PROBED_GAUGE_MODES[found]
   }
 
   /** Value and timestamp; a missing series is initialised to zero first, as the exporter does. */

@@ -26,7 +26,10 @@ describe('a TLS cluster with an ACL user', () => {
     const dump = await runCli(['dump'], oneNode)
     expect({code: dump.code, stderr: dump.stderr}).toEqual({code: 0, stderr: ''})
     expect(dump.stdout).toMatch(/^# HELP /)
-    const seeds = ctx.cluster.masters().map((m) => `${m.host}:${m.port}`).join(',')
+    const seeds = ctx.cluster
+      .masters()
+      .map((m) => `${m.host}:${m.port}`)
+      .join(',')
     const viaSeeds = await runCli(['dump'], {...tlsEnv(), REDIS_PASSWORD: USER.password, REDIS_CLUSTER_NODES: seeds})
     expect(viaSeeds.stdout).toBe(dump.stdout)
     const health = await runCli(['health', '--json'], oneNode)
@@ -37,7 +40,10 @@ describe('a TLS cluster with an ACL user', () => {
   })
 
   it('a wrong password is exit 3 with one line, from one node or from seeds', async () => {
-    const seeds = ctx.cluster.masters().map((m) => `${m.host}:${m.port}`).join(',')
+    const seeds = ctx.cluster
+      .masters()
+      .map((m) => `${m.host}:${m.port}`)
+      .join(',')
     for (const env of [ctx.env, {REDIS_CLUSTER_NODES: seeds}]) {
       const r = await runCli(['dump'], {...env, ...tlsEnv(), REDIS_PASSWORD: 'not-the-password-42'})
       expect(r.code).toBe(3)

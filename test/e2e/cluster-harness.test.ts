@@ -96,7 +96,7 @@ describe('startCluster: 3 masters + 3 replicas', () => {
         const key = s.moved[0]
         const error = await src.get(key).then(
           () => 'no error',
-          (e: Error) => e.message,
+          (error_: Error) => error_.message,
         )
         const moved = await dst.get(key).catch(() => null)
         // ASKING holds for the next command only (and not inside MULTI, where GET would be checked at queue time).
@@ -117,7 +117,12 @@ describe('startCluster: 3 masters + 3 replicas', () => {
     src.disconnect()
     dst.disconnect()
     // The Cluster client still maps the slot to the source: it follows the -MOVED.
-    expect(await readAll(redis, tagged.map(([k]) => k))).toEqual(tagged.map(([, v]) => v))
+    expect(
+      await readAll(
+        redis,
+        tagged.map(([k]) => k),
+      ),
+    ).toEqual(tagged.map(([, v]) => v))
   })
 
   // Failover waits for the cluster's own failure detection: give it the harness's deadline, not the default.
@@ -138,7 +143,12 @@ describe('startCluster: 3 masters + 3 replicas', () => {
     const fresh = await cluster.client({enableAutoPipelining: true})
     try {
       const all = [...plain, ...tagged]
-      expect(await readAll(fresh, all.map(([k]) => k))).toEqual(all.map(([, v]) => v))
+      expect(
+        await readAll(
+          fresh,
+          all.map(([k]) => k),
+        ),
+      ).toEqual(all.map(([, v]) => v))
     } finally {
       fresh.disconnect()
     }
@@ -155,7 +165,13 @@ describe('startCluster: 3 masters + 3 replicas', () => {
 
 describe('startCluster with TLS, a password and an ACL user', () => {
   it('joins, serves, migrates and stops over TLS as the ACL user', {timeout: 240_000}, async () => {
-    const cluster = await startCluster({masters: 3, replicasPerMaster: 1, tls: true, password: 'default-secret', aclUser: {name: 'metrics', password: 'user-secret'}})
+    const cluster = await startCluster({
+      masters: 3,
+      replicasPerMaster: 1,
+      tls: true,
+      password: 'default-secret',
+      aclUser: {name: 'metrics', password: 'user-secret'},
+    })
     const pids = cluster.nodes.map((n) => n.proc.pid!)
     try {
       const redis = await cluster.client({enableAutoPipelining: true})
@@ -169,7 +185,12 @@ describe('startCluster with TLS, a password and an ACL user', () => {
       const from = await cluster.slotOwner(slot)
       await cluster.migrateSlot(slot, (from.shard + 1) % 3)
       expect((await cluster.slotOwner(slot)).shard).toBe((from.shard + 1) % 3)
-      expect(await readAll(redis, entries.map(([k]) => k))).toEqual(entries.map(([, v]) => v))
+      expect(
+        await readAll(
+          redis,
+          entries.map(([k]) => k),
+        ),
+      ).toEqual(entries.map(([, v]) => v))
       redis.disconnect()
     } finally {
       await cluster.stop()

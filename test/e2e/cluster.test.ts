@@ -16,7 +16,7 @@ import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
 import {dump} from '../../src/ops/dump.js'
 import {prune} from '../../src/ops/prune/prune.js'
 import {listPids} from '../../src/ops/pids.js'
-import {type StatsReport, stats} from '../../src/ops/stats/index.js'
+import {stats, type StatsReport} from '../../src/ops/stats/index.js'
 import {mapRedisError} from '../../src/redis/errors.js'
 import {type Cluster, isCluster} from '../../src/redis/cluster.js'
 import {connectRedis} from '../../src/redis/connect.js'
@@ -67,7 +67,8 @@ beforeEach(async () => {
   await singleRedis.flushall()
 })
 
-const dumpText = async (redis: Parameters<typeof dump>[0], prefix: string, scanCount?: number) => generateLatest((await dump(redis, {prefix, scanCount})).families)
+const dumpText = async (redis: Parameters<typeof dump>[0], prefix: string, scanCount?: number) =>
+  generateLatest((await dump(redis, {prefix, scanCount})).families)
 
 describe('connect', () => {
   it('finds the cluster from any node, or from REDIS_CLUSTER_NODES, and spreads keys over every master', async () => {
@@ -134,7 +135,7 @@ describe('reads over every master', () => {
       expect({args, code: a.code, stderr: a.stderr}).toEqual({args, code: 0, stderr: ''})
       expect(b.code).toBe(0)
       // Ages and set() times differ by the time between the two replays and runs: compare without them.
-      const strip = (s: string) => s.replace(/"(age\w*|\w*Age\w*|\w*[tT]tl\w*|newest\w*|updatedAt|lastUpdate\w*|timestamp)": [^,\n]+/g, '"$1": _')
+      const strip = (s: string) => s.replaceAll(/"(age\w*|\w*Age\w*|\w*[tT]tl\w*|newest\w*|updatedAt|lastUpdate\w*|timestamp)": [^,\n]+/g, '"$1": _')
       // keys in a pipe streams in SCAN order, which differs between servers: the same set of lines.
       const same = args[0] === 'keys' && args.length === 1 ? (t: string) => t.split('\n').sort().join('\n') : strip
       expect(same(a.stdout)).toBe(same(b.stdout))
@@ -143,7 +144,7 @@ describe('reads over every master', () => {
 })
 
 describe('stats over every master', () => {
-  it('counts on the cluster what it counts on one server: families, labels, pids, TTLs, dated series, and every key\'s memory asked of its own master', async () => {
+  it("counts on the cluster what it counts on one server: families, labels, pids, TTLs, dated series, and every key's memory asked of its own master", async () => {
     const scenario = makeScenario(9)
     for (const redis of [conn, singleRedis]) await replayIntoRedis(redis, 'gunicorn', scenario)
     // --exact: MEMORY USAGE of every metric key and its meta (most often on another master than the metric).
@@ -221,7 +222,7 @@ const livesumKeys = (prefix: string, pid: number, name: string) => {
 const existing = async (redis: Cluster, keys: string[]) => (await Promise.all(keys.map((k) => redis.exists(k)))).reduce((a, b) => a + b, 0)
 
 describe('writes', () => {
-  it('flushdb deletes the prefix\'s exporter keys on every master and nothing else; --all-keys needs --confirm naming the cluster', async () => {
+  it("flushdb deletes the prefix's exporter keys on every master and nothing else; --all-keys needs --confirm naming the cluster", async () => {
     await replayIntoRedis(conn, 'gunicorn', makeScenario(2))
     const kept = await writeSentinels(conn, 'gunicorn')
     const before = await everyKey(ctx.cluster)
@@ -232,7 +233,10 @@ describe('writes', () => {
     expect(r.stdout).toMatch(new RegExp(`deleted ${ours.length} keys under prefix "gunicorn" on redis://\\S+ \\(Redis Cluster, 3 masters\\)`))
     expect([...(await everyKey(ctx.cluster)).keys()].sort()).toEqual([...kept].sort())
 
-    const masters = ctx.cluster.masters().map((m) => `${m.host}:${m.port}`).sort()
+    const masters = ctx.cluster
+      .masters()
+      .map((m) => `${m.host}:${m.port}`)
+      .sort()
     const refused = await runCli(['flushdb', '--all-keys', '--yes', '--confirm', masters[0]], ctx.env)
     expect(refused.code).toBe(4)
     expect(refused.stderr).toContain(`--confirm ${masters.join(',')}`)
@@ -247,10 +251,10 @@ describe('writes', () => {
     expect({code: a.code, stderr: a.stderr}).toEqual({code: 0, stderr: ''})
     expect(b.code).toBe(0)
     expect(await dumpText(conn, 'gunicorn')).toBe(await dumpText(singleRedis, 'gunicorn'))
-    expect((await everyKey(ctx.cluster)).size).toBe((await singleRedis.dbsize()))
+    expect((await everyKey(ctx.cluster)).size).toBe(await singleRedis.dbsize())
   })
 
-  it('prune: a dead pid\'s series go metric and meta, orphans with --orphans, every key outside the prefix stays', async () => {
+  it("prune: a dead pid's series go metric and meta, orphans with --orphans, every key outside the prefix stays", async () => {
     const kept = await writeSentinels(conn, 'gunicorn')
     const live = new RedisStorageDict(conn, 'gunicorn', {pid: 4242})
     const dead = new RedisStorageDict(conn, 'gunicorn', {pid: 4343})
@@ -305,12 +309,18 @@ describe('writes', () => {
       for (const name of names) await dict.set(idOf(name), 1, 0, 'gauge', 'livesum')
     }
     // Last written long ago: every pid is stale until it wakes.
-    await Promise.all(pids.flatMap((pid) => names.flatMap((n) => {
-      const [metric, meta] = livesumKeys(prefix, pid, n)
-      return [conn.hset(metric, 'updated_at', '1000.0'), conn.hset(meta, 'created_at', '1000.0')]
-    })))
+    await Promise.all(
+      pids.flatMap((pid) =>
+        names.flatMap((n) => {
+          const [metric, meta] = livesumKeys(prefix, pid, n)
+          return [conn.hset(metric, 'updated_at', '1000.0'), conn.hset(meta, 'created_at', '1000.0')]
+        }),
+      ),
+    )
     const kept = await writeSentinels(conn, prefix)
-    const plan = [...pids].sort(() => Math.random() - 0.5).map((pid) => ({pid, pauseMs: Math.floor(Math.random() * 20), names: names.filter(() => Math.random() < 0.5)}))
+    const plan = [...pids]
+      .sort(() => Math.random() - 0.5)
+      .map((pid) => ({pid, pauseMs: Math.floor(Math.random() * 20), names: names.filter(() => Math.random() < 0.5)}))
     const [seed] = ctx.cluster.masters()
     const writer = spawn(process.execPath, [WRITER, String(seed.port), prefix, 'cluster'], {stdio: ['pipe', 'pipe', 'inherit']})
     const exited = new Promise<number | null>((resolve) => writer.on('close', resolve))
@@ -343,8 +353,11 @@ describe('health', () => {
     const r = await runCli(['health', '--json'], ctx.env)
     expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''})
     const report = JSON.parse(r.stdout)
-    expect(report.cluster).toMatchObject({state: 'ok', slotsAssigned: 16384, slotsOk: 16384, slotsFail: 0, knownNodes: 6, failedNodes: []})
-    const addresses = ctx.cluster.masters().map((m) => `${m.host}:${m.port}`).sort()
+    expect(report.cluster).toMatchObject({state: 'ok', slotsAssigned: 16_384, slotsOk: 16_384, slotsFail: 0, knownNodes: 6, failedNodes: []})
+    const addresses = ctx.cluster
+      .masters()
+      .map((m) => `${m.host}:${m.port}`)
+      .sort()
     expect(report.cluster.masters.map((m: {address: string}) => m.address)).toEqual(addresses)
     const perMaster = await Promise.all(
       ctx.cluster.masters().map(async (m) => {
@@ -388,7 +401,7 @@ describe('the cluster changing under a walk', () => {
     let reached!: () => void
     const migrating = new Promise<void>((r) => (reached = r))
     const migration = ctx.cluster.migrateSlot(slot, (owner + 1) % 3, {
-      onStep: async ({step}) => {
+      async onStep({step}) {
         if (step === 'migrating') {
           reached()
           await held
@@ -396,7 +409,7 @@ describe('the cluster changing under a walk', () => {
       },
     })
     await migrating
-    const failure = await dump(conn, {prefix: 'mig'}).catch((e: unknown) => e)
+    const failure = await dump(conn, {prefix: 'mig'}).catch((error: unknown) => error)
     release()
     await migration
     expect(failure).toBeInstanceOf(RedisConnectionError)
@@ -422,7 +435,7 @@ describe('the cluster changing under a walk', () => {
     const outcome = await dump(fresh, {
       prefix: 'mid',
       scanCount: 5,
-      onProgress: () => {
+      onProgress() {
         migrations ??= (async () => {
           for (const slot of slots) {
             const from = ctx.cluster.masters().indexOf(await ctx.cluster.slotOwner(slot))
@@ -432,7 +445,7 @@ describe('the cluster changing under a walk', () => {
       },
     }).then(
       (r) => generateLatest(r.families),
-      (e: unknown) => e,
+      (error: unknown) => error,
     )
     fresh.disconnect()
     await migrations
@@ -451,14 +464,18 @@ describe('the cluster changing under a walk', () => {
     let kill: Promise<unknown> | undefined
     const outcome = await dump(fresh, {prefix: 'kill', scanCount: 5, onProgress: () => void (kill ??= ctx.cluster.killMaster(1))}).then(
       (r) => generateLatest(r.families),
-      (e: unknown) => e,
+      (error: unknown) => error,
     )
     fresh.disconnect()
     await kill
     console.log(`master killed mid-dump: ${typeof outcome === 'string' ? 'the walk ended first, whole dump' : `failed: ${(outcome as Error).message}`}`)
     if (typeof outcome === 'string') expect(outcome).toBe(expected)
     // As the CLI reports it: exit 3, the lost master named.
-    else expect(mapRedisError(outcome, {host: 'cluster', port: 0, tls: false, cluster: true})).toMatchObject({exitCode: 3, message: expect.stringMatching(/lost the connection|cluster changed|no longer a master/)})
+    else
+      expect(mapRedisError(outcome, {host: 'cluster', port: 0, tls: false, cluster: true})).toMatchObject({
+        exitCode: 3,
+        message: expect.stringMatching(/lost the connection|cluster changed|no longer a master/),
+      })
     const after = await connectRedis(loadConfig(ctx.cluster.env(), {}).config)
     try {
       expect(await dumpText(after, 'kill')).toBe(expected)
@@ -487,7 +504,7 @@ describe('the cluster changing under a walk', () => {
     const r = await runCli(['health', '--json'], {REDIS_HOST: owner.host, REDIS_PORT: String(owner.port)})
     expect(r.code).toBe(6)
     const report = JSON.parse(r.stdout)
-    expect(report.cluster).toMatchObject({state: 'fail', slotsAssigned: 16383})
+    expect(report.cluster).toMatchObject({state: 'fail', slotsAssigned: 16_383})
     expect(report.problems).toContain('cluster_state is fail: the cluster refuses commands until every slot is served')
     expect(r.stderr).toMatch(/^warning: 1 of 16384 slots are not assigned to any master$/m)
   })

@@ -167,7 +167,13 @@ describe('connection failures', () => {
     try {
       const targets = [
         secured.env({REDIS_USERNAME: 'metrics', REDIS_PASSWORD: 'acl-pass', REDIS_DB: '2'}),
-        mtls.env({REDIS_SSL: 'true', REDIS_SSL_CA: mtls.tlsFiles!.ca, REDIS_SSL_SERVERNAME: 'localhost', REDIS_SSL_CERT: mtls.tlsFiles!.clientCert, REDIS_SSL_KEY: mtls.tlsFiles!.clientKey}),
+        mtls.env({
+          REDIS_SSL: 'true',
+          REDIS_SSL_CA: mtls.tlsFiles!.ca,
+          REDIS_SSL_SERVERNAME: 'localhost',
+          REDIS_SSL_CERT: mtls.tlsFiles!.clientCert,
+          REDIS_SSL_KEY: mtls.tlsFiles!.clientKey,
+        }),
         {REDIS_SENTINELS: `127.0.0.1:${sentinel.port}`, REDIS_DB: '3'},
       ]
       const samples: number[] = []
@@ -209,7 +215,11 @@ describe('connection failures', () => {
       [['prune', '--orphans', '--orphan-grace', '30'], {}, /^error: --orphan-grace 30: expected a duration with a unit/],
       [['dump', '--live-within', '5'], {}, /^error: --live-within 5: expected a duration with a unit/],
       // Kubernetes' service link for a Service named "redis".
-      [['keys'], {REDIS_PORT: 'tcp://10.96.0.11:6379'}, /^error: REDIS_PORT is "tcp:\/\/10\.96\.0\.11:6379": Kubernetes sets that for a Service named "redis" .*enableServiceLinks: false.*REDIS_URL/],
+      [
+        ['keys'],
+        {REDIS_PORT: 'tcp://10.96.0.11:6379'},
+        /^error: REDIS_PORT is "tcp:\/\/10\.96\.0\.11:6379": Kubernetes sets that for a Service named "redis" .*enableServiceLinks: false.*REDIS_URL/,
+      ],
     ]
     for (const [args, env, pattern] of cases) {
       const r = await runCli(args, env)
@@ -328,7 +338,7 @@ describe('a read-only ACL user (~gunicorn:* +@read)', () => {
     const pids = await runCli(['pids', '--json'], env)
     expect(pids.stderr).toBe('')
     expect(pids.code).toBe(0)
-    expect(JSON.parse(pids.stdout).map((p: {pid: number}) => p.pid)).toEqual([10001, 10002])
+    expect(JSON.parse(pids.stdout).map((p: {pid: number}) => p.pid)).toEqual([10_001, 10_002])
     const pid = await runCli(['pid', '10001', '--json'], env)
     expect(pid.stderr).toBe('')
     expect(pid.code).toBe(0)
@@ -342,7 +352,12 @@ describe('a read-only ACL user (~gunicorn:* +@read)', () => {
     expect(r.stdout).toMatch(/timed with EXISTS: PING is not permitted/)
     expect(r.stdout).toMatch(/metric keys\s+\d+/)
     expect(r.stderr).toMatch(/warning: INFO is not permitted for this user/)
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toEqual([expect.stringMatching(/^error: unhealthy: cannot write under the prefix: NOPERM/)])
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('error:')),
+    ).toEqual([expect.stringMatching(/^error: unhealthy: cannot write under the prefix: NOPERM/)])
     expect(r.stderr).not.toMatch(/Skipping the ready check|\bat .*\.js:\d+/)
   })
 

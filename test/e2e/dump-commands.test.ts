@@ -4,13 +4,12 @@
  */
 import {execFileSync} from 'node:child_process'
 
-import type {Redis} from 'ioredis'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
 import {RedisStorageManager} from '../../src/library/manager.js'
 import {runCli, runCliOnTty} from '../helpers/cli.js'
-import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'
+import {scanAll, useRedis} from '../helpers/redis-server.js'
 
 describe('dump, pids, pid', () => {
   const ctx = useRedis()
@@ -34,7 +33,8 @@ describe('dump, pids, pid', () => {
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe(clean)
     // pids and health's census read on the same lane: no scripts either.
-    const counts = (rows: {pid: number; metricKeys: number; series: number; keysWithoutTtl: number}[]) => rows.map((x) => [x.pid, x.metricKeys, x.series, x.keysWithoutTtl])
+    const counts = (rows: {pid: number; metricKeys: number; series: number; keysWithoutTtl: number}[]) =>
+      rows.map((x) => [x.pid, x.metricKeys, x.series, x.keysWithoutTtl])
     const pids = async (env: Record<string, string>) => counts(JSON.parse((await runCli(['pids', '--json'], env)).stdout))
     expect(await pids(noScripts)).toEqual(await pids(ctx.env))
     const census = async (env: Record<string, string>) => JSON.parse((await runCli(['health', '--json'], env)).stdout).keyspace
@@ -61,12 +61,18 @@ describe('dump, pids, pid', () => {
 
   it('--metric takes globs, --type filters, --mode sum folds a per-worker gauge', async () => {
     const glob = await runCli(['dump', '--metric', 'gunicorn_*_bytes'], ctx.env)
-    expect([...glob.stdout.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1])).toEqual(['gunicorn_peak_memory_bytes', 'gunicorn_worker_memory_bytes', 'gunicorn_worker_response_size_bytes'])
+    expect([...glob.stdout.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1])).toEqual([
+      'gunicorn_peak_memory_bytes',
+      'gunicorn_worker_memory_bytes',
+      'gunicorn_worker_response_size_bytes',
+    ])
     const perWorker = await runCli(['dump', '--metric', 'gunicorn_worker_memory_bytes', '--json'], ctx.env)
     const samples = JSON.parse(perWorker.stdout).families[0].samples as {value: number}[]
     expect(samples).toHaveLength(4)
     const summed = await runCli(['dump', '--metric', 'gunicorn_worker_memory_bytes', '--mode', 'sum', '--json'], ctx.env)
-    expect(JSON.parse(summed.stdout).families[0].samples).toEqual([{name: 'gunicorn_worker_memory_bytes', labels: {}, value: samples.reduce((a, s) => a + s.value, 0)}])
+    expect(JSON.parse(summed.stdout).families[0].samples).toEqual([
+      {name: 'gunicorn_worker_memory_bytes', labels: {}, value: samples.reduce((a, s) => a + s.value, 0)},
+    ])
     const hist = await runCli(['dump', '--type', 'histogram', '--json'], ctx.env)
     expect(JSON.parse(hist.stdout).families.map((f: {type: string}) => f.type)).toEqual(['histogram'])
   })
@@ -77,7 +83,10 @@ describe('dump, pids, pid', () => {
     await ctx.redis.hset(gauge, 'updated_at', '1000.0') // this gauge is old, the worker's other series are fresh
     try {
       const all = JSON.parse((await runCli(['dump', '--metric', 'gunicorn_active_requests', '--json'], ctx.env)).stdout)
-      for (const narrow of [['--metric', 'gunicorn_active_requests'], ['--type', 'gauge', '--metric', 'gunicorn_active_requests']]) {
+      for (const narrow of [
+        ['--metric', 'gunicorn_active_requests'],
+        ['--type', 'gauge', '--metric', 'gunicorn_active_requests'],
+      ]) {
         const r = JSON.parse((await runCli(['dump', ...narrow, '--live-within', '1h', '--json'], ctx.env)).stdout)
         expect(r.deadPids).toEqual([])
         expect(r.families).toEqual(all.families)
@@ -142,13 +151,18 @@ describe('dump, pids, pid', () => {
     expect(JSON.parse(r.stdout).stats.scannedKeys).toBeGreaterThan(0)
     expect(r.stderr).toBe('')
     const keys = await runCli(['keys', '--prefix', special], ctx.env)
-    expect(keys.stdout.split('\n').filter(Boolean).every((k) => k.startsWith(special + ':'))).toBe(true)
+    expect(
+      keys.stdout
+        .split('\n')
+        .filter(Boolean)
+        .every((k) => k.startsWith(special + ':')),
+    ).toBe(true)
   })
 
   it('pids: one row per worker with keys, series, age and TTLs', async () => {
     const r = await runCli(['pids', '--json', '--local'], ctx.env)
     const rows = JSON.parse(r.stdout)
-    expect(rows.map((x: {pid: number}) => x.pid)).toEqual([10001, 10002, 10003, 10004])
+    expect(rows.map((x: {pid: number}) => x.pid)).toEqual([10_001, 10_002, 10_003, 10_004])
     for (const row of rows) {
       expect(row.series + row.artifacts).toBe(row.metricKeys)
       expect(row.artifacts).toBe(5) // livesum, livemax, livemin, mostrecent, livemostrecent
@@ -175,7 +189,16 @@ describe('dump, pids, pid', () => {
         return (await p.exec())!.map(([, ms]) => ms as number)
       }
       const before = await pttls()
-      const rows = JSON.parse((await runCli(['pids', '--json'], env)).stdout) as {pid: number; metricKeys: number; series: number; artifacts: number; newestWrite: number | null; minTtl: number | null; maxTtl: number | null; keysWithoutTtl: number}[]
+      const rows = JSON.parse((await runCli(['pids', '--json'], env)).stdout) as {
+        pid: number
+        metricKeys: number
+        series: number
+        artifacts: number
+        newestWrite: number | null
+        minTtl: number | null
+        maxTtl: number | null
+        keysWithoutTtl: number
+      }[]
       const after = await pttls()
       // Ground truth, key by key, with the test's own client.
       type Truth = {metricKeys: number; artifacts: number; newestWrite: number | null; keysWithoutTtl: number; ttls: [number, number][]}
@@ -247,4 +270,3 @@ describe('dump, pids, pid', () => {
     }
   })
 })
-

@@ -8,7 +8,7 @@ import {python} from '../helpers/python.js'
 describe('ExactSum against Python math.fsum', () => {
   it('is correctly rounded on random inputs, wide and cancelling', () => {
     let seed = 7
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32
     const cases = Array.from({length: 300}, () =>
       Array.from({length: 1 + Math.floor(rand() * 12)}, () => (rand() - 0.5) * 10 ** Math.floor(rand() * 40 - 20) * (rand() < 0.2 ? 1e10 : 1)),
     )

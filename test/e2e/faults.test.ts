@@ -7,7 +7,7 @@
  */
 import {randomBytes} from 'node:crypto'
 import {createServer as createHttpServer} from 'node:http'
-import {type Server, createServer} from 'node:net'
+import {createServer, type Server} from 'node:net'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -49,7 +49,7 @@ describe('a server that hangs mid-command (SIGSTOP)', () => {
     const server = await startRedis()
     let scans = 0
     const proxy = await startProxy(server, {
-      beforeForward: async (chunk) => {
+      async beforeForward(chunk) {
         scans += chunk.toString('latin1').match(/\r\nSCAN\r\n/gi)?.length ?? 0
         if (scans >= nth && server.proc.signalCode === null) await freeze(server.proc.pid!)
       },
@@ -115,7 +115,10 @@ describe('a port that is not Redis', () => {
       for (const extra of variants) {
         const r = await runCli(['keys', '-p', String(ports.http), ...extra])
         expect(r.code, r.stderr).toBe(3)
-        expectOneLineError(r.stderr, new RegExp(`^error: 127\\.0\\.0\\.1:${ports.http} answered, but not in the Redis protocol \\(looks like HTTP\\): wrong port\\?$`))
+        expectOneLineError(
+          r.stderr,
+          new RegExp(`^error: 127\\.0\\.0\\.1:${ports.http} answered, but not in the Redis protocol \\(looks like HTTP\\): wrong port\\?$`),
+        )
       }
     }
     const dump = await runCli(['dump', '-p', String(ports.http)])
@@ -125,23 +128,30 @@ describe('a port that is not Redis', () => {
 
   it('a peer whose bytes begin as a Redis reply would (`$`, `*`, `:`, `+`), sent at once or only when spoken to: exit 3, not the Redis protocol', async () => {
     // One in fifteen random first bytes is a RESP type byte: these are that case, every time.
-    for (const [start, eager] of [['$', true], ['*', false], [':', false], ['+', true]] as const) {
-      {
-        const garbage = Buffer.concat([Buffer.from(start), Buffer.from([0x78, 0x00, 0xff, 0x07, 0x1b]), Buffer.from(' and no line end, as a binary protocol might send')])
-        const peer = createServer((s) => {
-          s.on('error', () => undefined)
-          if (eager) s.write(garbage)
-          s.on('data', () => s.write(garbage))
-        })
-        await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r))
-        const port = (peer.address() as {port: number}).port
-        try {
-          const r = await runCli(['health', '-p', String(port), '--connect-timeout', '1s', '--command-timeout', '1s'])
-          expect(r.code, `${start} ${eager}: ${r.stderr}`).toBe(3)
-          expectOneLineError(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} answered, but not in the Redis protocol: wrong port\\?`))
-        } finally {
-          peer.close()
-        }
+    for (const [start, eager] of [
+      ['$', true],
+      ['*', false],
+      [':', false],
+      ['+', true],
+    ] as const) {
+      const garbage = Buffer.concat([
+        Buffer.from(start),
+        Buffer.from([0x78, 0x00, 0xff, 0x07, 0x1b]),
+        Buffer.from(' and no line end, as a binary protocol might send'),
+      ])
+      const peer = createServer((s) => {
+        s.on('error', () => undefined)
+        if (eager) s.write(garbage)
+        s.on('data', () => s.write(garbage))
+      })
+      await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r))
+      const {port} = peer.address() as {port: number}
+      try {
+        const r = await runCli(['health', '-p', String(port), '--connect-timeout', '1s', '--command-timeout', '1s'])
+        expect(r.code, `${start} ${eager}: ${r.stderr}`).toBe(3)
+        expectOneLineError(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} answered, but not in the Redis protocol: wrong port\\?`))
+      } finally {
+        peer.close()
       }
     }
   })

@@ -35,7 +35,11 @@ describe('help, version, suggestions and errors (no Redis needed)', () => {
       expect(r.stdout).toMatch(/^COMMANDS$/m)
       expect(r.stdout).toMatch(/^ +dump +Show what Prometheus would scrape/m)
     }
-    for (const args of [['dump', '-h'], ['dump', '--help'], ['help', 'dump']]) {
+    for (const args of [
+      ['dump', '-h'],
+      ['dump', '--help'],
+      ['help', 'dump'],
+    ]) {
       const r = await runCli(args, nowhere)
       expect(r.code).toBe(0)
       expect(r.stdout).toMatch(/^USAGE\n {2}\$ redismp dump/m)
@@ -51,7 +55,10 @@ describe('help, version, suggestions and errors (no Redis needed)', () => {
     expect(section.join(' ')).toMatch(/--url +-H --host +-p --port +-n --db .*--command-timeout/)
     expect(text).not.toMatch(/--tls-servername=<value>/)
     expect(text).toMatch(/^USAGE\n {2}\$ redismp dump \[--json\] \[-o prometheus\|json\|table\|wide\] \[--wide\]\n {4}\[--mode MODE\]/m)
-    const examples = text.slice(text.indexOf('EXAMPLES')).split('\n').filter((l) => /^ {2}\S/.test(l))
+    const examples = text
+      .slice(text.indexOf('EXAMPLES'))
+      .split('\n')
+      .filter((l) => /^ {2}\S/.test(l))
     expect(examples.length).toBeGreaterThan(3)
     for (const line of examples) expect(line).toMatch(/^ {2}\$ /)
     const config = (await runCli(['config', '--help'], {...nowhere, COLUMNS: '80'})).stdout
@@ -137,7 +144,12 @@ describe('help, version, suggestions and errors (no Redis needed)', () => {
       expect(r.code).toBe(0)
       const functions = join(home, '.cache/redismp/autocomplete/functions')
       const complete = (words: string[]) =>
-        execFileSync('bash', ['-c', `source ${functions}/bash/redismp.bash; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _redismp_autocomplete; echo "\${COMPREPLY[@]}"`]).toString().trim()
+        execFileSync('bash', [
+          '-c',
+          `source ${functions}/bash/redismp.bash; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _redismp_autocomplete; echo "\${COMPREPLY[@]}"`,
+        ])
+          .toString()
+          .trim()
       expect(complete(['redismp', 'du'])).toBe('dump')
       expect(complete(['redismp', 'dump', '--wi'])).toMatch(/--without/)
       expect(complete(['redismp', 'dump', '--wi'])).toMatch(/--wide/)
@@ -186,7 +198,16 @@ describe('answers that say what they mean (against a real Redis)', () => {
   it('keys --resolve and pids in a pipe are tab-separated columns', async () => {
     const keys = (await runCli(['keys', '--resolve', '--kind', 'meta', '--type', 'counter'], ctx.env)).stdout.trim().split('\n')
     expect(keys[0]).toBe('key\ttype\tpid\tkind\tttl\tmetric\tsample')
-    for (const line of keys.slice(1)) expect(line.split('\t')).toEqual([expect.stringMatching(/^gunicorn:counter:\d+:meta:/), 'counter', expect.stringMatching(/^\d+$/), 'meta', expect.any(String), 'gunicorn_worker_requests', 'gunicorn_worker_requests_total'])
+    for (const line of keys.slice(1))
+      expect(line.split('\t')).toEqual([
+        expect.stringMatching(/^gunicorn:counter:\d+:meta:/),
+        'counter',
+        expect.stringMatching(/^\d+$/),
+        'meta',
+        expect.any(String),
+        'gunicorn_worker_requests',
+        'gunicorn_worker_requests_total',
+      ])
     const lines = await runCli(['keys', '--resolve', '-o', 'lines', '--limit', '2'], ctx.env)
     expect(lines.stdout.trim().split('\n')).toHaveLength(2)
     expect(lines.stderr).toMatch(/^warning: --resolve does nothing with -o lines/m)
@@ -204,12 +225,14 @@ describe('answers that say what they mean (against a real Redis)', () => {
     const prune = await runCli(['prune', '--pid', '99999', '--pid', '10001', '--dry-run', '--json'], ctx.env)
     expect(prune.code).toBe(0)
     expect(prune.stderr).toMatch(/^warning: pid 99999 has no keys under prefix "gunicorn"/m)
-    expect(JSON.parse(prune.stdout).pidsWithoutKeys).toEqual([99999])
+    expect(JSON.parse(prune.stdout).pidsWithoutKeys).toEqual([99_999])
   })
 
   it('health --strict with warnings: the status line says FAILED, as the exit code does', async () => {
     // seed's keys without a TTL (no REDIS_TTL_SECONDS): a warning.
-    expect((await runCli(['seed', '--prefix', 'nottl', '--pids', '1', '--series', '1'], {REDIS_HOST: ctx.server.host, REDIS_PORT: String(ctx.server.port)})).code).toBe(0)
+    expect(
+      (await runCli(['seed', '--prefix', 'nottl', '--pids', '1', '--series', '1'], {REDIS_HOST: ctx.server.host, REDIS_PORT: String(ctx.server.port)})).code,
+    ).toBe(0)
     const r = await runCli(['health', '--strict', '--prefix', 'nottl', '--pings', '1'], ctx.env)
     expect(r.code).toBe(6)
     expect(r.stdout).toMatch(/^status +FAILED --strict: healthy, but \d+ warnings?$/m)
@@ -243,6 +266,8 @@ describe('TLS mistakes name their fix', () => {
     // A plain Redis never answers a ClientHello: the old code waited the whole 20 s, then said less.
     const r = await runCli(['health', '--url', `rediss://127.0.0.1:${plain.port}`, '--connect-timeout', '20s', '--command-timeout', '1s'], {})
     expect(r.code).toBe(3)
-    expect(oneErrorLine(r.stderr)).toMatch(new RegExp(`127\\.0\\.0\\.1:${plain.port} is a plain \\(non-TLS\\) Redis port: use redis:// \\(or drop --tls, REDIS_SSL\\)$`))
+    expect(oneErrorLine(r.stderr)).toMatch(
+      new RegExp(`127\\.0\\.0\\.1:${plain.port} is a plain \\(non-TLS\\) Redis port: use redis:// \\(or drop --tls, REDIS_SSL\\)$`),
+    )
   })
 })

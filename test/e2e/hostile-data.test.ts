@@ -27,7 +27,12 @@ describe('hostile data', () => {
   const env = (prefix: string) => ({...ctx.env, REDIS_KEY_PREFIX: prefix})
 
   /** A series as the exporter writes it (RedisValue), for one pid. */
-  async function write(prefix: string, pid: number, p: {typ?: string; metric: string; name?: string; labels?: Record<string, string>; help?: string; mode?: string}, op: (v: RedisValue) => Promise<void>) {
+  async function write(
+    prefix: string,
+    pid: number,
+    p: {typ?: string; metric: string; name?: string; labels?: Record<string, string>; help?: string; mode?: string},
+    op: (v: RedisValue) => Promise<void>,
+  ) {
     const labels = p.labels ?? {}
     const v = await RedisValue.create(new RedisStorageDict(ctx.redis, prefix, {pid}), {
       typ: p.typ ?? 'gauge',
@@ -110,7 +115,10 @@ describe('hostile data', () => {
     })
 
     it('dump and pid tables, and the exposition on a terminal, show the same text escaped', async () => {
-      for (const args of [['dump', '--format', 'table'], ['pid', '4242', '-o', 'table']]) {
+      for (const args of [
+        ['dump', '--format', 'table'],
+        ['pid', '4242', '-o', 'table'],
+      ]) {
         const r = await runCli(args, env(prefix))
         expect(r.code).toBe(0)
         expect(r.stdout).not.toMatch(RAW_CONTROL)
@@ -149,7 +157,7 @@ describe('hostile data', () => {
     const prefix = 'h7'
     afterAll(async () => {
       const keys = await scanAll(ctx.redis, `${prefix}:*`)
-      if (keys.length) await ctx.redis.unlink(...keys)
+      if (keys.length > 0) await ctx.redis.unlink(...keys)
     })
 
     it('pid shows set() timestamps of inf, -inf, nan and past year 275760 as the numbers stored, and exits 0', async () => {
@@ -190,7 +198,11 @@ describe('hostile data', () => {
       const long = 'x'.repeat(1 << 20)
       await ctx.redis.hset(`${prefix}:${long}:tail`, 'value', '1.0')
       await write(prefix, 55, {metric: 'long_label', labels: {path: `/${long}/end`}}, (v) => v.set(1))
-      for (const args of [['keys', '--format', 'table'], ['pid', '55', '-o', 'table'], ['dump', '--format', 'table', '--metric', 'long_label']]) {
+      for (const args of [
+        ['keys', '--format', 'table'],
+        ['pid', '55', '-o', 'table'],
+        ['dump', '--format', 'table', '--metric', 'long_label'],
+      ]) {
         const r = await runCli(args, env(prefix))
         expect(r.code).toBe(0)
         expect(r.stdout.length).toBeLessThan(20_000)
@@ -223,7 +235,12 @@ describe('hostile data', () => {
         expect(strict.code).toBe(6)
         expect(strict.stderr).toMatch(/3 malformed-name/)
         const keys = JSON.parse((await runCli(['keys', '--json'], env(prefix))).stdout).keys as {key: string; kind: string}[]
-        expect(keys.filter((k) => k.kind === 'foreign').map((k) => k.key).sort()).toEqual([...bad].sort())
+        expect(
+          keys
+            .filter((k) => k.kind === 'foreign')
+            .map((k) => k.key)
+            .sort(),
+        ).toEqual([...bad].sort())
         expect((await runCli(['health', '--strict'], env(prefix))).code).toBe(6)
       } finally {
         await ctx.redis.unlink(...bad)

@@ -4,8 +4,7 @@
  */
 import {execFileSync} from 'node:child_process'
 
-import type {Redis} from 'ioredis'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import {runCli, startCli} from '../helpers/cli.js'
 import {scanAll, startRedis, useRedis} from '../helpers/redis-server.js'
@@ -28,7 +27,7 @@ describe('seed, keys, health', () => {
     expect(refused.stderr).toMatch(/already holds keys.*--force/)
     const other = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--json'], ctx.env)
     expect(other.code).toBe(0)
-    expect(JSON.parse(other.stdout)).toMatchObject({prefix: 'forced', pids: [10001]})
+    expect(JSON.parse(other.stdout)).toMatchObject({prefix: 'forced', pids: [10_001]})
     const again = await runCli(['seed', '--prefix', 'forced', '--pids', '1', '--series', '1', '--pid-base', '555', '--force'], ctx.env)
     expect(again.code).toBe(0)
     await ctx.redis.unlink(...(await scanAll(ctx.redis, 'forced:*')))
@@ -64,7 +63,10 @@ describe('seed, keys, health', () => {
   })
 
   it('keys lists exactly what redis-cli --scan finds, less the nested prefix', async () => {
-    const cli = execFileSync('redis-cli', ['-p', String(ctx.server.port), '--scan', '--pattern', 'gunicorn:*']).toString().trim().split('\n')
+    const cli = execFileSync('redis-cli', ['-p', String(ctx.server.port), '--scan', '--pattern', 'gunicorn:*'])
+      .toString()
+      .trim()
+      .split('\n')
     const expected = [...new Set(cli)].filter((k) => !k.startsWith('gunicorn:shadow:')).sort()
     const r = await runCli(['keys'], ctx.env)
     expect(r.code).toBe(0)
@@ -135,7 +137,12 @@ describe('seed, keys, health', () => {
         const parts = key.split(':')
         // The last four segments: type, pid, kind, md5; what is before them must be exactly `gunicorn`.
         const tail = parts.slice(-4)
-        const shaped = parts.length >= 5 && /^(counter|histogram|summary|gauge(_\w+)?)$/.test(tail[0]) && /^[1-9]\d*$/.test(tail[1]) && /^(metric|meta)$/.test(tail[2]) && /^[0-9a-f]{32}$/.test(tail[3])
+        const shaped =
+          parts.length >= 5 &&
+          /^(counter|histogram|summary|gauge(_\w+)?)$/.test(tail[0]) &&
+          /^[1-9]\d*$/.test(tail[1]) &&
+          /^(metric|meta)$/.test(tail[2]) &&
+          /^[0-9a-f]{32}$/.test(tail[3])
         if (!shaped || parts.length > 5) {
           if (shaped) want.otherPrefixKeys++
           else want.foreignKeys++
@@ -205,4 +212,3 @@ describe('seed, keys, health', () => {
     expect(r.stdout + r.stderr).not.toMatch(/\u001b\[/)
   })
 })
-

@@ -33,7 +33,10 @@ describe('npm pack, then npm install -g into an empty prefix', () => {
     expect(paths.filter((p) => /^(src|test)\//.test(p))).toEqual([])
 
     const prefix = join(dir, 'prefix')
-    await run('npm', ['install', '--global', '--prefix', prefix, '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', join(dir, filename)], {cwd: dir, timeout: 120_000})
+    await run('npm', ['install', '--global', '--prefix', prefix, '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', join(dir, filename)], {
+      cwd: dir,
+      timeout: 120_000,
+    })
     const env = {PATH: `${join(prefix, 'bin')}:${dirname(process.execPath)}:/usr/bin:/bin`, HOME: dir, NO_COLOR: '1', ...ctx.env}
     const version = await run('redismp', ['--version'], {cwd: dir, env})
     expect(version.stdout).toMatch(/^redismp\/0\.\d+\.\d+ /)

@@ -11,7 +11,7 @@ import {Socket} from 'node:net'
 import {describe, expect, it} from 'vitest'
 
 import {loadConfig} from '../../src/config/load.js'
-import {type Redis, connectRedis} from '../../src/redis/connect.js'
+import {connectRedis, type Redis} from '../../src/redis/connect.js'
 import {RawLane} from '../../src/redis/lane.js'
 import {CommandWriter} from '../../src/redis/resp.js'
 import {useRedis} from '../helpers/redis-server.js'

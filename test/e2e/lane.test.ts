@@ -25,7 +25,11 @@ describe('RawLane against redis-server', () => {
     const lane = await RawLane.open(ctx.redis)
     try {
       const w = new CommandWriter()
-      for (let i = 0; i < 5000; i++) w.command(3).arg('SET').arg(`lane:${i}`).arg('x'.repeat(i % 50))
+      for (let i = 0; i < 5000; i++)
+        w.command(3)
+          .arg('SET')
+          .arg(`lane:${i}`)
+          .arg('x'.repeat(i % 50))
       for (let i = 0; i < 5000; i++) w.command(2).arg('STRLEN').arg(`lane:${i}`)
       const lengths: number[] = []
       await lane.request(w.take(), 10_000, (r) => {
@@ -56,7 +60,7 @@ describe('RawLane against redis-server', () => {
     const redis = await connectRedis(config.config)
     try {
       await ctx.redis.hset(formatKey('gunicorn', 'counter', 1, 'metric', md5Hex('x')), {value: '1.0', timestamp: '0.0', updated_at: '1.0'})
-      const failure = await readMetricKeys(redis, {prefix: 'gunicorn'}, () => undefined).catch((e: unknown) => e)
+      const failure = await readMetricKeys(redis, {prefix: 'gunicorn'}, () => undefined).catch((error: unknown) => error)
       const mapped = mapRedisError(failure, {host: '127.0.0.1', port: ctx.server.port, tls: false})
       expect(mapped).toBeInstanceOf(RedisAuthenticationError)
       expect(mapped!.message).toMatch(/lacks a permission.*NOPERM.*hmget/)
@@ -66,7 +70,7 @@ describe('RawLane against redis-server', () => {
     }
   })
 
-  it('a series whose first key has no meta is named by another pid\'s meta, in the same batch or a later one; one with none is orphaned', async () => {
+  it("a series whose first key has no meta is named by another pid's meta, in the same batch or a later one; one with none is orphaned", async () => {
     const named = originalKey('jobs', 'jobs_total', {queue: 'q'}, 'Jobs.')
     const nameless = originalKey('lost', 'lost_total', {}, 'Lost.')
     // SCAN's order depends on the key names and the server's hash seed. Among 20,000 other keys a
@@ -124,9 +128,13 @@ describe('RawLane against redis-server', () => {
         killed = true
         // The lane names itself: kill just that connection, mid-walk. Synchronously, so that the
         // walk cannot go on meanwhile: however slow the machine, hundreds of SCANs are still to come.
-        const lane = /^id=(\d+) /m.exec(cli('CLIENT', 'LIST').split('\n').find((c) => c.includes(' name=redismp-read ')) ?? '')
+        const lane = /^id=(\d+) /m.exec(
+          cli('CLIENT', 'LIST')
+            .split('\n')
+            .find((c) => c.includes(' name=redismp-read ')) ?? '',
+        )
         cli('CLIENT', 'KILL', 'ID', lane![1])
-      }).catch((e: unknown) => e)
+      }).catch((error: unknown) => error)
       expect(killed).toBe(true)
       const mapped = mapRedisError(failure, {host: '127.0.0.1', port: ctx.server.port, tls: false})
       expect(mapped).toBeInstanceOf(RedisConnectionError)
@@ -148,7 +156,7 @@ describe('RawLane and a server that stops answering', () => {
       const lane = await RawLane.open(redis)
       server.proc.kill('SIGSTOP')
       const started = Date.now()
-      const failure = await lane.request(new CommandWriter().command(1).arg('PING').take(), 1, () => undefined).catch((e: unknown) => e)
+      const failure = await lane.request(new CommandWriter().command(1).arg('PING').take(), 1, () => undefined).catch((error: unknown) => error)
       server.proc.kill('SIGCONT')
       expect(Date.now() - started).toBeLessThan(5000)
       expect(mapRedisError(failure, {host: '127.0.0.1', port: server.port, tls: false})).toBeInstanceOf(RedisTimeoutError)

@@ -4,15 +4,7 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {
-  RedisConnectionError,
-  RedisStorageClient,
-  RedisStorageManager,
-  RedisValue,
-  batchSet,
-  loadConfig,
-  originalKey,
-} from '../../src/index.js'
+import {batchSet, loadConfig, originalKey, RedisConnectionError, RedisStorageClient, RedisStorageManager, RedisValue} from '../../src/index.js'
 import {freePort, scanAll, useRedis} from '../helpers/redis-server.js'
 
 describe('RedisStorageClient and RedisStorageDict', () => {
@@ -35,7 +27,11 @@ describe('RedisStorageClient and RedisStorageDict', () => {
   })
 
   it('batchSet writes many hashes, one pipeline per batch; keys() scans; flushdb() keeps to the prefix', async () => {
-    const writes = Array.from({length: 2500}, (_, i) => ({key: `lib:counter:${i + 1}:metric:${'b'.repeat(32)}`, fields: {value: `${i}.0`, timestamp: '0.0', updated_at: '1000.0'}, ttlSeconds: 60}))
+    const writes = Array.from({length: 2500}, (_, i) => ({
+      key: `lib:counter:${i + 1}:metric:${'b'.repeat(32)}`,
+      fields: {value: `${i}.0`, timestamp: '0.0', updated_at: '1000.0'},
+      ttlSeconds: 60,
+    }))
     expect(await batchSet(ctx.redis, writes, 1000)).toBe(2500)
     await ctx.redis.set('libx:keep', '1')
     const c = client()
@@ -77,9 +73,9 @@ describe('RedisStorageClient and RedisStorageDict', () => {
     await g.dec(2)
     expect(g.get()).toBe(3)
     expect(g.getTimestamp()).toBe(0)
-    await g.set(7.5, 1700000000.5)
+    await g.set(7.5, 1_700_000_000.5)
     const again = await RedisValue.create(dict, params)
-    expect([again.get(), again.getTimestamp()]).toEqual([7.5, 1700000000.5])
+    expect([again.get(), again.getTimestamp()]).toEqual([7.5, 1_700_000_000.5])
     await again.reset()
     expect(again.get()).toBe(0)
     expect(again.getTimestamp()).toBeGreaterThan(1e9)

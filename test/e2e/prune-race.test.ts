@@ -11,7 +11,7 @@ import type {Redis} from 'ioredis'
 import {describe, expect, it} from 'vitest'
 
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
-import {type PruneOptions, type PruneResult, prune} from '../../src/ops/prune/prune.js'
+import {prune, type PruneOptions, type PruneResult} from '../../src/ops/prune/prune.js'
 import {RedisStorageDict} from '../../src/storage/dict.js'
 import {useRedis} from '../helpers/redis-server.js'
 
@@ -90,7 +90,7 @@ describe('prune and a worker that wakes up', () => {
 
   it('a write between the liveness judgement and the plan keeps its key (--stale, --pid, --local)', async () => {
     const {results} = await pruneWhileWaking((wake, how, pid) => ({
-      afterJudgement: async (dead) => {
+      async afterJudgement(dead) {
         expect(dead, how).toEqual([pid])
         await wake()
       },
@@ -102,7 +102,7 @@ describe('prune and a worker that wakes up', () => {
   it('a write between the plan and the delete keeps its key (--stale, --pid, --local)', async () => {
     const planned = new Set<string>()
     const {pid, results} = await pruneWhileWaking((wake) => ({
-      beforeApply: async (targets) => {
+      async beforeApply(targets) {
         for (const t of targets) planned.add(t)
         await wake()
       },

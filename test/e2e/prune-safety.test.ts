@@ -58,7 +58,9 @@ async function impostors(redis: Redis): Promise<Record<string, unknown>> {
 
 /** The exporter's own writes (test/golden/wire.json), with old times, under their golden prefixes. */
 async function loadGolden(redis: Redis): Promise<string[]> {
-  const golden = JSON.parse(readFileSync(new URL('../golden/wire.json', import.meta.url), 'utf8')) as {cases: Record<string, {keys: Record<string, {fields: Record<string, string>}>}>}
+  const golden = JSON.parse(readFileSync(new URL('../golden/wire.json', import.meta.url), 'utf8')) as {
+    cases: Record<string, {keys: Record<string, {fields: Record<string, string>}>}>
+  }
   const keys: string[] = []
   for (const c of Object.values(golden.cases)) {
     for (const [key, {fields}] of Object.entries(c.keys)) {
@@ -86,7 +88,8 @@ describe("only the exporter's hashes are ours", () => {
     expect(plan.notOursKept).toBe(Object.keys(IMPOSTORS).length)
     expect(plan.plan.filter((p: {key: string}) => p.key in IMPOSTORS)).toEqual([])
     // Make the seeded data old too: everything of the exporter's goes, the impostors stay.
-    for (const k of await scanAll(ctx.redis, 'gunicorn:*:metric:*')) if ((await ctx.redis.type(k)) === 'hash' && !(k in IMPOSTORS)) await ctx.redis.hset(k, 'updated_at', '1000.0')
+    for (const k of await scanAll(ctx.redis, 'gunicorn:*:metric:*'))
+      if ((await ctx.redis.type(k)) === 'hash' && !(k in IMPOSTORS)) await ctx.redis.hset(k, 'updated_at', '1000.0')
     const r = await runCli([...args, '--yes'], ctx.env)
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout)
@@ -142,7 +145,7 @@ describe("only the exporter's hashes are ours", () => {
     const result = await prune(ctx.redis, {
       prefix: 'gunicorn',
       pids: [7],
-      beforeApply: async () => {
+      async beforeApply() {
         // Another application takes over a planned metric key, and the meta of another planned series.
         await ctx.redis.del(metric, meta2)
         await ctx.redis.set(metric, 'not a hash any more')
@@ -171,7 +174,7 @@ describe('a full server (maxmemory reached, noeviction)', () => {
           }
           const replies = (await p.exec()) ?? []
           // Full when even a small write is refused (a big pipeline's own buffers count for a moment).
-          if (replies.some(([e]) => e && /OOM/.test(String(e))) && (await redis.set('probe', 'x').catch((e) => String(e))) !== 'OK') return
+          if (replies.some(([e]) => e && /OOM/.test(String(e))) && (await redis.set('probe', 'x').catch(String)) !== 'OK') return
           await redis.del('probe')
         }
       }
@@ -212,7 +215,7 @@ describe('a lock left behind', () => {
 
   const pruneOnce = () => runCli(['prune', '--pid', '10001', '--yes'], ctx.env)
 
-  it("by a prune of this host whose pid no longer runs is taken over, with one warning", async () => {
+  it('by a prune of this host whose pid no longer runs is taken over, with one warning', async () => {
     const gone = spawnSync('true').pid!
     await ctx.redis.set(LOCK, `${hostname()}:${gone}:0b7d5d8e-3c1f-4a51-9d0e-1f2a3b4c5d6e`, 'PX', 60_000)
     const r = await pruneOnce()
@@ -295,7 +298,11 @@ describe('destructive commands name their target', () => {
   it('flushdb --dry-run names the target and how much the sample shows', async () => {
     const r = await runCli(['flushdb', '--dry-run'], ctx.env)
     const lines = r.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(new RegExp(`^flushdb: would delete (\\d+) keys under prefix "gunicorn" on redis://127\\.0\\.0\\.1:${ctx.server.port}/0 \\(left alone: 0 foreign, 0 not exporter hashes, 0 under nested prefixes\\)$`))
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^flushdb: would delete (\\d+) keys under prefix "gunicorn" on redis://127\\.0\\.0\\.1:${ctx.server.port}/0 \\(left alone: 0 foreign, 0 not exporter hashes, 0 under nested prefixes\\)$`,
+      ),
+    )
     const total = Number(/would delete (\d+)/.exec(lines[0])![1])
     expect(lines.at(-1)).toBe(`  (showing 10 of ${total})`)
   })
@@ -304,7 +311,13 @@ describe('destructive commands name their target', () => {
 /** The CLI on a pseudo-terminal (util-linux `script`), answered once what it shows matches. */
 function onTty(args: string[], env: Record<string, string>) {
   const quote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`
-  const command = ['env', ...Object.entries({NO_COLOR: '1', ...env}).map(([k, v]) => `${k}=${quote(v)}`), quote(process.execPath), quote(BIN), ...args.map(quote)].join(' ')
+  const command = [
+    'env',
+    ...Object.entries({NO_COLOR: '1', ...env}).map(([k, v]) => `${k}=${quote(v)}`),
+    quote(process.execPath),
+    quote(BIN),
+    ...args.map(quote),
+  ].join(' ')
   const child = spawn('script', ['-qec', command, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
   let screen = ''
   const seen: (() => void)[] = []
@@ -323,7 +336,7 @@ function onTty(args: string[], env: Record<string, string>) {
         check()
         void done.then(() => reject(new Error(`exited before showing ${pattern}: ${screen}`)))
       }),
-    answer: async (text: string) => {
+    async answer(text: string) {
       child.stdin.end(text)
       return {code: await done, screen}
     },

@@ -7,7 +7,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {Redis} from 'ioredis'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {beforeEach, describe, expect, it} from 'vitest'
 
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
 import {prune} from '../../src/ops/prune/prune.js'
@@ -34,7 +34,6 @@ async function snapshot(server: RedisServer): Promise<Record<string, unknown>> {
   }
   return out
 }
-
 
 /** Keys that no command of ours may touch: same db, other db, nested prefix, a prefix full of glob characters. */
 async function plantSentinels(server: RedisServer, redis: Redis) {
@@ -104,7 +103,9 @@ describe('flushdb and prune', () => {
     expect(no.screen).toMatch(new RegExp(`Delete \\d+ keys under prefix "gunicorn" on redis://127\\.0\\.0\\.1:${ctx.server.port}/0\\? \\[y/N\\]`))
     expect(no.code).toBe(4)
     const pruneNo = await runCliOnTty(['prune', '--pid', '10001'], ctx.env, '\n')
-    expect(pruneNo.screen).toMatch(new RegExp(`prune on redis://127\\.0\\.0\\.1:${ctx.server.port}/0, prefix "gunicorn": dead pids: 10001; would delete 20 keys.*Go ahead\\? \\[y/N\\]`))
+    expect(pruneNo.screen).toMatch(
+      new RegExp(`prune on redis://127\\.0\\.0\\.1:${ctx.server.port}/0, prefix "gunicorn": dead pids: 10001; would delete 20 keys.*Go ahead\\? \\[y/N\\]`),
+    )
     expect(pruneNo.code).toBe(4)
     expect(await snapshot(ctx.server)).toEqual(before)
     const yes = await runCliOnTty(['prune', '--pid', '10001'], ctx.env, 'y\n')
@@ -120,7 +121,9 @@ describe('flushdb and prune', () => {
     for (const confirm of ['0', `127.0.0.1:${ctx.server.port + 1}/0`, `127.0.0.1:${ctx.server.port}/1`]) {
       const wrong = await runCli(['flushdb', '--all-keys', '--confirm', confirm, '--yes'], ctx.env)
       expect(wrong.code, confirm).toBe(4)
-      expect(wrong.stderr.trim()).toBe(`error: --all-keys deletes every key of redis://${target}, not just prefix "gunicorn": name that target with --confirm ${target}`)
+      expect(wrong.stderr.trim()).toBe(
+        `error: --all-keys deletes every key of redis://${target}, not just prefix "gunicorn": name that target with --confirm ${target}`,
+      )
     }
     expect(await snapshot(ctx.server)).toEqual(before)
     const all = await runCli(['flushdb', '--all-keys', '--confirm', target, '--yes'], ctx.env)
@@ -134,7 +137,7 @@ describe('flushdb and prune', () => {
     const r = await runCli(['prune', '--pid', '10002', '--yes', '--json'], ctx.env)
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout)
-    expect(result).toMatchObject({deadPids: [10002], deletedKeys: 20, notOursKept: 0, done: {'dead-live-gauge': 10, 'dead-artifact': 10}})
+    expect(result).toMatchObject({deadPids: [10_002], deletedKeys: 20, notOursKept: 0, done: {'dead-live-gauge': 10, 'dead-artifact': 10}})
     const after = await snapshot(ctx.server)
     const gone = Object.keys(before).filter((k) => !(k in after))
     expect(gone).toHaveLength(20)
@@ -153,9 +156,9 @@ describe('flushdb and prune', () => {
     const file = join(ctx.server.dir, 'dead.txt')
     writeFileSync(file, '# workers that died\n10002\n\n10003  # oom-killed\n')
     const r = await runCli(['prune', '--pids-from', file, '--dry-run', '--json'], ctx.env)
-    expect(JSON.parse(r.stdout).deadPids).toEqual([10002, 10003])
+    expect(JSON.parse(r.stdout).deadPids).toEqual([10_002, 10_003])
     const stdin = await runCli(['prune', '--pids-from', '-', '--dry-run', '--json'], ctx.env, {input: '10001\n'})
-    expect(JSON.parse(stdin.stdout).deadPids).toEqual([10001])
+    expect(JSON.parse(stdin.stdout).deadPids).toEqual([10_001])
     writeFileSync(file, '10002\nnot-a-pid\n')
     const bad = await runCli(['prune', '--pids-from', file, '--dry-run'], ctx.env)
     expect(bad.code).toBe(2)
@@ -183,10 +186,13 @@ describe('flushdb and prune', () => {
 
     const young = await runCli(['prune', '--orphans', '--yes', '--json'], ctx.env)
     expect(JSON.parse(young.stdout).deletedKeys).toBe(0) // younger than the 60s grace
-    const r = await runCli(['prune', '--stale', '1h', '--orphans', '--orphan-grace', '1ms', '--artifacts', '--fix-ttl', '--ttl-seconds', '120', '--yes', '--json'], ctx.env)
+    const r = await runCli(
+      ['prune', '--stale', '1h', '--orphans', '--orphan-grace', '1ms', '--artifacts', '--fix-ttl', '--ttl-seconds', '120', '--yes', '--json'],
+      ctx.env,
+    )
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout)
-    expect(result.deadPids).toEqual([10003])
+    expect(result.deadPids).toEqual([10_003])
     expect(result.planned).toMatchObject({orphan: 2, 'dead-live-gauge': 10, 'dead-artifact': 10, artifact: 20, 'fix-ttl': 1})
     expect(await ctx.redis.exists(counter, summaryMeta)).toBe(0)
     const ttl = await ctx.redis.ttl(hist)
@@ -245,7 +251,15 @@ describe('prune under concurrency and interruption', () => {
       const dict = new RedisStorageDict(ctx.redis, 'race', {pid: 4242})
       const values = new Map<string, RedisValue>()
       for (let i = 0; i < 40; i++) {
-        const v = await RedisValue.create(dict, {typ: 'gauge', metricName: `g${i}`, name: `g${i}`, labelnames: [], labelvalues: [], help: '', multiprocessMode: 'livesum'})
+        const v = await RedisValue.create(dict, {
+          typ: 'gauge',
+          metricName: `g${i}`,
+          name: `g${i}`,
+          labelnames: [],
+          labelvalues: [],
+          help: '',
+          multiprocessMode: 'livesum',
+        })
         await v.set(1) // the livesum metric key exists from the first write on
         values.set(dict.metricKey(v.key, 'gauge', 'livesum'), v)
       }
@@ -256,7 +270,7 @@ describe('prune under concurrency and interruption', () => {
         prefix: 'race',
         olderThanMs: 60_000,
         scanCount: 7,
-        beforeApply: async (targets) => {
+        async beforeApply(targets) {
           for (const t of targets.filter((t) => values.has(t) && Math.random() < 0.5)) {
             await values.get(t)!.inc(1)
             rewritten.add(t)

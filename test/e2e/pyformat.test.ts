@@ -7,11 +7,31 @@ import {python} from '../helpers/python.js'
 /** Doubles across the whole range, from their bit patterns, plus the usual suspects. */
 function sampleDoubles(n: number): number[] {
   const view = new DataView(new ArrayBuffer(8))
-  const out = [0, -0, 1, -1, 0.1, 1e-5, 1e-4, 1e15, 1e16, 1e17, 123456789.123, 5e-324, 1.7976931348623157e308, 1e300, 2 ** 53, 1e6, 999999.9, 1e21, 1e22]
-  let seed = 12345
+  const out = [
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    1e-5,
+    1e-4,
+    1e15,
+    1e16,
+    1e17,
+    123_456_789.123,
+    5e-324,
+    1.797_693_134_862_315_7e308,
+    1e300,
+    2 ** 53,
+    1e6,
+    999_999.9,
+    1e21,
+    1e22,
+  ]
+  let seed = 12_345
   for (let i = 0; i < n; i++) {
     for (let b = 0; b < 8; b++) {
-      seed = (seed * 1103515245 + 12345) >>> 0
+      seed = (seed * 1_103_515_245 + 12_345) >>> 0
       view.setUint8(b, seed >>> 16)
     }
     const x = view.getFloat64(0)

@@ -137,7 +137,11 @@ describe('dump --by / --without against prometheus_client re-aggregated by the s
   })
 
   it('contradictions are usage errors: --by with --without, --raw with either, a name that is not a label name', async () => {
-    for (const args of [['--by', 'path', '--without', 'worker_id'], ['--raw', '--by', 'path'], ['--by', 'pa-th']]) {
+    for (const args of [
+      ['--by', 'path', '--without', 'worker_id'],
+      ['--raw', '--by', 'path'],
+      ['--by', 'pa-th'],
+    ]) {
       const r = await runCli(['dump', '--prefix', prefix, ...args], ctx.env)
       expect(r.code).toBe(2)
       expect(r.stderr).toMatch(/^error: .*(by|without|raw)/)

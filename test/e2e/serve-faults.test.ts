@@ -12,7 +12,7 @@ import {generateLatest} from '../../src/metrics/exposition.js'
 import {dump} from '../../src/ops/dump.js'
 import {startProxy} from '../helpers/proxy.js'
 import {scanAll, useRedis} from '../helpers/redis-server.js'
-import {SELF, families, populate, running, scrape, seedStore, startServe, until, value} from '../helpers/serve.js'
+import {families, populate, running, scrape, seedStore, SELF, startServe, until, value} from '../helpers/serve.js'
 
 /** The store's exposition as dump makes it. */
 const exposition = async (ctx: ReturnType<typeof useRedis>) => generateLatest((await dump(ctx.redis, {prefix: 'gunicorn'})).families)
@@ -30,7 +30,7 @@ describe('serve: SIGTERM', () => {
     const proxy = await startProxy(
       {host: '127.0.0.1', port: ctx.server.port},
       {
-        beforeForward: async (chunk) => {
+        async beforeForward(chunk) {
           if (chunk.includes('SCAN')) {
             walkStarted()
             await gate
@@ -104,7 +104,11 @@ describe('serve: Redis down and back', () => {
     // One line per failed walk, never a stack.
     expect(lines.filter((l) => l.startsWith('warning: walk failed: ')).length).toBeGreaterThan(0)
     // Killed during a walk, the walk lost its connection; the walks after it found the port closed.
-    expect(lines.filter((l) => !/^(serving http|warning: walk failed: (connection refused by|lost the connection to) redis:\/\/127\.0\.0\.1:\d+|walk succeeded again)/.test(l))).toEqual([])
+    expect(
+      lines.filter(
+        (l) => !/^(serving http|warning: walk failed: (connection refused by|lost the connection to) redis:\/\/127\.0\.0\.1:\d+|walk succeeded again)/.test(l),
+      ),
+    ).toEqual([])
   })
 })
 

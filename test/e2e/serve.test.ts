@@ -14,7 +14,7 @@ import {formatKey} from '../../src/metrics/keys.js'
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
 import {runCli} from '../helpers/cli.js'
 import {scanAll, useRedis} from '../helpers/redis-server.js'
-import {SELF, families, populate, scrape, seedStore, startServe, until, value} from '../helpers/serve.js'
+import {families, populate, scrape, seedStore, SELF, startServe, until, value} from '../helpers/serve.js'
 
 describe('serve: the page', () => {
   const ctx = useRedis()
@@ -33,7 +33,22 @@ describe('serve: the page', () => {
     expect(page.body.startsWith(dump.stdout)).toBe(true)
     const self = page.body.slice(dump.stdout.length)
     expect(families(self).filter((f) => !SELF.test(f))).toEqual([])
-    for (const name of ['redis_connections_total', 'redis_operations_total', 'redis_operation_duration_seconds', 'redis_errors_total', 'redismp_up', 'redismp_walks_total', 'redismp_walk_duration_seconds', 'redismp_walk_keys', 'redismp_walk_samples', 'redismp_walk_skipped_keys', 'redismp_walk_last_success_timestamp_seconds', 'redismp_data_age_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'redis_connections_total',
+      'redis_operations_total',
+      'redis_operation_duration_seconds',
+      'redis_errors_total',
+      'redismp_up',
+      'redismp_walks_total',
+      'redismp_walk_duration_seconds',
+      'redismp_walk_keys',
+      'redismp_walk_samples',
+      'redismp_walk_skipped_keys',
+      'redismp_walk_last_success_timestamp_seconds',
+      'redismp_data_age_seconds',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+    ]) {
       expect(families(self)).toContain(name)
     }
     expect(value(self, 'redismp_up')).toBe(1)
@@ -116,7 +131,7 @@ describe('serve: walks shared, never overlapping', () => {
     const [dump, s] = await Promise.all([runCli(['dump'], ctx.env), startServe(['--refresh', '0'], ctx.env)])
     expect(dump.stdout).toMatch(/^# HELP bulk_requests_total /)
     const pages = await Promise.all(Array.from({length: 50}, () => scrape(s)))
-    expect(pages.map((p) => p.status)).toEqual(Array(50).fill(200))
+    expect(pages.map((p) => p.status)).toEqual(new Array(50).fill(200))
     for (const p of pages) expect(p.body.slice(0, dump.stdout.length)).toBe(dump.stdout)
     const after = (await scrape(s)).body
     // One walk per scrape would be 51; scrapes that came during a walk shared it.

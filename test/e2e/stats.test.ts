@@ -11,8 +11,8 @@ import {describe, expect, it} from 'vitest'
 
 import {RedisStorageClient, RedisValue, type RedisValueParams} from '../../src/index.js'
 import {health} from '../../src/ops/health.js'
-import {type StatsOptions, stats} from '../../src/ops/stats/index.js'
-import {LabelValues, judgeLabel, valueKind} from '../../src/ops/stats/labels.js'
+import {stats, type StatsOptions} from '../../src/ops/stats/index.js'
+import {judgeLabel, LabelValues, valueKind} from '../../src/ops/stats/labels.js'
 import {WriterTracker} from '../../src/ops/stats/writers.js'
 import {StatsCollector} from '../../src/ops/stats/collect.js'
 import {buildReport} from '../../src/ops/stats/report.js'
@@ -30,16 +30,33 @@ const NOW = Date.now() / 1000
 async function writeAll(client: RedisStorageClient, writes: Write[], amount = 1): Promise<void> {
   for (const w of writes) {
     const v = await RedisValue.create(client.dict({pid: w.pid}), w)
-    if (w.typ === 'gauge') await v.set(amount)
-    else await v.inc(amount)
+    await (w.typ === 'gauge' ? v.set(amount) : v.inc(amount))
   }
 }
 
 function sample(pid: number, typ: string, metricName: string, name: string, labels: Record<string, string>, mode?: string): Write {
-  return {pid, typ, metricName, name, labels, labelnames: Object.keys(labels), labelvalues: Object.values(labels), help: `${metricName} help`, ...(mode ? {multiprocessMode: mode} : {})}
+  return {
+    pid,
+    typ,
+    metricName,
+    name,
+    labels,
+    labelnames: Object.keys(labels),
+    labelvalues: Object.values(labels),
+    help: `${metricName} help`,
+    ...(mode ? {multiprocessMode: mode} : {}),
+  }
 }
 
-const base = (prefix: string, extra: Partial<StatsOptions> = {}): StatsOptions => ({prefix, endpoint: 'test', samples: 5, exact: false, top: 1000, staleSeconds: 300, ...extra})
+const base = (prefix: string, extra: Partial<StatsOptions> = {}): StatsOptions => ({
+  prefix,
+  endpoint: 'test',
+  samples: 5,
+  exact: false,
+  top: 1000,
+  staleSeconds: 300,
+  ...extra,
+})
 
 describe('label values and writers, judged without Redis', () => {
   it('tells timestamps, ids and durations from ordinary values', () => {
@@ -74,7 +91,15 @@ describe('label values and writers, judged without Redis', () => {
 
   it('two values of a writer label under one pid: interleaved when their writes overlap, reused when one ended first', () => {
     const t = new WriterTracker()
-    for (const pid of [1, 2, 3, 4]) t.add(pid, [['worker_id', `w${pid}`], ['method', 'GET']], 100)
+    for (const pid of [1, 2, 3, 4])
+      t.add(
+        pid,
+        [
+          ['worker_id', `w${pid}`],
+          ['method', 'GET'],
+        ],
+        100,
+      )
     // pid 3 also carries writer w3b, whose writes span 90..110 around w3's 100: both alive at once.
     t.add(3, [['worker_id', 'w3b']], 90)
     t.add(3, [['worker_id', 'w3b']], 110)
@@ -112,7 +137,18 @@ describe('findings from counted keys, without Redis', () => {
     expect(r.findings[1].message).toMatch(/^pid 5 has not written for 60m \(1 key, 1 without TTL\)/)
     expect(r.pids.find((p) => p.pid === 4)?.seriesVsMedian).toBe(8)
     // With REDIS_TTL_DISABLED, keys without TTL are what the exporter was told to write.
-    const quiet = buildReport(c, {nowSeconds: now, samples: 0, exact: false, endpoint: 'x', prefix: 'p', top: 10, staleSeconds: 300, artifacts: 0, skipped: 0, ttlDisabled: true})
+    const quiet = buildReport(c, {
+      nowSeconds: now,
+      samples: 0,
+      exact: false,
+      endpoint: 'x',
+      prefix: 'p',
+      top: 10,
+      staleSeconds: 300,
+      artifacts: 0,
+      skipped: 0,
+      ttlDisabled: true,
+    })
     expect(quiet.findings.some((f) => f.kind === 'no-ttl')).toBe(false)
   })
 })
@@ -126,9 +162,11 @@ describe('stats on a real redis-server', () => {
     const paths = ['/a', '/b', '/c', '/d', '/e']
     for (const pid of [101, 102, 103]) {
       paths.forEach((path, i) => {
-        for (const method of ['GET', 'POST']) if ((i + pid) % 3 !== 0) writes.push(sample(pid, 'counter', 'http_requests', 'http_requests_total', {method, path}))
+        for (const method of ['GET', 'POST'])
+          if ((i + pid) % 3 !== 0) writes.push(sample(pid, 'counter', 'http_requests', 'http_requests_total', {method, path}))
       })
-      for (const le of ['0.1', '1.0', '+Inf']) if (pid !== 103) writes.push(sample(pid, 'histogram', 'latency_seconds', 'latency_seconds_bucket', {path: paths[pid % 5], le}))
+      for (const le of ['0.1', '1.0', '+Inf'])
+        if (pid !== 103) writes.push(sample(pid, 'histogram', 'latency_seconds', 'latency_seconds_bucket', {path: paths[pid % 5], le}))
       writes.push(sample(pid, 'histogram', 'latency_seconds', 'latency_seconds_sum', {path: paths[pid % 5]}))
       writes.push(sample(pid, 'gauge', 'workers_busy', 'workers_busy', {}, 'all'))
     }
@@ -139,7 +177,8 @@ describe('stats on a real redis-server', () => {
     const series = new Set(writes.map(seriesOf))
     const keys = new Set(writes.map((w) => `${w.pid} ${seriesOf(w)}`))
     const labelValues = new Map<string, Set<string>>()
-    for (const s of series) for (const [n, v] of Object.entries(JSON.parse(s)[1] as Record<string, string>)) labelValues.set(n, (labelValues.get(n) ?? new Set()).add(v))
+    for (const s of series)
+      for (const [n, v] of Object.entries(JSON.parse(s)[1] as Record<string, string>)) labelValues.set(n, (labelValues.get(n) ?? new Set()).add(v))
     const perFamily = (name: string) => ({
       series: new Set(writes.filter((w) => w.metricName === name).map(seriesOf)).size,
       keys: new Set(writes.filter((w) => w.metricName === name).map((w) => `${w.pid} ${seriesOf(w)}`)).size,
@@ -247,7 +286,16 @@ describe('stats on a real redis-server', () => {
   it('fits 80 columns on a real terminal', async () => {
     const writes: Write[] = []
     for (const pid of [701, 702, 703]) {
-      for (let i = 0; i < 12; i++) writes.push(sample(pid, 'counter', `a_really_long_metric_family_name_that_goes_on_and_on_${i % 3}`, `a_really_long_metric_family_name_that_goes_on_and_on_${i % 3}_total`, {path: `/a/very/long/path/that/does/not/fit/${'seg/'.repeat(10)}${i}`}))
+      for (let i = 0; i < 12; i++)
+        writes.push(
+          sample(
+            pid,
+            'counter',
+            `a_really_long_metric_family_name_that_goes_on_and_on_${i % 3}`,
+            `a_really_long_metric_family_name_that_goes_on_and_on_${i % 3}_total`,
+            {path: `/a/very/long/path/that/does/not/fit/${'seg/'.repeat(10)}${i}`},
+          ),
+        )
     }
     // Bytes from Redis are shown escaped, never sent to the terminal raw.
     writes.push(sample(701, 'counter', 'evil', 'evil_total', {path: '/x\x1b[31mred'}))
@@ -266,7 +314,7 @@ describe('stats on a real redis-server', () => {
         else reject(new Error(`exit ${code}: ${out}`))
       })
     })
-    const lines = screen.replace(/\r/g, '').split('\n')
+    const lines = screen.replaceAll('\r', '').split('\n')
     expect(lines.some((l) => l.startsWith('FAMILIES BY MEMORY'))).toBe(true)
     expect(lines.some((l) => /█/.test(l))).toBe(true)
     expect(lines.some((l) => /a_really_long.*…/.test(l))).toBe(true)

@@ -44,7 +44,13 @@ function onTerminal(args: string[], env: Record<string, string>, cols = 80): Pro
 function visibleLines(raw: string): string[] {
   return raw
     .split('\n')
-    .map((line) => line.replace(/\r$/, '').split('\r').at(-1)!.replace(/\u001b\[[0-9;]*[A-Za-z]/g, ''))
+    .map((line) =>
+      line
+        .replace(/\r$/, '')
+        .split('\r')
+        .at(-1)!
+        .replaceAll(/\u001b\[[0-9;]*[A-Za-z]/g, ''),
+    )
     .filter((line) => line !== '')
 }
 
@@ -96,7 +102,11 @@ describe('on an 80-column terminal', () => {
     expect(r.lines[1]).toBe('alive: wrote within 1h; no process 10002 on this host')
     expect(r.lines[2]).toMatch(/^sample +labels +value +written +ttl$/)
     // The stored buckets of one label set, per bucket, from --json: the table must show their running sums.
-    const stored = JSON.parse((await runCli(['pid', '10002', '--json'], ctx.env)).stdout).series as {sample: string; labels: Record<string, string>; value: number}[]
+    const stored = JSON.parse((await runCli(['pid', '10002', '--json'], ctx.env)).stdout).series as {
+      sample: string
+      labels: Record<string, string>
+      value: number
+    }[]
     const buckets = stored
       .filter((s) => s.sample === 'gunicorn_worker_request_duration_seconds_bucket' && s.labels.path === '/')
       .sort((a, b) => (a.labels.le === '+Inf' ? Infinity : Number(a.labels.le)) - (b.labels.le === '+Inf' ? Infinity : Number(b.labels.le)))
@@ -146,7 +156,9 @@ describe('progress lines', () => {
       "for i = 1, 300000 do redis.call('HSET', string.format('big:counter:%d:metric:%032x', 1000 + i % 16, i), 'value', '1.0', 'timestamp', '0.0', 'updated_at', '1.0') end",
       0,
     )
-    const command = `stty cols 80 rows 50; env NO_COLOR=1 REDIS_KEY_PREFIX=big ${Object.entries(ctx.env).map(([k, v]) => `${k}=${quote(v)}`).join(' ')} ${quote(process.execPath)} ${quote(BIN)} dump`
+    const command = `stty cols 80 rows 50; env NO_COLOR=1 REDIS_KEY_PREFIX=big ${Object.entries(ctx.env)
+      .map(([k, v]) => `${k}=${quote(v)}`)
+      .join(' ')} ${quote(process.execPath)} ${quote(BIN)} dump`
     const {code, raw} = await new Promise<{code: number | null; raw: string}>((resolve, reject) => {
       const child = spawn('script', ['-qfec', command, '/dev/null'], {stdio: ['pipe', 'pipe', 'pipe']})
       let raw = ''
@@ -177,7 +189,13 @@ describe('progress lines', () => {
     // What the terminal shows: the text after the line's last carriage return, with its erase-line applied.
     const shown = raw
       .split('\n')
-      .map((line) => line.replace(/\r$/, '').split('\r').at(-1)!.replace(/\u001b\[[0-9;]*[A-Za-z]/g, ''))
+      .map((line) =>
+        line
+          .replace(/\r$/, '')
+          .split('\r')
+          .at(-1)!
+          .replaceAll(/\u001b\[[0-9;]*[A-Za-z]/g, ''),
+      )
       .filter((line) => line.trim() !== '' && line.trim() !== '^C')
     expect(shown.at(-1)).toBe('interrupted')
     expect(shown.join('\n')).not.toMatch(/keys…/)
@@ -185,7 +203,13 @@ describe('progress lines', () => {
 
   it('are erased on interrupt (clearProgress), so "interrupted" starts a clean line', () => {
     let written = ''
-    const stream = {isTTY: true, write: (s: string) => ((written += s), true)} as unknown as NodeJS.WriteStream
+    const stream = {
+      isTTY: true,
+      write(s: string) {
+        written += s
+        return true
+      },
+    } as unknown as NodeJS.WriteStream
     const meter = progress('dump', stream)
     meter.update(9702)
     expect(written).toBe('\rdump: 9,702 keys…\u001b[K')

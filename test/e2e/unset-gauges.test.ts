@@ -31,16 +31,25 @@ describe('live gauges created and not yet written', () => {
   const prefix = 'unset'
   beforeEach(async () => {
     const keys = await scanAll(ctx.redis, `${prefix}:*`)
-    if (keys.length) await ctx.redis.unlink(...keys)
+    if (keys.length > 0) await ctx.redis.unlink(...keys)
   })
 
   /** A gauge as the exporter creates it for one worker (meta under its mode, the 0.0 in the bare twin); `value` sets it. */
   async function gauge(pid: number, mode: string, value?: number, metric = 'g') {
-    const v = await RedisValue.create(new RedisStorageDict(ctx.redis, prefix, {pid}), {typ: 'gauge', metricName: metric, name: metric, labelnames: [], labelvalues: [], help: 'h', multiprocessMode: mode})
+    const v = await RedisValue.create(new RedisStorageDict(ctx.redis, prefix, {pid}), {
+      typ: 'gauge',
+      metricName: metric,
+      name: metric,
+      labelnames: [],
+      labelvalues: [],
+      help: 'h',
+      multiprocessMode: mode,
+    })
     if (value !== undefined) await v.set(value)
   }
 
-  const samples = async (o: Partial<Parameters<typeof dump>[1]> = {}) => (await dump(ctx.redis, {prefix, ...o})).families.flatMap((f) => f.samples.map((s) => [s.name, s.value, f.mode]))
+  const samples = async (o: Partial<Parameters<typeof dump>[1]> = {}) =>
+    (await dump(ctx.redis, {prefix, ...o})).families.flatMap((f) => f.samples.map((s) => [s.name, s.value, f.mode]))
 
   it("the exporter's own bytes (test/golden/wire.json): an idle livesum gauge dumps as 0.0", async () => {
     const {prefix: goldenPrefix, keys} = golden.cases['no-ttl']
@@ -49,8 +58,14 @@ describe('live gauges created and not yet written', () => {
       await ctx.redis.hset(key, Object.fromEntries(Object.entries(fields).map(([f, v]) => [f, v === '<time>' ? now : v])))
     }
     try {
-      const families = (await dump(ctx.redis, {prefix: goldenPrefix})).families
-      expect(families.find((f) => f.name === 'g_livesum_idle')).toEqual({name: 'g_livesum_idle', type: 'gauge', help: 'livesum gauge never written', mode: 'livesum', samples: [{name: 'g_livesum_idle', labels: [], value: 0}]})
+      const {families} = await dump(ctx.redis, {prefix: goldenPrefix})
+      expect(families.find((f) => f.name === 'g_livesum_idle')).toEqual({
+        name: 'g_livesum_idle',
+        type: 'gauge',
+        help: 'livesum gauge never written',
+        mode: 'livesum',
+        samples: [{name: 'g_livesum_idle', labels: [], value: 0}],
+      })
     } finally {
       await ctx.redis.unlink(...Object.keys(keys))
     }
@@ -88,7 +103,7 @@ describe('live gauges created and not yet written', () => {
     expect(await samples()).toEqual([['g', 0, 'livemin']])
   })
 
-  it("without its meta, from the one mode other pids stored the series under; with neither, it is left out and counted", async () => {
+  it('without its meta, from the one mode other pids stored the series under; with neither, it is left out and counted', async () => {
     await gauge(101, 'livemin')
     await gauge(102, 'livemin', 7)
     await ctx.redis.unlink(...(await scanAll(ctx.redis, `${prefix}:gauge_livemin:101:meta:*`)))

@@ -32,7 +32,15 @@ const ops = JSON.parse(readFileSync(new URL('../golden/wire-ops.json', import.me
 const golden = JSON.parse(readFileSync(new URL('../golden/wire.json', import.meta.url), 'utf8')) as Golden
 const TIME = /^\d+\.\d+$/
 
-const num = (v: number | string) => (typeof v === 'string' ? Number(v.replace(/^inf$/, 'Infinity').replace(/^-inf$/, '-Infinity').replace(/^nan$/, 'NaN')) : v)
+const num = (v: number | string) =>
+  typeof v === 'string'
+    ? Number(
+        v
+          .replace(/^inf$/, 'Infinity')
+          .replace(/^-inf$/, '-Infinity')
+          .replace(/^nan$/, 'NaN'),
+      )
+    : v
 
 async function replay(dict: RedisStorageDict) {
   for (const s of ops.series) {

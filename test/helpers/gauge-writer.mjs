@@ -8,7 +8,7 @@ import {createInterface} from 'node:readline'
 
 import {Cluster, Redis} from 'ioredis'
 
-import {RedisStorageDict, originalKey} from '../../dist/index.js'
+import {originalKey, RedisStorageDict} from '../../dist/index.js'
 
 const [port, prefix, mode] = process.argv.slice(2)
 const lines = createInterface({input: process.stdin})[Symbol.asyncIterator]()

@@ -27,7 +27,13 @@ type Child = {
   observe(a: number): Promise<void>
 }
 
-const num = (s: string) => Number(s.replace(/^inf$/, 'Infinity').replace(/^-inf$/, '-Infinity').replace(/^nan$/, 'NaN'))
+const num = (s: string) =>
+  Number(
+    s
+      .replace(/^inf$/, 'Infinity')
+      .replace(/^-inf$/, '-Infinity')
+      .replace(/^nan$/, 'NaN'),
+  )
 
 async function makeChild(dict: RedisStorageDict, spec: MetricSpec, labelvalues: string[]): Promise<Child> {
   const v = (typ: string, name: string, names: string[], vals: string[], mode?: string) =>
@@ -58,10 +64,10 @@ async function makeChild(dict: RedisStorageDict, spec: MetricSpec, labelvalues: 
         inc: unsupported,
         dec: unsupported,
         set: unsupported,
-        observe: async (a) => {
+        async observe(a) {
           await sum.inc(a)
           const i = bounds.findIndex((b) => a <= b)
-          if (i >= 0) await buckets[i].inc(1)
+          if (i !== -1) await buckets[i].inc(1)
         },
       }
     }

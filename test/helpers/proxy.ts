@@ -6,7 +6,7 @@
  * which Redis's protected mode does not count as local).
  */
 import {readFileSync} from 'node:fs'
-import {type Server, type Socket, connect, createServer} from 'node:net'
+import {connect, createServer, type Server, type Socket} from 'node:net'
 
 export interface ProxyOptions {
   /** Source address of the connections to the server. */

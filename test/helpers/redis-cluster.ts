@@ -15,7 +15,7 @@ import {join} from 'node:path'
 import {Cluster, type ClusterOptions, Redis} from 'ioredis'
 import {afterAll, beforeAll} from 'vitest'
 
-import {type RedisServerOptions, makeCa, serverArgs, spawnRedisServer, stopProcess, type TlsFiles, tlsClientOptions, waitReady} from './redis-server.js'
+import {makeCa, type RedisServerOptions, serverArgs, spawnRedisServer, stopProcess, tlsClientOptions, type TlsFiles, waitReady} from './redis-server.js'
 
 export interface StartClusterOptions {
   masters?: number
@@ -84,15 +84,15 @@ export interface RedisCluster {
 }
 
 const HOST = '127.0.0.1'
-const SLOTS = 16384
+const SLOTS = 16_384
 /** A node's cluster bus listens on its port + 10000. */
-const BUS_OFFSET = 10000
+const BUS_OFFSET = 10_000
 /**
  * Ports are drawn below the kernel's ephemeral range (32768+ here) with their
  * bus port too, so neither collides with freePort()'s picks or outgoing sockets.
  */
-const PORT_LOW = 10000
-const PORT_HIGH = 32767 - BUS_OFFSET
+const PORT_LOW = 10_000
+const PORT_HIGH = 32_767 - BUS_OFFSET
 /** Generous: a 2-core machine under a full test run makes gossip and failover slow. */
 const SETTLE_MS = 90_000
 /** Bound of one WAIT for replicas or one MIGRATE batch. */
@@ -181,9 +181,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
   const root = mkdtempSync(join(tmpdir(), 'redismp-cluster-'))
   const tlsFiles = options.tls ? makeCa(root) : undefined
   // The harness speaks as the ACL user when there is one, so that user is proven on every node.
-  const auth = options.aclUser
-    ? {username: options.aclUser.name, password: options.aclUser.password}
-    : {username: undefined, password: options.password}
+  const auth = options.aclUser ? {username: options.aclUser.name, password: options.aclUser.password} : {username: undefined, password: options.password}
   const cliAuth = [
     ...(auth.username ? ['--user', auth.username] : []),
     ...(auth.password ? ['-a', auth.password, '--no-auth-warning'] : []),
@@ -232,13 +230,18 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       const serverOptions: RedisServerOptions = {password: options.password, aclUser: options.aclUser, tls: options.tls}
       const args = [
         ...serverArgs(dir, port, serverOptions, tlsFiles),
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', join(dir, 'nodes.conf'),
-        '--cluster-node-timeout', String(nodeTimeoutMs),
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, 'nodes.conf'),
+        '--cluster-node-timeout',
+        String(nodeTimeoutMs),
         // A replica takes over however long it lost its master, and none wanders to another master:
         // the layout stays what the test set up.
-        '--cluster-replica-validity-factor', '0',
-        '--cluster-allow-replica-migration', 'no',
+        '--cluster-replica-validity-factor',
+        '0',
+        '--cluster-allow-replica-migration',
+        'no',
         ...(options.password ? ['--masterauth', options.password] : []),
         ...(tlsFiles ? ['--tls-cluster', 'yes', '--tls-replication', 'yes'] : []),
         ...(options.extraArgs ?? []),
@@ -333,7 +336,10 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
   const cluster: RedisCluster = {
     nodes,
     tlsFiles,
-    masters: () => live().filter((n) => n.role === 'master').sort((a, b) => a.shard - b.shard),
+    masters: () =>
+      live()
+        .filter((n) => n.role === 'master')
+        .sort((a, b) => a.shard - b.shard),
     slotOwner: (slot) => ownerOf(slot),
     async client(extra = {}) {
       const c = new Cluster(
@@ -426,7 +432,14 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
     for (const s of started) if (s.status === 'fulfilled') nodes.push(s.value)
     const failed = started.find((s) => s.status === 'rejected')
     if (failed) throw failed.reason
-    await redisCli(cliAuth, ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'])
+    await redisCli(cliAuth, [
+      '--cluster',
+      'create',
+      ...nodes.map((n) => `${n.host}:${n.port}`),
+      '--cluster-replicas',
+      String(replicasPerMaster),
+      '--cluster-yes',
+    ])
     await waitUntil('a settled cluster after create', converged)
   } catch (error) {
     await cluster.stop()

@@ -84,7 +84,23 @@ export function makeCa(dir: string): TlsFiles {
   run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=redismp test CA', '-keyout', f('ca.key'), '-out', f('ca.crt')])
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', f('server.key'), '-out', f('server.csr')])
   writeFileSync(f('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
-  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.crt')])
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    f('ext.cnf'),
+    '-out',
+    f('server.crt'),
+  ])
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=redismp client', '-keyout', f('client.key'), '-out', f('client.csr')])
   run(['x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-out', f('client.crt')])
   return {ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key')}
@@ -110,7 +126,20 @@ export async function waitReady(proc: ChildProcess, connect: () => Promise<Redis
 export function serverArgs(dir: string, port: number, options: RedisServerOptions, tlsFiles?: TlsFiles): string[] {
   const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')]
   if (tlsFiles) {
-    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tlsFiles.cert, '--tls-key-file', tlsFiles.key, '--tls-ca-cert-file', tlsFiles.ca, '--tls-auth-clients', options.requireClientCert ? 'yes' : 'no')
+    args.push(
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      tlsFiles.cert,
+      '--tls-key-file',
+      tlsFiles.key,
+      '--tls-ca-cert-file',
+      tlsFiles.ca,
+      '--tls-auth-clients',
+      options.requireClientCert ? 'yes' : 'no',
+    )
   } else args.push('--port', String(port))
   if (options.password) args.push('--requirepass', options.password)
   if (options.aclUser) {

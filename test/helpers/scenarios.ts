@@ -29,17 +29,31 @@ export interface Scenario {
 const ORACLE = fileURLToPath(new URL('../oracle/multiprocess.py', import.meta.url))
 const MODES = ['all', 'liveall', 'sum', 'livesum', 'max', 'livemax', 'min', 'livemin'] // Debian's 0.16 has no mostrecent
 // Hostile values too (a clipboard write by OSC 52, a screen clear, C1 CSI, DEL): the exposition carries them as generate_latest does.
-const LABEL_VALUES = ['', 'GET', 'a "quoted" value', 'back\\slash', 'new\nline', 'emoji 😀', 'café ☃', 'tab\there', '{}=,', '\\n literal', '\u001b]52;c;aGVsbG8=\u0007', '\u001b[2J\u009b31m', 'del\u007f']
+const LABEL_VALUES = [
+  '',
+  'GET',
+  'a "quoted" value',
+  'back\\slash',
+  'new\nline',
+  'emoji 😀',
+  'café ☃',
+  'tab\there',
+  '{}=,',
+  '\\n literal',
+  '\u001b]52;c;aGVsbG8=\u0007',
+  '\u001b[2J\u009b31m',
+  'del\u007f',
+]
 const HELPS = ['Plain help.', 'Help with \\ backslash\nand a newline.', 'Quotes " and emoji 😀 in help', '', 'Hostile \u001b[31mred\u001b[0m \u009b2J help']
 const EXTREMES = ['5e-324', '1e+300', '-1e+300', 'inf', '-inf', '-0.0', '0.1', '1e-05', '1.7976931348623157e+308', '123456789.125']
 
 function rng(seed: number) {
   let a = seed >>> 0
   const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
+    a = (a + 0x6d_2b_79_f5) >>> 0
     let t = Math.imul(a ^ (a >>> 15), a | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
   }
   const int = (n: number) => Math.floor(next() * n)
   const pick = <T>(xs: readonly T[]) => xs[int(xs.length)]
@@ -73,14 +87,14 @@ export function makeScenario(seed: number): Scenario {
     if (kind === 'histogram') spec.buckets = r.pick([['0.005', '0.1', '1.0', '2.5', '1000000.0'], ['1.0'], ['0.25', '0.5', '10.0', '1e+20']])
     metrics.push(spec)
   }
-  const pids = Array.from({length: 2 + r.int(4)}, () => 100 + r.int(90000))
+  const pids = Array.from({length: 2 + r.int(4)}, () => 100 + r.int(90_000))
   const workers = [...new Set(pids)].map((pid) => {
     const ops: Op[] = []
     for (let k = 0, count = r.int(25); k < count; k++) {
       const metric = r.int(metrics.length)
       const spec = metrics[metric]
       const op: Op['op'] = spec.kind === 'counter' ? 'inc' : spec.kind === 'gauge' ? r.pick(['inc', 'dec', 'set', 'set', 'touch'] as const) : 'observe'
-      const labels = spec.labelnames.length ? spec.labelnames.map(() => r.pick(LABEL_VALUES.slice(0, 4 + r.int(LABEL_VALUES.length - 3)))) : null
+      const labels = spec.labelnames.length > 0 ? spec.labelnames.map(() => r.pick(LABEL_VALUES.slice(0, 4 + r.int(LABEL_VALUES.length - 3)))) : null
       ops.push({metric, labels, op, amount: amountFor(r, spec, op)})
     }
     return {pid, ops}
@@ -89,7 +103,13 @@ export function makeScenario(seed: number): Scenario {
   return {metrics, workers, dead}
 }
 
-const num = (s: string) => Number(s.replace(/^inf$/, 'Infinity').replace(/^-inf$/, '-Infinity').replace(/^nan$/, 'NaN'))
+const num = (s: string) =>
+  Number(
+    s
+      .replace(/^inf$/, 'Infinity')
+      .replace(/^-inf$/, '-Infinity')
+      .replace(/^nan$/, 'NaN'),
+  )
 
 export async function replayIntoRedis(redis: Connection, prefix: string, s: Scenario) {
   for (const w of s.workers) {

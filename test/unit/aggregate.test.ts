@@ -31,7 +31,9 @@ const values = (samples: StoredSample[], options = {}) => fold(samples, options)
 
 /** Every order of the samples gives the same result. */
 function orderIndependent(samples: StoredSample[]) {
-  const results = permutations(samples).map((p) => JSON.stringify(fold(p), (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? '-0' : v)))
+  const results = permutations(samples).map((p) =>
+    JSON.stringify(fold(p), (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : Object.is(v, -0) ? '-0' : v)),
+  )
   expect(new Set(results).size).toBe(1)
 }
 
@@ -115,11 +117,25 @@ describe('modes and shapes', () => {
   })
 
   it('histogram buckets accumulate in numeric le order, merge spellings of one bound, and count bad le', () => {
-    const h = (pid: number, le: string, value: number): StoredSample => ({pid, type: 'histogram', metricName: 'h', sampleName: 'h_bucket', labels: [['le', le]], help: '', value, timestamp: 0})
+    const h = (pid: number, le: string, value: number): StoredSample => ({
+      pid,
+      type: 'histogram',
+      metricName: 'h',
+      sampleName: 'h_bucket',
+      labels: [['le', le]],
+      help: '',
+      value,
+      timestamp: 0,
+    })
     const agg = new Aggregator()
     for (const s of [h(1, '+Inf', 1), h(1, '10.0', 2), h(2, '2.5', 3), h(2, '10', 4), h(1, 'ten', 9)]) agg.add(s)
     const [f] = agg.result()
-    expect(f.samples.map((s) => `${s.name}${s.labels.map((l) => l.join('=')).join(',')} ${s.value}`)).toEqual(['h_bucketle=2.5 3', 'h_bucketle=10.0 9', 'h_bucketle=+Inf 10', 'h_count 10'])
+    expect(f.samples.map((s) => `${s.name}${s.labels.map((l) => l.join('=')).join(',')} ${s.value}`)).toEqual([
+      'h_bucketle=2.5 3',
+      'h_bucketle=10.0 9',
+      'h_bucketle=+Inf 10',
+      'h_count 10',
+    ])
     expect(agg.rejected['bad-le']).toBe(1)
   })
 

@@ -66,8 +66,8 @@ describe('config', () => {
     let message = ''
     try {
       loadConfig({REDIS_URL: 'ftp://user:topsecret@h'})
-    } catch (e) {
-      message = (e as Error).message
+    } catch (error) {
+      message = (error as Error).message
     }
     expect(message).toMatch(/REDIS_URL/)
     expect(message).not.toContain('topsecret')
@@ -76,7 +76,9 @@ describe('config', () => {
 
   it('a Kubernetes service link in REDIS_PORT is not a port: an error naming the cure, unless REDIS_URL or a flag says which port', () => {
     const link = {REDIS_PORT: 'tcp://10.96.0.11:6379'}
-    expect(() => loadConfig(link)).toThrow(/REDIS_PORT is "tcp:\/\/10\.96\.0\.11:6379": Kubernetes sets that .*enableServiceLinks: false in the pod spec, or set REDIS_URL \(or REDIS_HOST and REDIS_PORT\) explicitly/)
+    expect(() => loadConfig(link)).toThrow(
+      /REDIS_PORT is "tcp:\/\/10\.96\.0\.11:6379": Kubernetes sets that .*enableServiceLinks: false in the pod spec, or set REDIS_URL \(or REDIS_HOST and REDIS_PORT\) explicitly/,
+    )
     expect(() => loadConfig({...link, REDIS_HOST: 'redis'})).toThrow(ConfigError)
     expect(loadConfig({...link, REDIS_URL: 'redis://metrics-redis:6380/1'}).config).toMatchObject({host: 'metrics-redis', port: 6380, db: 1})
     expect(loadConfig(link, {port: {value: '6390', flag: '--port'}}).config.port).toBe(6390)
@@ -89,7 +91,9 @@ describe('config', () => {
   })
 
   it('parses durations people type', () => {
-    expect([parseDuration('90s'), parseDuration('10m'), parseDuration('2h'), parseDuration('1d'), parseDuration('500ms'), parseDuration('3')]).toEqual([90_000, 600_000, 7_200_000, 86_400_000, 500, 3000])
+    expect([parseDuration('90s'), parseDuration('10m'), parseDuration('2h'), parseDuration('1d'), parseDuration('500ms'), parseDuration('3')]).toEqual([
+      90_000, 600_000, 7_200_000, 86_400_000, 500, 3000,
+    ])
     expect(parseDuration('ten minutes')).toBeUndefined()
     expect(parseDuration('-5s')).toBeUndefined()
     expect(parseDuration('10', {requireUnit: true})).toBeUndefined()

@@ -13,7 +13,12 @@ const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.met
 
 function exportedNames(): string[] {
   const index = root('src/index.ts')
-  const program = ts.createProgram([index], {module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true})
+  const program = ts.createProgram([index], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    noEmit: true,
+    skipLibCheck: true,
+  })
   const checker = program.getTypeChecker()
   const module = checker.getSymbolAtLocation(program.getSourceFile(index)!)!
   return checker.getExportsOfModule(module).map((s) => s.name)

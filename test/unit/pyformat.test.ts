@@ -12,10 +12,29 @@ describe('parsePyFloat', () => {
 
 describe('parsePyFloatBytes', () => {
   it('agrees with parsePyFloat (Python float()) on repr text and on odd text', () => {
-    const texts: string[] = ['1.0', '-0.0', '0.0', '1e-05', '1e+16', 'inf', '-inf', 'nan', 'NaN', '1.', '.5', '+1.0', ' 2.5 ', '1_000.0', 'one', '', '-', '1.2.3']
+    const texts: string[] = [
+      '1.0',
+      '-0.0',
+      '0.0',
+      '1e-05',
+      '1e+16',
+      'inf',
+      '-inf',
+      'nan',
+      'NaN',
+      '1.',
+      '.5',
+      '+1.0',
+      ' 2.5 ',
+      '1_000.0',
+      'one',
+      '',
+      '-',
+      '1.2.3',
+    ]
     texts.push('123456789012345.6', '1234567890123456.7', '0.000000000000001', '9007199254740993.0', '0.1', '0.3', '2.675')
     let seed = 99
-    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0)
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0)
     for (let i = 0; i < 20_000; i++) {
       const digits = next() % 18
       const scale = 10 ** (next() % 20)

@@ -8,27 +8,32 @@ import stringWidth from 'string-width'
 import {describe, expect, it} from 'vitest'
 
 import {count, duration, localTime, plural, value} from '../../src/render/human.js'
-import {SafeCell, isLineSafe, safeText, terminalText} from '../../src/render/safe-text.js'
-import {MAX_CELL_WIDTH, capWidth, formatEpochSeconds, renderTable, renderTsv} from '../../src/render/table.js'
+import {isLineSafe, SafeCell, safeText, terminalText} from '../../src/render/safe-text.js'
+import {capWidth, formatEpochSeconds, MAX_CELL_WIDTH, renderTable, renderTsv} from '../../src/render/table.js'
 
 const head = ['sample', 'labels', 'type', 'value']
-const rows = Array.from({length: 1234}, (_, i) => ['s' + (i % 13 ? '' : '_long_name'), `path="/é/🙂/${'x'.repeat(i % 17)}"`, i % 7 ? null : 'gauge (max)', String(i * 1.5)])
+const rows = Array.from({length: 1234}, (_, i) => [
+  's' + (i % 13 ? '' : '_long_name'),
+  `path="/é/🙂/${'x'.repeat(i % 17)}"`,
+  i % 7 ? null : 'gauge (max)',
+  String(i * 1.5),
+])
 
 describe('renderTable', () => {
   it('aligns columns two spaces apart, with a rule under the header and a line per row, wide characters included', () => {
     const out = renderTable(head, rows, {width: Infinity}).split('\n')
     expect(out).toHaveLength(rows.length + 2)
     expect(out[0]).toMatch(/^sample +labels +type +value$/)
-    expect(out[1]).toMatch(/^-+  -+  -+  -+$/)
+    expect(out[1]).toMatch(/^-+ {2}-+ {2}-+ {2}-+$/)
     // Every row starts its columns where the header does (display width, not string length).
-    const starts = (line: string) => [...line.matchAll(/(?<=^|  )\S/g)].map((m) => stringWidth(line.slice(0, m.index)))
+    const starts = (line: string) => [...line.matchAll(/(?<=^| {2})\S/g)].map((m) => stringWidth(line.slice(0, m.index)))
     const headerStarts = starts(out[0])
     for (const line of out.slice(2, 60)) expect(starts(line).slice(0, 3)).toEqual(headerStarts.slice(0, 3))
   })
 
   it('fits a narrow terminal by shortening only the columns that may shrink, in the middle; wide shows everything', () => {
     const columns = [{head: 'key', shrink: true}, {head: 'type'}, {head: 'pid', align: 'right' as const}, {head: 'mode', wide: true}]
-    const data = [['gunicorn:gauge_livesum:10001:metric:0123456789abcdef0123456789abcdef', 'gauge', 10001, 'livesum']]
+    const data = [['gunicorn:gauge_livesum:10001:metric:0123456789abcdef0123456789abcdef', 'gauge', 10_001, 'livesum']]
     const narrow = renderTable(columns, data, {width: 40})
     for (const line of narrow.split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(40)
     expect(narrow).toMatch(/gunicorn:gau.*….*abcdef +gauge +10001$/m)
@@ -44,26 +49,53 @@ describe('renderTable', () => {
   })
 
   it('tab-separated lines keep a tab or newline from Redis inside its cell', () => {
-    expect(renderTsv(['a', 'b'], [['x\ty', 'z\n'], [null, 3]])).toBe('a\tb\nx\\ty\tz\\n\n-\t3')
+    expect(
+      renderTsv(
+        ['a', 'b'],
+        [
+          ['x\ty', 'z\n'],
+          [null, 3],
+        ],
+      ),
+    ).toBe('a\tb\nx\\ty\tz\\n\n-\t3')
   })
 })
 
 describe('human formats', () => {
   it('values read: no .0, thousands separators, e-notation beyond grouping, Prometheus specials', () => {
-    expect([114, 45_542_428, 0.25, 3.14159265, 45_542_428.5, 4.5542428e17, 1e-5, 0, -2.5, Infinity, -Infinity, Number.NaN].map(value)).toEqual([
-      '114', '45,542,428', '0.25', '3.14159', '45,542,428.5', '4.55e17', '1e-5', '0', '-2.5', '+Inf', '-Inf', 'NaN',
+    expect([114, 45_542_428, 0.25, 3.141_592_65, 45_542_428.5, 4.554_242_8e17, 1e-5, 0, -2.5, Infinity, -Infinity, Number.NaN].map(value)).toEqual([
+      '114',
+      '45,542,428',
+      '0.25',
+      '3.14159',
+      '45,542,428.5',
+      '4.55e17',
+      '1e-5',
+      '0',
+      '-2.5',
+      '+Inf',
+      '-Inf',
+      'NaN',
     ])
   })
 
   it('durations as 3m12s, counts and plurals', () => {
     expect([0, 0.4, 45, 192, 3600 + 300 + 7, 3 * 86_400 + 4 * 3600 + 5].map(duration)).toEqual(['0s', '0.4s', '45s', '3m12s', '1h5m', '3d4h'])
-    expect([count(81_920), plural(1, 'key'), plural(2, 'key'), plural(1000, 'sample'), plural(1, 'series', 'series')]).toEqual(['81,920', '1 key', '2 keys', '1,000 samples', '1 series'])
+    expect([count(81_920), plural(1, 'key'), plural(2, 'key'), plural(1000, 'sample'), plural(1, 'series', 'series')]).toEqual([
+      '81,920',
+      '1 key',
+      '2 keys',
+      '1,000 samples',
+      '1 series',
+    ])
   })
 
   it('timestamps in local time; a number no date holds is shown as stored', () => {
     const t = 1_700_000_000.25
     const d = new Date(t * 1000)
-    expect(localTime(t)).toBe(`${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:20.250`)
+    expect(localTime(t)).toBe(
+      `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:20.250`,
+    )
     expect([Infinity, -Infinity, Number.NaN, 1e13, 8.64e12 + 1].map(formatEpochSeconds)).toEqual(['inf', '-inf', 'nan', '10000000000000.0', '8640000000001.0'])
   })
 })
@@ -79,7 +111,12 @@ describe('text from Redis in human views (safe-text.ts)', () => {
   })
 
   it('a quoted label value cannot close its quotes early', () => {
-    expect(SafeCell.labels([['a', 'x" b="y'], ['c\u001b', '\\']]).text).toBe('a="x\\" b=\\"y" c\\x1b="\\\\"')
+    expect(
+      SafeCell.labels([
+        ['a', 'x" b="y'],
+        ['c\u001b', '\\'],
+      ]).text,
+    ).toBe('a="x\\" b=\\"y" c\\x1b="\\\\"')
   })
 
   it('every table escapes its cells, and a cell a caller made safe is not escaped twice', () => {
@@ -92,7 +129,14 @@ describe('text from Redis in human views (safe-text.ts)', () => {
 
   it('cells are capped at MAX_CELL_WIDTH columns, keeping start and end around a middle ellipsis', () => {
     const key = 'gunicorn:' + 'x'.repeat(1 << 20) + ':end'
-    const out = renderTable(['key', 'n'], [[key, 1], ['short', 2]], {wide: true})
+    const out = renderTable(
+      ['key', 'n'],
+      [
+        [key, 1],
+        ['short', 2],
+      ],
+      {wide: true},
+    )
     for (const line of out.split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(MAX_CELL_WIDTH + 12)
     expect(out).toMatch(/gunicorn:x+…x+:end/)
     const wide = capWidth('漢'.repeat(500), 21)
@@ -102,7 +146,8 @@ describe('text from Redis in human views (safe-text.ts)', () => {
   })
 
   it('lines refuse what xargs or a line reader would split; whole text keeps its line breaks on a terminal', () => {
-    for (const bad of ['a\nb', 'a b', 'a\tb', "a'b", 'a"b', 'a\\b', 'a\u001bb', 'a\u0085b', 'a\u00a0b', 'a\u2028b', 'a\u202eb', 'a\ud800b']) expect(isLineSafe(bad)).toBe(false)
+    for (const bad of ['a\nb', 'a b', 'a\tb', "a'b", 'a"b', 'a\\b', 'a\u001bb', 'a\u0085b', 'a\u00a0b', 'a\u2028b', 'a\u202eb', 'a\ud800b'])
+      expect(isLineSafe(bad)).toBe(false)
     for (const good of ['gunicorn:counter:1:metric:0123', 'app[1]*:metrics?:x', 'café:😀']) expect(isLineSafe(good)).toBe(true)
     expect(terminalText('# HELP x \u001b[2J\nx{a="\u009b"} 1.0\n')).toBe('# HELP x \\x1b[2J\nx{a="\\u009b"} 1.0\n')
   })

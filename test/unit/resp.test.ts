@@ -8,7 +8,7 @@ import Parser from 'redis-parser'
 import {describe, expect, it} from 'vitest'
 
 import {parsePyFloatBytes} from '../../src/metrics/pyfloat.js'
-import {CommandWriter, ReplyCursor, ReplyFramer, encodeArgs, encodeHead} from '../../src/redis/resp.js'
+import {CommandWriter, encodeArgs, encodeHead, ReplyCursor, ReplyFramer} from '../../src/redis/resp.js'
 
 /** Frames `bytes` delivered in the given chunk sizes, as the lane does; returns each reply's [start, end). */
 function frameInChunks(bytes: Buffer, sizes: () => number): [number, number][] {
@@ -51,7 +51,7 @@ describe('RESP framing and writing', () => {
     expect(frameInChunks(stream, () => 1)).toEqual(expected)
     let seed = 7
     for (let round = 0; round < 200; round++) {
-      const sizes = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 9) + 1
+      const sizes = () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) % 9) + 1
       expect(frameInChunks(stream, sizes)).toEqual(expected)
     }
   })
@@ -67,7 +67,7 @@ describe('RESP framing and writing', () => {
     expect(r.text()).toBe('1.0')
     expect(r.bulk()).toBe(false)
     expect(r.bulk()).toBe(true)
-    expect(parsePyFloatBytes(r.buf, r.start, r.end)).toBe(1700000000.5)
+    expect(parsePyFloatBytes(r.buf, r.start, r.end)).toBe(1_700_000_000.5)
     expect(new ReplyCursor().at(Buffer.from(replies[1]), 0).line()).toMatch(/^WRONGTYPE /)
   })
 
@@ -98,7 +98,7 @@ type Value = null | number | string | {error: string} | Value[]
 
 /** Random RESP2 replies with their encoding: nested arrays, nils, empty and binary bulks (CRLF, `$`, `*` inside). */
 function randomReplies(seed: number, count: number): {bytes: Buffer; values: Value[]} {
-  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0)
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0)
   const pick = (n: number) => next() % n
   const randomBytes = (n: number) => Buffer.from(Array.from({length: n}, () => [0x0d, 0x0a, 0x24, 0x2a, 0x3a, pick(256)][pick(6)]))
   const text = () => Array.from({length: pick(12)}, () => 'abcXYZ 0:-_é'[pick(12)]).join('')
@@ -152,7 +152,7 @@ function parseWithRedisParser(chunks: Buffer[]): Value[] {
     returnBuffers: true,
     returnReply: (reply: unknown) => out.push(toValue(reply)),
     returnError: (err: Error) => out.push({error: err.message}),
-    returnFatalError: (err: Error) => {
+    returnFatalError(err: Error) {
       throw err
     },
   })
@@ -186,7 +186,7 @@ describe('RESP framing against redis-parser, an independent decoder', () => {
       const reference = parseWithRedisParser([bytes])
       for (let cut = 0; cut <= bytes.length; cut++) {
         let first = true
-        const bounds = frameInChunks(bytes, () => (first ? ((first = false), cut || bytes.length) : bytes.length))
+        const bounds = frameInChunks(bytes, () => (first ? ((first = false), cut === 0 ? bytes.length : cut) : bytes.length))
         expect(bounds.length).toBe(reference.length)
         // Each framed slice, alone, is exactly one reply to redis-parser and reads the same with our cursor.
         const cursor = new ReplyCursor()
@@ -207,7 +207,7 @@ describe('RESP framing against redis-parser, an independent decoder', () => {
     for (const {bytes} of streams) {
       const reference = parseWithRedisParser([bytes])
       const single = frameInChunks(bytes, () => 1)
-      const random = frameInChunks(bytes, () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 17) + 1)
+      const random = frameInChunks(bytes, () => ((seed = (seed * 1_103_515_245 + 12_345) >>> 0) % 17) + 1)
       expect(random).toEqual(single)
       expect(single.map(([start, end]) => parseWithRedisParser([bytes.subarray(start, end)])[0])).toEqual(reference)
     }
@@ -222,7 +222,7 @@ describe('RESP framing against redis-parser, an independent decoder', () => {
   it('commands from CommandWriter are what redis-parser reads as the same arguments', () => {
     // A command is a RESP array of bulk strings: the decoder reads requests as well as replies.
     let seed = 11
-    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0)
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0)
     const w = new CommandWriter(16)
     const expected: Value[] = []
     for (let c = 0; c < 500; c++) {

@@ -25,6 +25,13 @@ describe('withRetry', () => {
     expect(await withRetry(async () => (++calls < 2 ? Promise.reject(new RedisConnectionError('reset')) : 'ok'), {baseDelayMs: 1})).toBe('ok')
     expect(calls).toBe(2)
     calls = 0
-    await expect(withRetry(async () => Promise.reject(new Error(`WRONGTYPE ${++calls}`)), {baseDelayMs: 1})).rejects.toThrow('WRONGTYPE 1')
+    await expect(
+      withRetry(
+        async () => {
+          throw new Error(`WRONGTYPE ${++calls}`)
+        },
+        {baseDelayMs: 1},
+      ),
+    ).rejects.toThrow('WRONGTYPE 1')
   })
 })

@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 import {connectionFlags, flagInput, ttlFlags} from '../../src/cli/flags.js'
 import {DEFAULTS, loadConfig} from '../../src/config/load.js'
 import {ENV_VARS, EnvSchema} from '../../src/config/schema.js'
-import {SETTINGS, SETTING_NAMES, settingOf} from '../../src/config/settings.js'
+import {SETTING_NAMES, settingOf, SETTINGS} from '../../src/config/settings.js'
 import {ConfigError} from '../../src/errors.js'
 
 const withFlags = SETTING_NAMES.filter((f) => settingOf(f).flag)
@@ -56,7 +56,7 @@ describe('the settings table', () => {
       if (flag!.switch) continue
       const value = bad.find((v) => !parse.safeParse(v).success)
       if (value === undefined) continue // host, password, file names: any such text is one
-      const fromEnv = (() => loadConfig({[env]: value}))
+      const fromEnv = () => loadConfig({[env]: value})
       const fromFlag = () => loadConfig({}, flagInput({[flag!.name]: value}))
       expect(fromEnv).toThrow(ConfigError)
       const message = (run: () => unknown) => {

@@ -3,7 +3,7 @@
  * test/e2e only, so a test file anywhere else would never run; and a unit
  * test needs no server, process or network, so the inner loop stays seconds.
  */
-import {readFileSync, readdirSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 

@@ -178,10 +178,18 @@ return table.concat(out)`
 async function applyPerSlot(redis: Connection, items: readonly AtomicItem[]): Promise<Outcome[]> {
   const metaOf = (it: AtomicItem) => (it.op === 'pair' ? it.sibling : it.target)
   const holds = items.flatMap((it, i) => (it.op === 'pair' || it.op === 'meta' ? [i] : []))
-  const held = await perSlotEval(redis, HOLD_META, holds.map((i) => ({key: metaOf(items[i]), args: [items[i].arg]})), (r) => r as string[])
+  const held = await perSlotEval(
+    redis,
+    HOLD_META,
+    holds.map((i) => ({key: metaOf(items[i]), args: [items[i].arg]})),
+    (r) => r as string[],
+  )
   // Metrics (and TTL fixes) judged alone; an orphan meta waits for its release.
   const rest = items.flatMap((it, i) => (it.op === 'meta' ? [] : [i]))
-  const judged = await perSlot(redis, rest.map((i) => ({...items[i], sibling: items[i].target})))
+  const judged = await perSlot(
+    redis,
+    rest.map((i) => ({...items[i], sibling: items[i].target})),
+  )
   const outcomes: Outcome[] = items.map((it) => (it.op === 'meta' ? 'k' : 0))
   rest.forEach((i, j) => (outcomes[i] = judged[j]))
   // An orphan meta goes only while its metric is still missing (the exporter writes the metric first).
@@ -191,9 +199,12 @@ async function applyPerSlot(redis: Connection, items: readonly AtomicItem[]): Pr
   const metricThere = new Set(metas.filter((_, j) => !(present[j].ok && present[j].value === 0)))
   const release = holds.flatMap((i, j) => (isHeld(j) ? [{i, createdAt: held[j].slice(1)}] : []))
   const goes = (i: number) => (items[i].op === 'meta' ? !metricThere.has(i) : typeof outcomes[i] === 'number')
-  const released = await perSlotEval(redis, RELEASE_META, release.map(({i, createdAt}) => ({key: metaOf(items[i]), args: [goes(i) ? 'delete' : 'keep', createdAt]})), (r) => [
-    ...String(r),
-  ])
+  const released = await perSlotEval(
+    redis,
+    RELEASE_META,
+    release.map(({i, createdAt}) => ({key: metaOf(items[i]), args: [goes(i) ? 'delete' : 'keep', createdAt]})),
+    (r) => [...String(r)],
+  )
   release.forEach(({i}, j) => {
     if (released[j] === 'k') return
     outcomes[i] = items[i].op === 'meta' ? (Number(released[j]) as Outcome) : (((outcomes[i] as number) + Number(released[j])) as Outcome)
@@ -216,7 +227,14 @@ async function perSlotEval(
   const indexed = calls.map((call, i) => ({call, i}))
   await Promise.all(
     groupBySlot(indexed, (x) => x.call.key).map(async (group) => {
-      const reply = split(await evalWrite(redis, script, group.map((x) => x.call.key), group.flatMap((x) => x.call.args)))
+      const reply = split(
+        await evalWrite(
+          redis,
+          script,
+          group.map((x) => x.call.key),
+          group.flatMap((x) => x.call.args),
+        ),
+      )
       group.forEach((x, j) => (results[x.i] = reply[j]))
     }),
   )
@@ -229,7 +247,10 @@ async function perSlot(redis: Connection, items: readonly AtomicItem[]): Promise
   const outcomes: Outcome[] = new Array(items.length)
   await Promise.all(
     groupBySlot(indexed, (x) => x.item.target).map(async (group) => {
-      const codes = await runScript(redis, group.map((x) => x.item))
+      const codes = await runScript(
+        redis,
+        group.map((x) => x.item),
+      )
       group.forEach((x, j) => (outcomes[x.i] = codes[j]))
     }),
   )

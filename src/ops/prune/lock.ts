@@ -69,7 +69,9 @@ export class Lease {
       }
     }
     if (!taken) {
-      throw new RefusedError(`another ${name.replace(/-lock$/, '')} is running (lock ${key} held by ${describeHolder(holder!)}, ${Math.ceil(Math.max(pttl!, 0) / 1000)}s left); try again later`)
+      throw new RefusedError(
+        `another ${name.replace(/-lock$/, '')} is running (lock ${key} held by ${describeHolder(holder!)}, ${Math.ceil(Math.max(pttl!, 0) / 1000)}s left); try again later`,
+      )
     }
     const lease = new Lease(redis, key, token, ttlMs, tookOver)
     lease.timer = setInterval(() => void lease.renew().catch(() => undefined), ttlMs / 3)

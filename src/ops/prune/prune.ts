@@ -14,14 +14,14 @@
 import {isLiveMode, type ParsedKey, siblingKey} from '../../metrics/keys.js'
 import {parsePyFloat} from '../../metrics/pyfloat.js'
 import type {Connection} from '../../redis/cluster.js'
-import {PUT_FIELD, evalFieldsInChunks, scriptOrPipeline} from '../../redis/lua.js'
+import {evalFieldsInChunks, PUT_FIELD, scriptOrPipeline} from '../../redis/lua.js'
 import {pipelineReplies} from '../../redis/pipeline.js'
 import {redisTime} from '../../redis/time.js'
-import {type AtomicItem, type AtomicOp, applyAtomically} from './atomic.js'
+import {applyAtomically, type AtomicItem, type AtomicOp} from './atomic.js'
 import {scanPrefix} from '../../engine/keyspace.js'
 import {Lease} from './lock.js'
 import {readKeyFacts} from '../../engine/reader.js'
-import {LOOK_LUA, SHAPE_FIELDS, type ShapeState, shapeFromReplies} from '../../engine/shape.js'
+import {LOOK_LUA, SHAPE_FIELDS, shapeFromReplies, type ShapeState} from '../../engine/shape.js'
 import {pidRunsHere} from '../local.js'
 import type {ReadOptions} from '../../engine/read-options.js'
 import {plural} from '../../words.js'
@@ -188,7 +188,7 @@ async function facts(redis: Connection, keys: ParsedKey[], o: PruneOptions, mode
 }
 
 /** A mark as Lua's tonumber reads it back: the same double. */
-const markArg = (mark: number) => String(mark)
+const markArg = String
 
 export async function prune(redis: Connection, o: PruneOptions): Promise<PruneResult> {
   const now = await redisTime(redis)
@@ -198,7 +198,18 @@ export async function prune(redis: Connection, o: PruneOptions): Promise<PruneRe
   const planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const done: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const deadPids = [...marks.keys()].sort((a, b) => a - b)
-  const result: PruneResult = {dryRun: Boolean(o.dryRun), deadPids, planned, done, deletedKeys: 0, ttlFixed: 0, keptRewritten: 0, notOursKept: 0, sample: [], pidsWithoutKeys: []}
+  const result: PruneResult = {
+    dryRun: Boolean(o.dryRun),
+    deadPids,
+    planned,
+    done,
+    deletedKeys: 0,
+    ttlFixed: 0,
+    keptRewritten: 0,
+    notOursKept: 0,
+    sample: [],
+    pidsWithoutKeys: [],
+  }
   const named = new Set(o.pids ?? [])
   const namedSeen = new Set<number>()
   if (o.dryRun && o.listPlan) result.plan = []
@@ -304,8 +315,8 @@ export function summarizePrune(r: PruneResult, where?: PruneTarget): string {
   const deleted = r.dryRun ? reasons.reduce((sum, [, n]) => sum + n, 0) : r.deletedKeys
   const ttl = r.dryRun ? r.planned['fix-ttl'] : r.ttlFixed
   const parts: string[] = []
-  if (r.deadPids.length) parts.push(`dead pids: ${r.deadPids.slice(0, 8).join(' ')}${r.deadPids.length > 8 ? ' …' : ''}`)
-  parts.push(`${verb} ${plural(deleted, 'key')}${reasons.length ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
+  if (r.deadPids.length > 0) parts.push(`dead pids: ${r.deadPids.slice(0, 8).join(' ')}${r.deadPids.length > 8 ? ' …' : ''}`)
+  parts.push(`${verb} ${plural(deleted, 'key')}${reasons.length > 0 ? ` (${reasons.map(([reason, n]) => `${n} ${reason}`).join(', ')})` : ''}`)
   if (ttl) parts.push(`${r.dryRun ? 'would set' : 'set'} a TTL on ${plural(ttl, 'key')}`)
   if (r.keptRewritten) parts.push(`kept ${r.keptRewritten} rewritten since planned`)
   if (r.notOursKept) parts.push(`left alone ${plural(r.notOursKept, 'key that is', 'keys that are')} not exporter hashes`)

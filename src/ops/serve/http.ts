@@ -59,8 +59,11 @@ export function handler(routes: Routes): (req: IncomingMessage, res: ServerRespo
   return (req, res) => {
     void answer(routes, self, req, res).catch((error) => {
       // A bug of ours, or the client left: one plain 500, never a stack to the scraper.
-      if (!res.headersSent) send(res, 500, `internal error: ${String((error as Error)?.message ?? error)}\n`, routes)
-      else res.destroy()
+      if (res.headersSent) {
+        res.destroy()
+      } else {
+        send(res, 500, `internal error: ${String((error as Error)?.message ?? error)}\n`, routes)
+      }
     })
   }
 }
@@ -92,7 +95,10 @@ async function metrics(routes: Routes, selfBytes: SelfBytes, req: IncomingMessag
   res.setHeader('Content-Type', EXPOSITION_CONTENT_TYPE)
   if (gzip) res.setHeader('Content-Encoding', 'gzip')
   res.setHeader('Vary', 'Accept-Encoding')
-  res.setHeader('Content-Length', body.reduce((n, p) => n + p.byteLength, 0))
+  res.setHeader(
+    'Content-Length',
+    body.reduce((n, p) => n + p.byteLength, 0),
+  )
   if (routes.closing()) res.setHeader('Connection', 'close')
   if (req.method === 'HEAD') return void res.end()
   for (const p of body.slice(0, -1)) res.write(p)

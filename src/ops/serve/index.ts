@@ -5,15 +5,15 @@
  * store is pruned on a schedule under prune's own lock. Returns a handle;
  * printing and signals are the command's business.
  */
-import {type Server, createServer} from 'node:http'
+import {createServer, type Server} from 'node:http'
 
 import type {RedisConfig} from '../../config/load.js'
-import {type ListenAddress, formatListen} from '../../config/listen.js'
+import {formatListen, type ListenAddress} from '../../config/listen.js'
 import {ConfigError, RefusedError} from '../../errors.js'
 import {endpointOf} from '../../redis/connect.js'
 import {mapRedisError} from '../../redis/errors.js'
 import type {DumpOptions} from '../dump.js'
-import {type PruneOptions, prune, summarizePrune, takePruneLock} from '../prune/prune.js'
+import {prune, type PruneOptions, summarizePrune, takePruneLock} from '../prune/prune.js'
 import {handler} from './http.js'
 import {RedisLink} from './link.js'
 import type {WalkOutcome} from './outcome.js'
@@ -21,7 +21,7 @@ import {Refresher} from './refresher.js'
 import {ServeMetrics} from './self-metrics.js'
 import {Walker} from './walker.js'
 
-export {EXPOSITION_CONTENT_TYPE, acceptsGzip} from './http.js'
+export {acceptsGzip, EXPOSITION_CONTENT_TYPE} from './http.js'
 
 export interface ServeOptions {
   config: RedisConfig
@@ -56,12 +56,12 @@ export async function serve(o: ServeOptions): Promise<ServeHandle> {
   let lastFailure: string | undefined
   const refresher = new Refresher(walker, o.refreshMs, (outcome: WalkOutcome) => {
     metrics.walked(outcome)
-    if (!outcome.ok) {
-      lastFailure = outcome.error.message
-      o.warn(`walk failed: ${outcome.error.message}`)
-    } else {
+    if (outcome.ok) {
       if (lastFailure !== undefined) o.info(`walk succeeded again (${outcome.stats.scannedKeys} keys)`)
       lastFailure = undefined
+    } else {
+      lastFailure = outcome.error.message
+      o.warn(`walk failed: ${outcome.error.message}`)
     }
   })
   let closing = false

@@ -7,7 +7,7 @@
  * one of these also names, the store's wins (it is what the scrape is for)
  * and the self-metric is left out of that page, with one warning per name.
  */
-import {Counter, Gauge, Histogram, Registry, collectDefaultMetrics} from 'prom-client'
+import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client'
 
 import type {SkippedCounts} from '../../engine/reader.js'
 import {RedisMetrics} from '../../storage/redis-metrics.js'
@@ -36,11 +36,25 @@ export class ServeMetrics {
     const registers = [this.registry]
     this.up = new Gauge({name: 'redismp_up', help: 'Whether the last walk of the store succeeded (0 while Redis is unreachable or refuses it).', registers})
     this.walks = new Counter({name: 'redismp_walks_total', help: 'Walks of the store, by result (success or failure).', labelNames: ['result'], registers})
-    this.walkDuration = new Histogram({name: 'redismp_walk_duration_seconds', help: 'Time a walk of the store took, failed ones included.', buckets: WALK_BUCKETS, registers})
+    this.walkDuration = new Histogram({
+      name: 'redismp_walk_duration_seconds',
+      help: 'Time a walk of the store took, failed ones included.',
+      buckets: WALK_BUCKETS,
+      registers,
+    })
     this.keys = new Gauge({name: 'redismp_walk_keys', help: 'Keys the last successful walk scanned.', registers})
     this.samples = new Gauge({name: 'redismp_walk_samples', help: "Samples of the store's families on the page (from the last successful walk).", registers})
-    this.skipped = new Gauge({name: 'redismp_walk_skipped_keys', help: 'Keys the last successful walk skipped, by reason (as dump counts them).', labelNames: ['reason'], registers})
-    this.lastSuccess = new Gauge({name: 'redismp_walk_last_success_timestamp_seconds', help: 'When the last successful walk finished, in seconds since the epoch.', registers})
+    this.skipped = new Gauge({
+      name: 'redismp_walk_skipped_keys',
+      help: 'Keys the last successful walk skipped, by reason (as dump counts them).',
+      labelNames: ['reason'],
+      registers,
+    })
+    this.lastSuccess = new Gauge({
+      name: 'redismp_walk_last_success_timestamp_seconds',
+      help: 'When the last successful walk finished, in seconds since the epoch.',
+      registers,
+    })
     const self = this
     new Gauge({
       name: 'redismp_data_age_seconds',
@@ -50,7 +64,12 @@ export class ServeMetrics {
         if (self.freshAt !== undefined) this.set((Date.now() - self.freshAt) / 1000)
       },
     })
-    this.prunes = new Counter({name: 'redismp_prunes_total', help: 'Prunes of --prune-every, by result (done, locked: another replica held the lock, failure).', labelNames: ['result'], registers})
+    this.prunes = new Counter({
+      name: 'redismp_prunes_total',
+      help: 'Prunes of --prune-every, by result (done, locked: another replica held the lock, failure).',
+      labelNames: ['result'],
+      registers,
+    })
     this.prunedKeys = new Counter({name: 'redismp_pruned_keys_total', help: 'Keys deleted by --prune-every.', registers})
     collectDefaultMetrics({register: this.registry})
     // prom-client names three gauges `nodejs_active_*_total`, which promtool rejects (a gauge is not a counter): left out.
@@ -113,7 +132,7 @@ export class ServeMetrics {
     this.keys.set(o.stats.scannedKeys)
     this.samples.set(o.samples)
     for (const [reason, n] of Object.entries(o.stats.skipped) as [keyof SkippedCounts, number][]) {
-      this.skipped.set({reason: reason.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}, n)
+      this.skipped.set({reason: reason.replaceAll(/[A-Z]/g, (c) => '-' + c.toLowerCase())}, n)
     }
     this.lastSuccess.set((o.startedAt + o.seconds * 1000) / 1000)
   }

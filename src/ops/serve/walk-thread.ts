@@ -17,7 +17,7 @@ import {mapRedisError} from '../../redis/errors.js'
 import {errorType, timeOperation} from '../../storage/redis-metrics.js'
 import {dump} from '../dump.js'
 import {RedisLink} from './link.js'
-import type {OperationEvent, WalkOutcome, WalkerInit} from './outcome.js'
+import type {OperationEvent, WalkerInit, WalkOutcome} from './outcome.js'
 
 const {config, selection} = workerData as WalkerInit
 // ioredis talks to the console on its own (a password the server does not need): stderr stays one line per failure, as in the CLI.
@@ -59,7 +59,7 @@ async function walk(): Promise<WalkOutcome> {
       dump(redis, {
         ...selection,
         // The walk's read lane is a connection of its own, open once the first SCAN reply came back.
-        onProgress: () => {
+        onProgress() {
           if (!laneOpened) events.connected()
           laneOpened = true
         },

@@ -7,9 +7,9 @@ import {Worker} from 'node:worker_threads'
 
 import type {RedisConfig} from '../../config/load.js'
 import type {DumpOptions} from '../dump.js'
-import type {WalkOutcome, WalkerInit} from './outcome.js'
+import type {WalkerInit, WalkOutcome} from './outcome.js'
 
-const THREAD = new URL('./walk-thread.js', import.meta.url)
+const THREAD = new URL('walk-thread.js', import.meta.url)
 
 export class Walker {
   private worker?: Worker
@@ -36,7 +36,7 @@ export class Walker {
   /** Ends the thread, and with it a walk in progress (its Redis connections close with the thread). */
   async close(): Promise<void> {
     this.closed = true
-    const worker = this.worker
+    const {worker} = this
     this.worker = undefined
     this.settle(failed(this.pending?.startedAt ?? Date.now(), 'ShuttingDown', 'the server is shutting down'))
     if (!worker) return
@@ -60,7 +60,7 @@ export class Walker {
   }
 
   private settle(outcome: WalkOutcome): void {
-    const pending = this.pending
+    const {pending} = this
     this.pending = undefined
     pending?.resolve(outcome)
   }

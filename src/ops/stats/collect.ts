@@ -5,7 +5,7 @@
  * keys without Redis.
  */
 import type {GaugeMode, MetricType} from '../../metrics/keys.js'
-import {LabelValues, type Suspect, judgeLabel} from './labels.js'
+import {judgeLabel, LabelValues, type Suspect} from './labels.js'
 import {WriterTracker} from './writers.js'
 
 /** What the collector needs of one metric key (a ReadKey has it all). */
@@ -118,14 +118,14 @@ export class StatsCollector {
   /** Whether to ask for this key's memory: every key with exact, else the first `samples` of its family. */
   pick(k: StatsKey): boolean {
     if (this.o.exact) return true
-    const family = (k.series.folded as SeriesCache).family
+    const {family} = k.series.folded as SeriesCache
     if (family.picked >= this.o.samples) return false
     family.picked++
     return true
   }
 
   memory(k: StatsKey, metricBytes: number, metaBytes: number): void {
-    const family = (k.series.folded as SeriesCache).family
+    const {family} = k.series.folded as SeriesCache
     family.sampledKeys++
     family.sampledBytes += metricBytes + metaBytes
     if (this.o.exact) this.pids.get(k.pid)!.exactBytes += metricBytes + metaBytes

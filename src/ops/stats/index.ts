@@ -11,11 +11,11 @@ import {clockForAges} from '../../redis/time.js'
 import {readMetricKeys, totalSkipped} from '../../engine/reader.js'
 import {globToRegExp} from '../dump.js'
 import {StatsCollector} from './collect.js'
-import {type StatsReport, buildReport} from './report.js'
+import {buildReport, type StatsReport} from './report.js'
 
-export type {Collision} from './writers.js'
 export type {Suspect} from './labels.js'
 export type {FamilyRow, Finding, LabelPairRow, LabelRow, PidRow, StatsReport, TtlRow} from './report.js'
+export type {Collision} from './writers.js'
 
 export interface StatsOptions {
   prefix: string

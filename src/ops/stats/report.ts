@@ -3,8 +3,18 @@
  * rankings cut to `top`, shares of the whole, and findings in plain words.
  * Pure: no Redis, no clock of its own (the walk's Redis time is given).
  */
-import {type CollectOptions, FIVE_MINUTES_MS, type FamilyAcc, type PidAcc, type StatsCollector, TTL_TYPES, type TtlCounts, type TtlType, cmp} from './collect.js'
-import {STRUCTURAL_LABELS, type Suspect, describeSuspect} from './labels.js'
+import {
+  cmp,
+  type CollectOptions,
+  type FamilyAcc,
+  FIVE_MINUTES_MS,
+  type PidAcc,
+  type StatsCollector,
+  TTL_TYPES,
+  type TtlCounts,
+  type TtlType,
+} from './collect.js'
+import {describeSuspect, STRUCTURAL_LABELS, type Suspect} from './labels.js'
 import {type Collision, describeCollision} from './writers.js'
 
 export interface FamilyRow {
@@ -204,11 +214,17 @@ export function buildReport(c: StatsCollector, o: ReportOptions): StatsReport {
   labelRows.sort((a, b) => b.values - a.values || cmp(a.name, b.name))
   // The worst label is the one with the most values that are not histogram bounds or quantiles, where there is one.
   const worstName = (labelRows.find((l) => !STRUCTURAL_LABELS.has(l.name)) ?? labelRows[0])?.name
-  const worst = worstName === undefined ? null : {
-    name: worstName,
-    values: byName.get(worstName)!.values.size,
-    top: [...byName.get(worstName)!.values].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).slice(0, o.top).map(([value, series]) => ({value, series})),
-  }
+  const worst =
+    worstName === undefined
+      ? null
+      : {
+          name: worstName,
+          values: byName.get(worstName)!.values.size,
+          top: [...byName.get(worstName)!.values]
+            .sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))
+            .slice(0, o.top)
+            .map(([value, series]) => ({value, series})),
+        }
   const pairs: LabelPairRow[] = []
   for (const [name, a] of byName) for (const [value, series] of a.values) pairs.push({name, value, series, share: share(series, c.series)})
   pairs.sort((a, b) => b.series - a.series || cmp(a.name, b.name) || cmp(a.value, b.value))
@@ -250,7 +266,15 @@ export function buildReport(c: StatsCollector, o: ReportOptions): StatsReport {
     ...(o.metric === undefined ? {} : {metric: o.metric}),
     top: o.top,
     memory: {exact: o.exact, samplesPerFamily: o.exact ? 0 : o.samples, sampledKeys: families.reduce((a, f) => a + f.sampledKeys, 0)},
-    totals: {metricKeys: c.keys, series: c.series, families: families.length, pids: c.pids.size, memoryBytes: totalMemory, artifacts: o.artifacts, skipped: o.skipped},
+    totals: {
+      metricKeys: c.keys,
+      series: c.series,
+      families: families.length,
+      pids: c.pids.size,
+      memoryBytes: totalMemory,
+      artifacts: o.artifacts,
+      skipped: o.skipped,
+    },
     families: {byMemory: ranked((r) => r.memoryBytes ?? -1), bySeries: ranked((r) => r.series), byKeys: ranked((r) => r.keys)},
     labels: {byValues: labelRows.slice(0, o.top), worst, pairs},
     pids: pidRows.slice(0, o.top),
@@ -287,18 +311,29 @@ function findings(r: StatsReport, families: FamilyRow[], pids: PidRow[], o: Repo
   const med = r.churn.medianSeriesPerPid
   for (const p of pids) {
     if (med > 0 && p.series >= 2 * med && p.series - med >= 10) {
-      out.push({kind: 'churn', pid: p.pid, message: `pid ${p.pid} holds ${p.series} series, ${p.seriesVsMedian}× the median worker's ${med}: a label that grows per worker, or a worker that outlived the others' restarts`})
+      out.push({
+        kind: 'churn',
+        pid: p.pid,
+        message: `pid ${p.pid} holds ${p.series} series, ${p.seriesVsMedian}× the median worker's ${med}: a label that grows per worker, or a worker that outlived the others' restarts`,
+      })
     }
   }
   for (const p of pids) {
     if (!p.stale) continue
     const when = p.ageSeconds === null ? 'has no readable write time' : `has not written for ${ageWords(p.ageSeconds)}`
-    out.push({kind: 'stale-pid', pid: p.pid, message: `pid ${p.pid} ${when} (${plural(p.keys, 'key')}${p.withoutTtl > 0 ? `, ${p.withoutTtl} without TTL` : ''}): a stopped worker; redismp prune --stale ${Math.round(o.staleSeconds / 60) || 1}m removes its live gauges`})
+    out.push({
+      kind: 'stale-pid',
+      pid: p.pid,
+      message: `pid ${p.pid} ${when} (${plural(p.keys, 'key')}${p.withoutTtl > 0 ? `, ${p.withoutTtl} without TTL` : ''}): a stopped worker; redismp prune --stale ${Math.round(o.staleSeconds / 60) || 1}m removes its live gauges`,
+    })
   }
   const noTtl = families.filter((f) => f.withoutTtl > 0).sort((a, b) => b.withoutTtl - a.withoutTtl || cmp(a.name, b.name))
   if (noTtl.length > 0 && !o.ttlDisabled) {
     const total = noTtl.reduce((a, f) => a + f.withoutTtl, 0)
-    out.push({kind: 'no-ttl', message: `${plural(total, 'key')} ${total === 1 ? 'has' : 'have'} no TTL and never ${total === 1 ? 'expires' : 'expire'} (${some(noTtl, (f) => `${f.name} ${f.withoutTtl}`)}): redismp prune --fix-ttl`})
+    out.push({
+      kind: 'no-ttl',
+      message: `${plural(total, 'key')} ${total === 1 ? 'has' : 'have'} no TTL and never ${total === 1 ? 'expires' : 'expire'} (${some(noTtl, (f) => `${f.name} ${f.withoutTtl}`)}): redismp prune --fix-ttl`,
+    })
   }
   return out
 }

@@ -8,7 +8,7 @@
 import type {MetricType} from '../../metrics/keys.js'
 import {parseOriginalKey} from '../../metrics/pyjson.js'
 import {FIVE_MINUTES_MS, MINUTE_MS} from './collect.js'
-import {LabelValues, type Suspect, describeSuspect, judgeLabel} from './labels.js'
+import {describeSuspect, judgeLabel, LabelValues, type Suspect} from './labels.js'
 import {expiringCounters} from './report.js'
 
 interface Expiry {
