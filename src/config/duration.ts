@@ -18,24 +18,3 @@ export function parseDuration(text: string, options: {requireUnit?: boolean} = {
   if (!m || (options.requireUnit && m[2] === undefined)) return undefined
   return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's'])
 }
-
-/** `1h 2m 3s` style, for ages shown to people. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '-'
-  const sign = ms < 0 ? '-' : ''
-  let s = Math.round(Math.abs(ms) / 1000)
-  if (s < 60) return `${sign}${s}s`
-  const parts: string[] = []
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3600],
-    ['m', 60],
-  ] as const) {
-    if (s >= size) {
-      parts.push(`${Math.floor(s / size)}${unit}`)
-      s %= size
-    }
-  }
-  if (s) parts.push(`${s}s`)
-  return sign + parts.slice(0, 2).join('')
-}

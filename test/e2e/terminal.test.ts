@@ -186,17 +186,8 @@ describe('progress lines', () => {
     })
     expect(raw).toMatch(/dump: [\d,]+ keys…/)
     expect(code).toBe(130)
-    // What the terminal shows: the text after the line's last carriage return, with its erase-line applied.
-    const shown = raw
-      .split('\n')
-      .map((line) =>
-        line
-          .replace(/\r$/, '')
-          .split('\r')
-          .at(-1)!
-          .replaceAll(/\u001b\[[0-9;]*[A-Za-z]/g, ''),
-      )
-      .filter((line) => line.trim() !== '' && line.trim() !== '^C')
+    // What the terminal shows (the text after each line's last carriage return), less the echoed ^C.
+    const shown = visibleLines(raw).filter((line) => line.trim() !== '^C')
     expect(shown.at(-1)).toBe('interrupted')
     expect(shown.join('\n')).not.toMatch(/keys…/)
   })
