@@ -6,7 +6,7 @@ import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import type {Connection} from '../redis/cluster.js'
 import type {ReadOptions} from '../engine/read-options.js'
 import {readKeyFacts, readMetricKeys, type ReadStats, writeTime} from '../engine/reader.js'
-import {clockForAges} from '../redis/time.js'
+import {ageSeconds, clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
 export interface PidRow {
@@ -52,14 +52,9 @@ export async function listPids(redis: Connection, o: ReadOptions & {local?: bool
     .sort((a, b) => a.pid - b.pid)
     .map((row) => ({
       ...row,
-      ageSeconds: ageOf(row.newestWrite ?? undefined, now),
+      ageSeconds: ageSeconds(row.newestWrite ?? undefined, now),
       ...(o.local ? {local: pidRunsHere(row.pid)} : {}),
     }))
-}
-
-/** Seconds from a write to `now` (to the millisecond, never below 0); null when the write time is unknown. */
-function ageOf(written: number | undefined, now: number): number | null {
-  return written === undefined ? null : Math.max(0, Math.round((now - written) * 1000) / 1000)
 }
 
 export interface PidSeriesRow {
@@ -112,7 +107,7 @@ export async function inspectPid(redis: Connection, o: ReadOptions & {pid: numbe
         value: k.value,
         timestamp: k.timestamp,
         updatedAt: k.updatedAt,
-        ageSeconds: ageOf(writeTime(k.updatedAt), now),
+        ageSeconds: ageSeconds(writeTime(k.updatedAt), now),
         ttl: k.pttl === undefined || k.pttl < 0 ? null : Math.ceil(k.pttl / 1000),
         key: k.key!,
       })

@@ -24,3 +24,8 @@ export async function clockForAges(redis: Pick<Redis, 'time'>): Promise<number> 
     throw error
   }
 }
+
+/** Seconds from a write to `now`, both Redis time (to the millisecond, never below 0); null when the write time is unknown or not a time. */
+export function ageSeconds(written: number | undefined, now: number): number | null {
+  return written === undefined || !Number.isFinite(written) ? null : Math.max(0, Math.round((now - written) * 1000) / 1000)
+}

@@ -18,15 +18,8 @@ export interface StoredSeries {
   ttl: number | null
 }
 
-export interface PidViewRow {
-  sample: string
+export interface PidViewRow extends Omit<StoredSeries, 'metric' | 'labels'> {
   labels: [string, string][]
-  type: MetricType
-  mode?: GaugeMode
-  value: number
-  timestamp: number
-  ageSeconds: number | null
-  ttl: number | null
   /** Computed here (a histogram's `_count`), not stored: no key, no age, no TTL. */
   derived: boolean
 }

@@ -16,6 +16,7 @@ import {
 } from './collect.js'
 import {describeSuspect, STRUCTURAL_LABELS, type Suspect} from './labels.js'
 import {type Collision, describeCollision} from './writers.js'
+import {ageSeconds} from '../../redis/time.js'
 
 export interface FamilyRow {
   name: string
@@ -235,7 +236,6 @@ export function buildReport(c: StatsCollector, o: ReportOptions): StatsReport {
   const med = median(pidAccs.map((p) => p.keys))
   const pidMem = new Map(pidAccs.map((p) => [p, pidBytes(p, o.exact)]))
   const pidMemTotal = [...pidMem.values()].reduce<number>((a, b) => a + (b ?? 0), 0)
-  const age = (t: number) => (Number.isFinite(t) ? Math.max(0, Math.round((o.nowSeconds - t) * 1000) / 1000) : null)
   const isStale = (p: PidAcc) => !Number.isFinite(p.newestWrite) || o.nowSeconds - p.newestWrite > o.staleSeconds
   const pidRows = pidAccs.map((p): PidRow => {
     const memoryBytes = pidMem.get(p)!
@@ -246,7 +246,7 @@ export function buildReport(c: StatsCollector, o: ReportOptions): StatsReport {
       memoryBytes,
       memoryShare: memoryBytes === null ? null : share(memoryBytes, pidMemTotal),
       newestWrite: Number.isFinite(p.newestWrite) ? p.newestWrite : null,
-      ageSeconds: age(p.newestWrite),
+      ageSeconds: ageSeconds(p.newestWrite, o.nowSeconds),
       seriesVsMedian: med > 0 ? Math.round((100 * p.keys) / med) / 100 : 0,
       stale: isStale(p),
       expiring1m: p.ttl.within1m,
