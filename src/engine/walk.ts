@@ -10,14 +10,14 @@
  * the key waits as it does for a meta read late on one server (finish, unnamed).
  */
 import {isValidLabelName, isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
-import {escapeGlob, formatKey, type GaugeMode, prefixPattern, TYPE_INDEX, TYPE_INFOS} from '../metrics/keys.js'
+import {escapeGlob, formatKey, type GaugeMode, prefixPattern, TYPE_INFOS} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
 import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
 import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
 import type {ReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
-import {classifyFound} from './keyspace.js'
+import {Found, HASH_LENGTH, KeyJudge} from './key-bytes.js'
 import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
 import {isRepeat, type SlotHolder, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
@@ -61,10 +61,8 @@ class SeriesEntry implements SlotHolder, SeriesSlot {
   createdAt = Number.NaN
 }
 
-const HASH_LENGTH = 32
 /** `:metric:` and the hash end every key the walk reads. */
 const METRIC_TAIL = Buffer.from(':metric:')
-const META_TAIL = Buffer.from(':meta:')
 const META = Buffer.from('meta')
 const HMGET = encodeHead(5, 'HMGET')
 const HMGET_FIELDS = encodeArgs('value', 'timestamp', 'updated_at')
@@ -76,35 +74,6 @@ const HGET_MODE = encodeArgs('multiprocess_mode')
 const HMGET_META = encodeHead(4, 'HMGET')
 const HMGET_META_FIELDS = encodeArgs('original_key', 'created_at')
 const MEMORY_USAGE = encodeHead(3, 'MEMORY', 'USAGE')
-
-/** What parseFast found a key to be. */
-const enum Plain {
-  /** Anything else: classifyFound judges it. */
-  No = 0,
-  Metric = 1,
-  /** A meta key of ours, md5 checked: nothing to read (only walks with everyKey see them). */
-  Meta = 2,
-}
-
-/** Type segments by byte length, to match a key's bytes without making a string. */
-const TYPES_BY_LENGTH: [Buffer, number][][] = []
-TYPE_INFOS.forEach((info, i) => (TYPES_BY_LENGTH[info.segment.length] ??= []).push([Buffer.from(info.segment), i]))
-
-/** Whether `b` holds `bytes` at `at` (`at` may lie before the start of a short key: then it does not). */
-function matchesAt(b: Uint8Array, at: number, bytes: Uint8Array): boolean {
-  if (at < 0) return false
-  for (let i = 0; i < bytes.length; i++) if (b[at + i] !== bytes[i]) return false
-  return true
-}
-
-function typeIndexAt(b: Uint8Array, start: number, end: number): number | undefined {
-  for (const [segment, index] of TYPES_BY_LENGTH[end - start] ?? []) {
-    let i = 0
-    while (i < segment.length && b[start + i] === segment[i]) i++
-    if (i === segment.length) return index
-  }
-  return undefined
-}
 
 /**
  * Per key of a batch, what it is folded with when its fields arrive. Typed
@@ -207,7 +176,7 @@ export class Walk {
   private readonly index = new SeriesIndex()
   private readonly entries: SeriesEntry[] = []
   private readonly writer = new CommandWriter(1 << 20)
-  private readonly prefix: Buffer
+  private readonly judge: KeyJudge
   private readonly withTtl: boolean
   /** Keys no meta had named by the end of their batch. */
   private readonly unnamed: Unnamed[] = []
@@ -239,7 +208,7 @@ export class Walk {
     private readonly o: MetricReadOptions & {scanCount: number},
     sink: WalkSink,
   ) {
-    this.prefix = Buffer.from(o.prefix + ':')
+    this.judge = new KeyJudge(o.prefix, this.index)
     this.facts = 'facts' in sink ? sink.facts : undefined
     this.visit = 'samples' in sink ? sink.samples : () => undefined
     this.withTtl = (o.withTtl ?? false) || this.facts !== undefined
@@ -351,27 +320,15 @@ export class Walk {
     const batch = (this.spareBatches.pop() ?? new Batch()).reset(n)
     const w = this.writer
     this.stats.scannedKeys += n
+    const {judge} = this
     for (let i = 0; i < n; i++) {
       r.bulk()
+      const found = judge.judge(r)
+      if (found === Found.OtherPrefix) this.skipped.otherPrefix++
+      else if (found === Found.Malformed) this.skipped.malformedName++
+      if (found !== Found.Metric) continue
       const {buf, start, end} = r
-      const plain = this.parseFast(buf, start, end)
-      if (plain === Plain.Meta) continue
-      let id = plain === Plain.Metric ? this.index.idOf(buf, end - HASH_LENGTH) : -1
-      if (id < 0) {
-        // Not a plain key of ours: judged as everywhere else (as health's census and keys judge it).
-        const v = classifyFound(r.text(), this.o.prefix)
-        if (v === undefined) continue
-        if (!v.ours) {
-          if (v.reason === 'other-prefix') this.skipped.otherPrefix++
-          else this.skipped.malformedName++
-          continue
-        }
-        if (v.parsed.kind !== 'metric') continue
-        this.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
-        this.pid = v.parsed.pid
-        id = this.index.idOf(buf, end - HASH_LENGTH)
-      }
-      const {typeIndex, pid} = this
+      const {typeIndex, pid, series: id} = judge
       const entry = (this.entries[id] ??= new SeriesEntry())
       if (isRepeat(entry, slotOf(pid, typeIndex))) {
         this.stats.repeats++
@@ -411,45 +368,6 @@ export class Walk {
       if (this.withTtl) w.raw(PTTL).raw(r.buf, at[j], at[j + 1])
     }
     return batch
-  }
-
-  /** What parseFast read last. */
-  private typeIndex = 0
-  private pid = 0
-
-  /**
-   * Reads type and pid of a plain metric key of ours
-   * (`{prefix}:{type}:{pid}:metric:{md5}`) from its bytes, or with everyKey
-   * tells a plain meta key of ours; No for anything else, which classifyFound
-   * then judges. A metric key's md5 digits are checked by the series index.
-   */
-  private parseFast(b: Buffer, start: number, end: number): Plain {
-    const {prefix} = this
-    let kind = Plain.Metric
-    let tail = end - HASH_LENGTH - METRIC_TAIL.length
-    if (!matchesAt(b, tail, METRIC_TAIL)) {
-      if (!this.o.everyKey) return Plain.No
-      kind = Plain.Meta
-      tail = end - HASH_LENGTH - META_TAIL.length
-      if (!matchesAt(b, tail, META_TAIL) || !SeriesIndex.isHash(b, end - HASH_LENGTH)) return Plain.No
-    }
-    if (tail - start <= prefix.length + 2 || !matchesAt(b, start, prefix)) return Plain.No
-    // The pid: 1 to 10 digits, no leading zero, right before `:metric:` (or `:meta:`).
-    let p = tail - 1
-    let pid = 0
-    let scale = 1
-    while (p > start && b[p] >= 0x30 && b[p] <= 0x39) {
-      pid += (b[p] - 0x30) * scale
-      scale *= 10
-      p--
-    }
-    const digits = tail - 1 - p
-    if (digits === 0 || digits > 10 || b[p + 1] === 0x30 || b[p] !== 0x3a) return Plain.No
-    const typeIndex = typeIndexAt(b, start + prefix.length, p)
-    if (typeIndex === undefined) return Plain.No
-    this.typeIndex = typeIndex
-    this.pid = pid
-    return kind
   }
 
   /** A key as text, made again from its parts. */
