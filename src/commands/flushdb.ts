@@ -5,6 +5,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {requireConsent} from '../cli/consent.js'
 import {ConfigError, RefusedError} from '../errors.js'
 import {flushAll, flushPrefix, type FlushResult, planFlush, planFlushAll} from '../ops/flush.js'
+import {progress} from '../render/progress.js'
 import {describeConnection} from '../redis/connect.js'
 import {plural} from '../words.js'
 
@@ -46,7 +47,10 @@ ${EXIT_CODES_HELP}`
     if (allKeys && flags.confirm !== confirmAs) {
       throw new RefusedError(`--all-keys deletes every key of ${target}, not just prefix "${config.prefix}": name that target with --confirm ${confirmAs}`)
     }
-    const plan = allKeys ? await planFlushAll(redis) : await planFlush(redis, config.prefix)
+    const meter = progress('flushdb')
+    const plan = allKeys
+      ? await planFlushAll(redis)
+      : await planFlush(redis, {prefix: config.prefix, onProgress: (n) => meter.update(n)}).finally(() => meter.done())
     const scope = allKeys ? `all ${plural(plan.keys, 'key')} of ${target}` : `${plural(plan.keys, 'key')} under prefix "${config.prefix}" on ${target}`
     const result: FlushResult = {...plan, dryRun: Boolean(flags['dry-run']), allKeys, deleted: 0, target, prefix: config.prefix}
     if (!flags['dry-run'] && plan.keys > 0) {

@@ -1,10 +1,9 @@
 /**
- * What a read of the prefix yields and asks for: a key as read (ReadKey,
- * KeyFacts), the counts of what was skipped, and the read's options. Apart
+ * What a read of the prefix yields and asks for: a key as read (ReadKey), the counts of what was skipped, and the read's options. Apart
  * from reader.ts so that the walk under it (walk.ts) can use it too.
  */
 import type {LabelPairs, SeriesSlot, StoredSample} from '../metrics/aggregate.js'
-import type {GaugeMode, MetricType} from '../metrics/keys.js'
+import type {MetricType} from '../metrics/keys.js'
 import type {ReadOptions} from './read-options.js'
 
 export interface SeriesIdentity {
@@ -114,17 +113,4 @@ export function describeSkipped(s: SkippedCounts): string {
     .filter(([, n]) => n > 0)
     .map(([what, n]) => `${n} ${what.replaceAll(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
   return parts.join(', ')
-}
-
-/** What `pids` needs of one metric key; no meta is read. */
-export interface KeyFacts {
-  pid: number
-  type: MetricType
-  mode?: GaugeMode
-  /** A bare-`gauge` init twin. */
-  artifact: boolean
-  /** updated_at, when the key is a hash whose updated_at Python's float() reads (see writeTime). */
-  updatedAt?: number
-  /** Milliseconds to live; -1 without TTL; -2 when the key went since SCAN. */
-  pttl: number
 }

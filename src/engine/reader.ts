@@ -10,12 +10,11 @@
  */
 import type {Connection} from '../redis/cluster.js'
 import {withReadLanes} from '../redis/read-lanes.js'
-import type {ReadOptions} from './read-options.js'
-import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats} from './read-model.js'
-import {Walk, type WalkSink} from './walk.js'
+import type {MetricReadOptions, ReadKey, ReadStats} from './read-model.js'
+import {Walk} from './walk.js'
 
 // The model of a read, for the callers of the functions below (walk.ts uses it too, without this file).
-export type {KeyFacts, MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
+export type {MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
 export {describeSkipped, totalSkipped, writeTime} from './read-model.js'
 
 /**
@@ -26,18 +25,5 @@ export {describeSkipped, totalSkipped, writeTime} from './read-model.js'
 export const DUMP_SCAN_COUNT = 50_000
 
 export async function readMetricKeys(redis: Connection, o: MetricReadOptions, visit: (k: ReadKey) => void): Promise<ReadStats> {
-  return walk(redis, o, {samples: visit})
-}
-
-/**
- * Every metric key under the prefix, bare-`gauge` artifacts included, with its
- * updated_at and TTL: the same walk as readMetricKeys without metas or
- * aggregation (SCAN repeats are still told apart and left out).
- */
-export async function readKeyFacts(redis: Connection, o: ReadOptions & {pid?: number}, visit: (k: KeyFacts) => void): Promise<ReadStats> {
-  return walk(redis, o, {facts: visit})
-}
-
-function walk(redis: Connection, o: MetricReadOptions, sink: WalkSink): Promise<ReadStats> {
-  return withReadLanes(redis, (lanes) => new Walk(lanes, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, sink).run())
+  return withReadLanes(redis, (lanes) => new Walk(lanes, {...o, scanCount: o.scanCount ?? DUMP_SCAN_COUNT}, visit).run())
 }

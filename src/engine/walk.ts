@@ -18,7 +18,7 @@ import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
 import type {ReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {Found, HASH_LENGTH, KeyJudge} from './key-bytes.js'
-import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
+import type {MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
 import {isRepeat, type SlotHolder, slotOf} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
 import {MODE_TYPE, modeElsewhere, TWIN_MODES, TWIN_TYPE, wroteOwnKey} from './unset-gauges.js'
@@ -142,9 +142,6 @@ interface Fields {
   pttl: number
 }
 
-/** Where a walk's keys go: samples with their series' identity (dump, pid), or bare facts of every key (pids). */
-export type WalkSink = {samples: (k: ReadKey) => void} | {facts: (k: KeyFacts) => void}
-
 /** A key read before any meta named its series: all it needs to be folded later, or counted an orphan. */
 interface Unnamed extends Fields {
   pid: number
@@ -187,10 +184,6 @@ export class Walk {
   /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
   private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, hasUpdatedAt: false, pttl: -1}
 
-  private readonly visit: (k: ReadKey) => void
-  /** Facts mode: every metric key, artifacts too, no metas, no identity. */
-  private readonly facts: ((k: KeyFacts) => void) | undefined
-
   /** One per lane: per master on a cluster. */
   private readonly scanners: ChainedScan[]
   private readonly lanes: RawLane[]
@@ -206,12 +199,10 @@ export class Walk {
   constructor(
     lanes: ReadLanes,
     private readonly o: MetricReadOptions & {scanCount: number},
-    sink: WalkSink,
+    private readonly visit: (k: ReadKey) => void,
   ) {
     this.judge = new KeyJudge(o.prefix, this.index)
-    this.facts = 'facts' in sink ? sink.facts : undefined
-    this.visit = 'samples' in sink ? sink.samples : () => undefined
-    this.withTtl = (o.withTtl ?? false) || this.facts !== undefined
+    this.withTtl = o.withTtl ?? false
     this.lanes = lanes.lanes
     this.scanners = this.lanes.map((lane) => new ChainedScan(lane, prefixPattern(o.prefix, scanRest(o)), o.scanCount))
     this.route = this.lanes.length > 1 ? lanes.laneOf : undefined
@@ -334,12 +325,12 @@ export class Walk {
         this.stats.repeats++
         continue
       }
-      if (typeIndex === TWIN_TYPE && !this.facts) {
+      if (typeIndex === TWIN_TYPE) {
         // Decided at the end of the walk, when every key of its series has been seen (unset-gauges.ts).
         this.twins.push(pid, id)
         continue
       }
-      if (entry.id === undefined && !entry.requested && !this.facts) {
+      if (entry.id === undefined && !entry.requested) {
         entry.requested = true
         const kind = end - HASH_LENGTH - METRIC_TAIL.length + 1
         const owner = this.route ? this.route(metaKeyOf(buf, start, end, kind)) : lane
@@ -427,11 +418,6 @@ export class Walk {
    * end, counts as an orphan.
    */
   private settle(pid: number, typeIndex: number, series: number, f: Fields, unnamed: Unnamed[] | undefined, storedAs = typeIndex): void {
-    if (this.facts) {
-      this.stats.samples++
-      const {type, mode, artifact} = TYPE_INFOS[typeIndex]
-      return this.facts({pid, type, mode, artifact, updatedAt: f.hasUpdatedAt ? f.updatedAt : undefined, pttl: f.pttl})
-    }
     if (f.state === Read.NonHash) {
       this.skipped.nonHash++
       return

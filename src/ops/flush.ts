@@ -5,8 +5,8 @@
  */
 import type {Connection} from '../redis/cluster.js'
 import {masterNodes} from '../redis/scan.js'
-import {scanPrefix} from '../engine/keyspace.js'
-import {readShapes} from '../engine/shape.js'
+import {readKeyFacts} from '../engine/fact-walk.js'
+import type {ReadOptions} from '../engine/read-options.js'
 
 export interface FlushPlan {
   /** Exporter keys under the prefix (metric, meta, artifacts). */
@@ -30,20 +30,19 @@ export interface FlushResult extends FlushPlan {
 }
 
 /** Counts what a prefix flush would remove, with a sample: exporter-shaped hashes only, as flushPrefix judges them. */
-export async function planFlush(redis: Connection, prefix: string, sampleSize = 10): Promise<FlushPlan> {
+export async function planFlush(redis: Connection, o: ReadOptions, sampleSize = 10): Promise<FlushPlan> {
   const plan: FlushPlan = {keys: 0, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample: []}
-  const mode = {scripts: true}
-  for await (const batch of scanPrefix(redis, prefix)) {
-    plan.foreignKept += batch.foreign.length
-    plan.otherPrefixKept += batch.otherPrefix.length
-    const shapes = batch.ours.length > 0 ? await readShapes(redis, batch.ours, mode) : []
-    batch.ours.forEach((k, i) => {
-      if (shapes[i] === 'foreign') plan.notOursKept++
-      if (shapes[i] !== 'ours') return
+  const stats = await readKeyFacts(redis, {...o, pairs: true}, (k) => {
+    for (const kind of ['metric', 'meta'] as const) {
+      const {state} = k[kind]!
+      if (state === 'foreign') plan.notOursKept++
+      if (state !== 'ours') continue
       plan.keys++
-      if (plan.sample.length < sampleSize) plan.sample.push(k.key)
-    })
-  }
+      if (plan.sample.length < sampleSize) plan.sample.push(k.key(kind))
+    }
+  })
+  plan.foreignKept = stats.malformed
+  plan.otherPrefixKept = stats.otherPrefix
   return plan
 }
 

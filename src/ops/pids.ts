@@ -5,7 +5,8 @@
 import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import type {Connection} from '../redis/cluster.js'
 import type {ReadOptions} from '../engine/read-options.js'
-import {readKeyFacts, readMetricKeys, type ReadStats, writeTime} from '../engine/reader.js'
+import {readKeyFacts} from '../engine/fact-walk.js'
+import {readMetricKeys, type ReadStats, writeTime} from '../engine/reader.js'
 import {ageSeconds, clockForAges} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
@@ -28,8 +29,9 @@ export interface PidRow {
 
 export async function listPids(redis: Connection, o: ReadOptions & {local?: boolean}): Promise<PidRow[]> {
   const rows = new Map<number, PidRow>()
-  await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount, onProgress: o.onProgress}, (k) => {
-    if (k.pttl === -2) return // expired since SCAN
+  await readKeyFacts(redis, {prefix: o.prefix, scanCount: o.scanCount, onProgress: o.onProgress, withTtl: true}, (k) => {
+    const {pttl, time} = k.metric
+    if (pttl === -2) return // expired since SCAN
     let row = rows.get(k.pid)
     if (!row) {
       row = {pid: k.pid, metricKeys: 0, series: 0, artifacts: 0, newestWrite: null, ageSeconds: null, minTtl: null, maxTtl: null, keysWithoutTtl: 0}
@@ -38,11 +40,11 @@ export async function listPids(redis: Connection, o: ReadOptions & {local?: bool
     row.metricKeys++
     if (k.artifact) row.artifacts++
     else row.series++
-    const written = writeTime(k.updatedAt)
+    const written = writeTime(time)
     if (written !== undefined && (row.newestWrite === null || written > row.newestWrite)) row.newestWrite = written
-    if (k.pttl === -1) row.keysWithoutTtl++
+    if (pttl === -1) row.keysWithoutTtl++
     else {
-      const s = Math.ceil(k.pttl / 1000)
+      const s = Math.ceil(pttl / 1000)
       row.minTtl = row.minTtl === null ? s : Math.min(row.minTtl, s)
       row.maxTtl = row.maxTtl === null ? s : Math.max(row.maxTtl, s)
     }

@@ -1,0 +1,464 @@
+/**
+ * The walk for facts about keys rather than samples: pids (each metric key's
+ * write time and TTL), prune (liveness and the plan, in one pass) and
+ * flushdb's listing. It runs on the same read lanes, chained SCAN, key judge
+ * and series index as the sample walk (walk.ts), and never reads an
+ * original_key or folds anything.
+ *
+ * Every key is read for the fields that make it a hash of the exporter's
+ * shape (engine/shape.ts: a metric's value, timestamp, updated_at; a meta's
+ * original_key, multiprocess_mode, created_at), so "ours" means here what it
+ * means in the scripts that delete. With `pairs`, each series of a pid (a
+ * metric key and its meta) is visited once, the two read together: from its
+ * metric key when SCAN shows that, with the meta read beside it on the lane
+ * of the master that owns it; a meta whose metric SCAN never showed is read
+ * after the scans, with its metric, and visited then. So a prune can judge a
+ * key with its sibling in one walk, reading each key once, and holds only a
+ * number per (pid, type) of a series and the batches in flight, never a key.
+ */
+import {escapeGlob, formatKey, type GaugeMode, type KeyKind, type MetricType, prefixPattern, TYPE_INFOS} from '../metrics/keys.js'
+import {parsePyFloatBytes} from '../metrics/pyfloat.js'
+import {ChainedScan} from '../redis/chained-scan.js'
+import type {Connection} from '../redis/cluster.js'
+import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
+import {type ReadLanes, withReadLanes} from '../redis/read-lanes.js'
+import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
+import {Found, HASH_LENGTH, KeyJudge} from './key-bytes.js'
+import type {ReadOptions} from './read-options.js'
+import {isRepeat, type SlotHolder, slotOf} from './repeats.js'
+import {SeriesIndex} from './series-index.js'
+import {SHAPE_FIELDS, type ShapeState} from './shape.js'
+
+export interface FactReadOptions extends ReadOptions {
+  /** Only this pid's keys. */
+  pid?: number
+  /** Each series of a pid once, its metric and meta read together; without, metric keys only. */
+  pairs?: boolean
+  /** Each key's PTTL too. */
+  withTtl?: boolean
+}
+
+/** One key of a pair as read. */
+export interface KeyHalf {
+  state: ShapeState
+  /** updated_at of a metric, created_at of a meta, as Python's float() reads it (inf too); NaN when missing or not a number. */
+  time: number
+  /** Milliseconds to live, -1 without TTL, -2 gone; NaN unless asked (withTtl). */
+  pttl: number
+}
+
+/**
+ * A series of one pid: its metric key and (with `pairs`) its meta. One
+ * object for the whole walk, filled anew for each visit: read what you need
+ * during the call.
+ */
+export interface KeyFacts {
+  pid: number
+  /** Index into TYPE_INFOS, and what it says. */
+  typeIndex: number
+  type: MetricType
+  mode?: GaugeMode
+  /** A bare-`gauge` init twin. */
+  artifact: boolean
+  /** The series' number in this walk. */
+  series: number
+  metric: KeyHalf
+  /** Only with `pairs`. */
+  meta?: KeyHalf
+  /** The name of this pair's key of `kind`. */
+  key(kind: KeyKind): string
+}
+
+export interface FactStats {
+  scannedKeys: number
+  /** Pairs (metric keys, without `pairs`) visited. */
+  visited: number
+  /** SCAN repeats (the server rehashed during the walk), each counted once. */
+  repeats: number
+  /** Exporter-shaped keys under a longer prefix: another application's. */
+  otherPrefix: number
+  /** Keys under the prefix whose names are not of the schema. */
+  malformed: number
+}
+
+/** Names keys from a walk's numbers, during the walk and after it. */
+export type KeyNamer = (pid: number, typeIndex: number, series: number, kind: KeyKind) => string
+
+/** SCAN COUNT for the walks over the whole prefix (reader.ts gives the measurements). */
+const SCAN_COUNT = 50_000
+/** Lone metas read per request after the scans. */
+const LONE_CHUNK = 10_000
+
+const HMGET = encodeHead(5, 'HMGET')
+const FIELDS = {metric: encodeArgs(...SHAPE_FIELDS.metric), meta: encodeArgs(...SHAPE_FIELDS.meta)}
+const PTTL = encodeHead(2, 'PTTL')
+const EXISTS = encodeHead(2, 'EXISTS')
+const MULTI = encodeHead(1, 'MULTI')
+const EXEC = encodeHead(1, 'EXEC')
+const META = Buffer.from('meta')
+const METRIC_LENGTH = 'metric'.length
+
+/** A half's state while its replies come in: a ShapeState, or not yet known. */
+const OURS = 0
+const FOREIGN = 1
+const GONE = 2
+/** Every shape field missing: gone, or a hash of other fields (PTTL or EXISTS tells). */
+const NO_FIELDS = 3
+const STATES: ShapeState[] = ['ours', 'foreign', 'gone']
+
+/** What a reply answers: reply code = 4 × key + 2 × half (0 metric, 1 meta) + what (0 HMGET, 1 PTTL or EXISTS). */
+const code = (i: number, half: number, what: number) => 4 * i + 2 * half + what
+
+/** The keys of one SCAN reply (or of lone metas) and their halves' replies. Reused once visited. */
+class FactBatch {
+  size = 0
+  pid = new Float64Array(0)
+  typeIndex = new Uint8Array(0)
+  series = new Int32Array(0)
+  /** Per half (2 × key + half): */
+  state = new Uint8Array(0)
+  time = new Float64Array(0)
+  pttl = new Float64Array(0)
+  /** Replies owed, on every lane. */
+  owed = 0
+  /** Per lane, the code of each reply in order. */
+  codes: number[][] = []
+
+  reset(capacity: number, lanes: number): this {
+    if (this.pid.length < capacity) {
+      this.pid = new Float64Array(capacity)
+      this.typeIndex = new Uint8Array(capacity)
+      this.series = new Int32Array(capacity)
+      this.state = new Uint8Array(2 * capacity)
+      this.time = new Float64Array(2 * capacity)
+      this.pttl = new Float64Array(2 * capacity)
+    }
+    this.size = 0
+    this.owed = 0
+    while (this.codes.length < lanes) this.codes.push([])
+    for (const c of this.codes) c.length = 0
+    return this
+  }
+
+  add(pid: number, typeIndex: number, series: number): number {
+    const i = this.size++
+    this.pid[i] = pid
+    this.typeIndex[i] = typeIndex
+    this.series[i] = series
+    // A half not read (a meta, without pairs) stays as this says: nothing there, nothing to ask.
+    this.state[2 * i] = this.state[2 * i + 1] = GONE
+    this.time[2 * i] = this.time[2 * i + 1] = Number.NaN
+    this.pttl[2 * i] = this.pttl[2 * i + 1] = Number.NaN
+    return i
+  }
+}
+
+/** The metas SCAN showed before (or without) their metric key: pid-and-type slots per series. */
+type LoneMetas = Map<number, Set<number>>
+
+class FactWalk {
+  private readonly stats: FactStats = {scannedKeys: 0, visited: 0, repeats: 0, otherPrefix: 0, malformed: 0}
+  private readonly index = new SeriesIndex()
+  private readonly judge: KeyJudge
+  /** Per series: the (pid, type) slots whose metric key SCAN has shown. */
+  private readonly metricsSeen: SlotHolder[] = []
+  private readonly loneMetas: LoneMetas = new Map()
+  private readonly lanes: RawLane[]
+  private readonly scanners: ChainedScan[]
+  private readonly route: ReadLanes['laneOf'] | undefined
+  /** One writer per lane for the batch being classified. */
+  private readonly writers: CommandWriter[]
+  private readonly spare: FactBatch[] = []
+  /** Requests outside the scanners' chains: run() waits for them. */
+  private readonly tracked: Promise<void>[] = []
+  private readonly facts: KeyFacts
+  private readonly pairs: boolean
+  private readonly withTtl: boolean
+
+  constructor(
+    lanes: ReadLanes,
+    private readonly o: FactReadOptions,
+    private readonly visit: (k: KeyFacts) => void,
+  ) {
+    this.pairs = o.pairs ?? false
+    this.withTtl = o.withTtl ?? false
+    this.judge = new KeyJudge(o.prefix, this.index)
+    this.lanes = lanes.lanes
+    this.route = this.lanes.length > 1 ? lanes.laneOf : undefined
+    this.writers = this.lanes.map(() => new CommandWriter(1 << 16))
+    const pid = o.pid === undefined ? '*' : escapeGlob(String(o.pid))
+    const match = prefixPattern(o.prefix, this.pairs ? (o.pid === undefined ? '*' : `*:${pid}:*`) : `*:${pid}:metric:*`)
+    this.scanners = this.lanes.map((lane) => new ChainedScan(lane, match, o.scanCount ?? SCAN_COUNT))
+    const namer = this.keyOf
+    const facts: KeyFacts = {
+      pid: 0,
+      typeIndex: 0,
+      type: 'counter',
+      artifact: false,
+      series: 0,
+      metric: {state: 'gone', time: Number.NaN, pttl: Number.NaN},
+      meta: this.pairs ? {state: 'gone', time: Number.NaN, pttl: Number.NaN} : undefined,
+      key: (kind) => namer(facts.pid, facts.typeIndex, facts.series, kind),
+    }
+    this.facts = facts
+  }
+
+  /** A key's name from the walk's numbers. */
+  readonly keyOf: KeyNamer = (pid, typeIndex, series, kind) => formatKey(this.o.prefix, TYPE_INFOS[typeIndex].segment, pid, kind, this.index.hexOf(series))
+
+  async run(): Promise<FactStats> {
+    await Promise.all(
+      this.scanners.map((scanner, lane) =>
+        scanner.run((r) => {
+          this.classify(r, lane)
+          this.o.onProgress?.(this.stats.scannedKeys)
+        }),
+      ),
+    )
+    await this.drain()
+    await this.readLoneMetas()
+    return this.stats
+  }
+
+  private async drain(): Promise<void> {
+    for (let next = this.tracked.shift(); next; next = this.tracked.shift()) await next
+  }
+
+  /** Picks a SCAN reply's keys to read and sends their reads: per metric key its HMGET (and PTTL), and its meta's with `pairs`. */
+  private classify(r: ReplyCursor, lane: number): void {
+    const n = r.count()
+    this.stats.scannedKeys += n
+    const batch = (this.spare.pop() ?? new FactBatch()).reset(n, this.lanes.length)
+    const {judge, writers} = this
+    const own = writers[lane]
+    for (let j = 0; j < n; j++) {
+      r.bulk()
+      const found = judge.judge(r)
+      if (found === Found.OtherPrefix) this.stats.otherPrefix++
+      else if (found === Found.Malformed) this.stats.malformed++
+      if (found !== Found.Metric && found !== Found.Meta) continue
+      const {pid, typeIndex, series} = judge
+      const slot = slotOf(pid, typeIndex)
+      const seen = (this.metricsSeen[series] ??= {})
+      if (found === Found.Meta) {
+        // Read with its metric, when SCAN shows that (or showed it); else after the scans.
+        if (this.pairs && !hasSlot(seen, slot)) {
+          let lone = this.loneMetas.get(series)
+          if (!lone) this.loneMetas.set(series, (lone = new Set()))
+          lone.add(slot)
+        }
+        continue
+      }
+      if (isRepeat(seen, slot)) {
+        this.stats.repeats++
+        continue
+      }
+      const i = batch.add(pid, typeIndex, series)
+      const {buf, start, end, header} = r
+      own
+        .raw(HMGET)
+        .raw(buf, header, end + 2)
+        .raw(FIELDS.metric)
+      batch.codes[lane].push(code(i, 0, 0))
+      if (this.withTtl) {
+        own.raw(PTTL).raw(buf, header, end + 2)
+        batch.codes[lane].push(code(i, 0, 1))
+      }
+      if (!this.pairs) continue
+      const lone = this.loneMetas.get(series)
+      if (lone?.delete(slot) && lone.size === 0) this.loneMetas.delete(series)
+      // The meta's name: `metric` in the key becomes `meta`.
+      const kindAt = end - HASH_LENGTH - METRIC_LENGTH - 1
+      const owner = this.route ? this.route(Buffer.concat([buf.subarray(start, kindAt), META, buf.subarray(kindAt + METRIC_LENGTH, end)])) : lane
+      const w = writers[owner]
+      w.raw(HMGET)
+        .spliced(buf, start, end, kindAt, kindAt + METRIC_LENGTH, META)
+        .raw(FIELDS.meta)
+      batch.codes[owner].push(code(i, 1, 0))
+      if (this.withTtl) {
+        w.raw(PTTL).spliced(buf, start, end, kindAt, kindAt + METRIC_LENGTH, META)
+        batch.codes[owner].push(code(i, 1, 1))
+      }
+    }
+    this.send(batch, lane)
+  }
+
+  /** Sends what the batch's writers hold, one request per lane; the scanning lane's on its chain. */
+  private send(batch: FactBatch, scanning: number | undefined): void {
+    batch.owed = batch.codes.reduce((sum, c) => sum + c.length, 0)
+    if (batch.owed === 0) return void this.spare.push(batch)
+    batch.codes.forEach((codes, lane) => {
+      if (codes.length === 0) return
+      this.request(
+        lane,
+        lane === scanning,
+        this.writers[lane].take(),
+        codes.length,
+        this.replies(batch, codes, () => this.settle(batch)),
+      )
+    })
+  }
+
+  /** A request on `lane`: on its scanner's chain, or tracked for run() to wait for. */
+  private request(lane: number, chained: boolean, commands: Buffer, replies: number, onReply: OnReply): void {
+    if (chained) return this.scanners[lane].request(commands, replies, onReply)
+    const request = this.lanes[lane].request(commands, replies, onReply)
+    request.catch(() => undefined)
+    this.tracked.push(request)
+  }
+
+  /** A reply handler that files each reply by its code, and calls `done` after the batch's last one. */
+  private replies(batch: FactBatch, codes: number[], done: () => void): OnReply {
+    let at = 0
+    return (r) => {
+      const c = codes[at++]
+      const h = c >> 1
+      if (c & 1) batch.pttl[h] = pttlOf(r)
+      else readShape(r, h & 1 ? 'meta' : 'metric', batch, h)
+      if (--batch.owed === 0) done()
+    }
+  }
+
+  /**
+   * All replies in: a half whose shape fields were all missing is gone, or
+   * a hash of other fields (not ours, but there). Its fields and EXISTS are read again in one transaction, since
+   * a worker may have written the key since the first read; then the batch
+   * is visited.
+   */
+  private settle(batch: FactBatch): void {
+    const byLane: number[][] = this.lanes.map(() => [])
+    for (let h = 0; h < 2 * batch.size; h++) {
+      if (batch.state[h] !== NO_FIELDS) continue
+      const i = h >> 1
+      const kind = h & 1 ? 'meta' : 'metric'
+      const key = this.keyOf(batch.pid[i], batch.typeIndex[i], batch.series[i], kind)
+      const lane = this.route ? this.route(Buffer.from(key)) : 0
+      this.writers[lane].raw(MULTI).raw(HMGET).arg(key).raw(FIELDS[kind]).raw(EXISTS).arg(key).raw(EXEC)
+      byLane[lane].push(h)
+    }
+    batch.owed = byLane.reduce((sum, halves) => sum + halves.length, 0)
+    if (batch.owed === 0) return this.emit(batch)
+    byLane.forEach((halves, lane) => {
+      if (halves.length === 0) return
+      let at = 0
+      this.request(lane, false, this.writers[lane].take(), 4 * halves.length, (r) => {
+        if (r.type === 0x2d) throw new ReplyError(r.line())
+        // +OK, +QUEUED, +QUEUED, then EXEC's [fields, exists].
+        if (at++ % 4 < 3) return void r.line()
+        const h = halves[(at - 1) >> 2]
+        r.count()
+        readShape(r, h & 1 ? 'meta' : 'metric', batch, h)
+        const exists = readCount(r)
+        if (batch.state[h] === NO_FIELDS) batch.state[h] = exists === 0 ? GONE : FOREIGN
+        if (--batch.owed === 0) this.emit(batch)
+      })
+    })
+  }
+
+  private emit(batch: FactBatch): void {
+    const f = this.facts
+    for (let i = 0; i < batch.size; i++) {
+      const info = TYPE_INFOS[batch.typeIndex[i]]
+      f.pid = batch.pid[i]
+      f.typeIndex = batch.typeIndex[i]
+      f.type = info.type
+      f.mode = info.mode
+      f.artifact = info.artifact
+      f.series = batch.series[i]
+      fillHalf(f.metric, batch, 2 * i)
+      if (f.meta) fillHalf(f.meta, batch, 2 * i + 1)
+      this.stats.visited++
+      this.visit(f)
+    }
+    this.spare.push(batch)
+  }
+
+  /**
+   * The metas no metric key of theirs came with: read after the scans, each
+   * with its metric (written meanwhile, perhaps), a request per lane per chunk.
+   */
+  private async readLoneMetas(): Promise<void> {
+    const lone: [number, number][] = []
+    for (const [series, slots] of this.loneMetas) for (const slot of slots) lone.push([series, slot])
+    this.loneMetas.clear()
+    for (let from = 0; from < lone.length; from += LONE_CHUNK) {
+      const part = lone.slice(from, from + LONE_CHUNK)
+      const batch = (this.spare.pop() ?? new FactBatch()).reset(part.length, this.lanes.length)
+      for (const [series, slot] of part) {
+        const pid = Math.floor(slot / 16)
+        const typeIndex = slot % 16
+        const i = batch.add(pid, typeIndex, series)
+        for (const half of [0, 1]) {
+          const key = this.keyOf(pid, typeIndex, series, half ? 'meta' : 'metric')
+          const lane = this.route ? this.route(Buffer.from(key)) : 0
+          const w = this.writers[lane]
+          w.raw(HMGET)
+            .arg(key)
+            .raw(half ? FIELDS.meta : FIELDS.metric)
+          batch.codes[lane].push(code(i, half, 0))
+          if (this.withTtl) {
+            w.raw(PTTL).arg(key)
+            batch.codes[lane].push(code(i, half, 1))
+          }
+        }
+      }
+      this.send(batch, undefined)
+      await this.drain()
+    }
+  }
+}
+
+/** Whether SCAN has shown the metric key of `slot` in this series. */
+function hasSlot(holder: SlotHolder, slot: number): boolean {
+  const seen = holder.slots
+  return seen === undefined ? false : Array.isArray(seen) ? seen.includes(slot) : seen.has(slot)
+}
+
+function fillHalf(half: KeyHalf, batch: FactBatch, h: number): void {
+  half.state = STATES[batch.state[h]]
+  half.time = batch.time[h]
+  half.pttl = batch.pttl[h]
+}
+
+/** An HMGET of a half's shape fields: ours, foreign (another type, or a hash of other fields), or no field at all. */
+function readShape(r: ReplyCursor, kind: KeyKind, batch: FactBatch, h: number): void {
+  batch.time[h] = Number.NaN
+  if (r.type === 0x2d) {
+    const message = r.line()
+    // Another type at our name; any other error (MOVED, ASK on a cluster) ends the walk.
+    if (!message.startsWith('WRONGTYPE')) throw new ReplyError(message)
+    batch.state[h] = FOREIGN
+    return
+  }
+  r.count()
+  const first = r.bulk()
+  const second = r.bulk()
+  const third = r.bulk()
+  if (third) batch.time[h] = parsePyFloatBytes(r.buf, r.start, r.end) ?? Number.NaN
+  const ours = kind === 'metric' ? first && second && third : first || second
+  batch.state[h] = ours ? OURS : first || second || third ? FOREIGN : NO_FIELDS
+}
+
+/** A PTTL reply: -2 for a key gone; an error (MOVED, ASK on a cluster) ends the walk. */
+function pttlOf(r: ReplyCursor): number {
+  if (r.type === 0x2d) throw new ReplyError(r.line())
+  return r.type === 0x3a ? r.count() : -2
+}
+
+/** An integer reply (EXISTS). */
+function readCount(r: ReplyCursor): number {
+  if (r.type === 0x2d) throw new ReplyError(r.line())
+  return r.count()
+}
+
+/**
+ * Facts about the keys under the prefix, one visit per metric key — or with
+ * `pairs` per series of a pid, its metric and meta together — and a way to
+ * name the walk's keys from its numbers afterwards.
+ */
+export function readKeyFacts(redis: Connection, o: FactReadOptions, visit: (k: KeyFacts) => void): Promise<FactStats & {names: KeyNamer}> {
+  return withReadLanes(redis, async (lanes) => {
+    const walk = new FactWalk(lanes, o, visit)
+    return {...(await walk.run()), names: walk.keyOf}
+  })
+}

@@ -1,0 +1,241 @@
+/**
+ * prune's plan, made from one walk over the prefix (engine/fact-walk.ts,
+ * each series of a pid seen once with its metric and meta): what goes, why,
+ * and the newest write time each reason allows (the mark the script that
+ * deletes checks again, atomic.ts).
+ *
+ * Most pairs are decided as they are seen. Those only a death could decide —
+ * live gauges and bare-`gauge` twins of a pid that may be dead — wait for the
+ * end of the walk, when each pid's newest write is known and its death mark
+ * with it. Decisions are kept as numbers (pid, type, series, op, reason,
+ * mark), never as key names, which are made a chunk at a time when applied.
+ */
+import type {KeyFacts, KeyHalf, KeyNamer} from '../../engine/fact-walk.js'
+import {isLiveMode, type KeyKind, TYPE_INFOS} from '../../metrics/keys.js'
+import {pidRunsHere} from '../local.js'
+import type {AtomicItem, AtomicOp} from './atomic.js'
+
+export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
+
+export const PRUNE_REASONS: readonly PruneReason[] = ['dead-live-gauge', 'dead-artifact', 'artifact', 'orphan', 'older-than', 'fix-ttl']
+const OPS: readonly AtomicOp[] = ['pair', 'metric', 'meta', 'ttl-metric', 'ttl-meta']
+
+/** What a plan is judged by: the cutoffs (Redis time, seconds) and the reasons asked for. */
+export interface PlanRules {
+  now: number
+  /** Named dead. */
+  pids: ReadonlySet<number>
+  /** Dead unless running on this host. */
+  local: boolean
+  /** Dead without a write since (seconds). */
+  staleCutoff?: number
+  olderCutoff?: number
+  /** Orphans written no later than this go; undefined: orphans are not asked for. */
+  graceCutoff?: number
+  artifacts: boolean
+  fixTtlSeconds?: number
+}
+
+/** A planned key with why. */
+export interface PlannedKey {
+  key: string
+  reason: PruneReason
+}
+
+/** A growable table of numbers: one row per decision. */
+class Decisions {
+  size = 0
+  private pid = new Float64Array(1024)
+  private series = new Int32Array(1024)
+  private mark = new Float64Array(1024)
+  /** typeIndex | op << 4 | reason << 7 | withSibling << 10 */
+  private packed = new Uint16Array(1024)
+
+  push(pid: number, typeIndex: number, series: number, op: number, reason: number, mark: number, withSibling: boolean): void {
+    if (this.size === this.pid.length) this.grow()
+    const i = this.size++
+    this.pid[i] = pid
+    this.series[i] = series
+    this.mark[i] = mark
+    this.packed[i] = typeIndex | (op << 4) | (reason << 7) | (withSibling ? 1 << 10 : 0)
+  }
+
+  /** Row `i` as an atomic item, its reason, and whether its sibling counts as planned. */
+  row(i: number, names: KeyNamer): {item: AtomicItem; reason: PruneReason; withSibling: boolean} {
+    const p = this.packed[i]
+    const op = OPS[(p >> 4) & 7]
+    const kind: KeyKind = op === 'meta' || op === 'ttl-meta' ? 'meta' : 'metric'
+    const [pid, typeIndex, series] = [this.pid[i], p & 15, this.series[i]]
+    const item = {
+      op,
+      target: names(pid, typeIndex, series, kind),
+      sibling: names(pid, typeIndex, series, kind === 'metric' ? 'meta' : 'metric'),
+      arg: String(this.mark[i]),
+    }
+    return {item, reason: PRUNE_REASONS[(p >> 7) & 7], withSibling: (p & (1 << 10)) !== 0}
+  }
+
+  private grow(): void {
+    const n = 2 * this.pid.length
+    const grown = <T extends Float64Array | Int32Array | Uint16Array>(a: T, make: (n: number) => T) => {
+      const b = make(n)
+      b.set(a)
+      return b
+    }
+    this.pid = grown(this.pid, (m) => new Float64Array(m))
+    this.series = grown(this.series, (m) => new Int32Array(m))
+    this.mark = grown(this.mark, (m) => new Float64Array(m))
+    this.packed = grown(this.packed, (m) => new Uint16Array(m))
+  }
+}
+
+/** A pair as the plan reads it: the walk's facts, or a waiting pair's numbers. */
+interface Pair {
+  pid: number
+  typeIndex: number
+  series: number
+  metric: KeyHalf
+  meta: KeyHalf
+}
+
+const copyHalf = (h: KeyHalf): KeyHalf => ({state: h.state, time: h.time, pttl: h.pttl})
+
+export class PrunePlan {
+  readonly decisions = new Decisions()
+  /** Keys planned per reason (a series' metric and meta count as two). */
+  readonly planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
+  /** Keys at exporter-shaped names that are not hashes of the exporter's shape. */
+  notOurs = 0
+  /** Named pids with a key under the prefix. */
+  readonly namedSeen = new Set<number>()
+  /** Per pid with a metric key: its newest write (seconds), undefined when none is a time. */
+  private readonly newest = new Map<number, number | undefined>()
+  /** Pairs only a death could decide, until the marks are known. */
+  private readonly waiting: Pair[] = []
+  private readonly runsHere = new Map<number, boolean>()
+  private marks = new Map<number, number>()
+
+  constructor(private readonly rules: PlanRules) {}
+
+  /** Whether any way of judging a pid dead was asked for. */
+  private get judgesLiveness(): boolean {
+    return this.rules.pids.size > 0 || this.rules.local || this.rules.staleCutoff !== undefined
+  }
+
+  /** One pair of the walk. */
+  see(k: KeyFacts): void {
+    const meta = k.meta!
+    if (this.rules.pids.has(k.pid)) this.namedSeen.add(k.pid)
+    if (k.metric.state !== 'gone') {
+      const t = Number.isFinite(k.metric.time) ? k.metric.time : undefined
+      const seen = this.newest.get(k.pid)
+      this.newest.set(k.pid, t === undefined ? seen : seen === undefined ? t : Math.max(seen, t))
+    }
+    if (this.mayDie(k.pid, k.typeIndex)) {
+      this.waiting.push({pid: k.pid, typeIndex: k.typeIndex, series: k.series, metric: copyHalf(k.metric), meta: copyHalf(meta)})
+    } else this.plan({pid: k.pid, typeIndex: k.typeIndex, series: k.series, metric: k.metric, meta})
+  }
+
+  /**
+   * After the walk: which workers are dead, each with its death mark — the
+   * newest write the walk saw of it (its own clock), never later than what
+   * made it dead (the --stale cutoff, or for --pid and --local the moment
+   * prune began), so any write after the judgement keeps its key. Then the
+   * pairs that waited for it are decided.
+   */
+  judge(): number[] {
+    const {now, pids, local, staleCutoff} = this.rules
+    for (const pid of new Set([...pids, ...this.newest.keys()])) {
+      const w = this.newest.get(pid)
+      const because: number[] = []
+      if (pids.has(pid) || (local && this.newest.has(pid) && !this.runs(pid))) because.push(now)
+      if (staleCutoff !== undefined && this.newest.has(pid) && (w === undefined || w < staleCutoff)) because.push(staleCutoff)
+      if (because.length === 0) continue
+      const latest = Math.max(...because)
+      this.marks.set(pid, w === undefined ? latest : Math.min(w, latest))
+    }
+    return [...this.marks.keys()].sort((a, b) => a - b)
+  }
+
+  /** Decides the pairs that waited for the marks. */
+  decideWaiting(): void {
+    for (const pair of this.waiting.splice(0)) this.plan(pair)
+  }
+
+  /** The planned keys with why, in plan order: the first `limit`. */
+  keys(names: KeyNamer, limit = Infinity): PlannedKey[] {
+    const out: PlannedKey[] = []
+    for (let i = 0; i < this.decisions.size && out.length < limit; i++) {
+      const {item, reason, withSibling} = this.decisions.row(i, names)
+      out.push({key: item.target, reason})
+      if (withSibling && out.length < limit) out.push({key: item.sibling, reason})
+    }
+    return out
+  }
+
+  /** A live gauge or a twin, of a pid some rule may find dead: decided once the marks are known. */
+  private mayDie(pid: number, typeIndex: number): boolean {
+    const {artifact, mode} = TYPE_INFOS[typeIndex]
+    if (!artifact && !(mode && isLiveMode(mode))) return false
+    return this.rules.pids.has(pid) || this.rules.staleCutoff !== undefined || (this.rules.local && !this.runs(pid))
+  }
+
+  private runs(pid: number): boolean {
+    let runs = this.runsHere.get(pid)
+    if (runs === undefined) this.runsHere.set(pid, (runs = pidRunsHere(pid)))
+    return runs
+  }
+
+  /**
+   * What goes of one pair. A metric goes with its meta; a meta is judged by
+   * itself only when it has no metric to go with. A key that stays may get a TTL.
+   */
+  private plan(p: Pair): void {
+    const {metric, meta} = p
+    if (metric.state === 'foreign') this.notOurs++
+    if (meta.state === 'foreign') this.notOurs++
+    const metaOurs = meta.state === 'ours'
+    const metricOurs = metric.state === 'ours'
+    let metricGoes = false
+    if (metricOurs) {
+      const why = this.decide(p, 'metric', metric.time, metaOurs)
+      // An orphan has no meta to take along.
+      if (why) this.add(p, why.reason === 'orphan' ? 'metric' : 'pair', why.reason, why.mark, metaOurs)
+      else if (this.rules.fixTtlSeconds !== undefined && metric.pttl === -1) this.add(p, 'ttl-metric', 'fix-ttl', this.rules.fixTtlSeconds, false)
+      metricGoes = why !== undefined
+    }
+    if (metaOurs && !metricGoes) {
+      const why = metricOurs ? undefined : this.decide(p, 'meta', meta.time, false)
+      if (why) this.add(p, 'meta', why.reason, why.mark, false)
+      else if (this.rules.fixTtlSeconds !== undefined && meta.pttl === -1) this.add(p, 'ttl-meta', 'fix-ttl', this.rules.fixTtlSeconds, false)
+    }
+  }
+
+  private add(p: Pair, op: AtomicOp, reason: PruneReason, mark: number, withSibling: boolean): void {
+    this.decisions.push(p.pid, p.typeIndex, p.series, OPS.indexOf(op), PRUNE_REASONS.indexOf(reason), mark, withSibling)
+    this.planned[reason] += withSibling ? 2 : 1
+  }
+
+  /**
+   * Why a key goes, and the newest write time that reason allows: the script
+   * that deletes compares the key's time with that mark again. A meta is
+   * judged by its own time only when it has no metric to go with.
+   */
+  private decide(p: Pair, kind: KeyKind, written: number, siblingOurs: boolean): {reason: PruneReason; mark: number} | undefined {
+    // No readable time: nothing proves the key old.
+    if (Number.isNaN(written)) return undefined
+    const {now, olderCutoff, graceCutoff, artifacts} = this.rules
+    const {artifact, mode} = TYPE_INFOS[p.typeIndex]
+    const alone = kind === 'metric' || !siblingOurs
+    if (olderCutoff !== undefined && alone && written <= olderCutoff) return {reason: 'older-than', mark: olderCutoff}
+    const death = this.marks.get(p.pid)
+    if (death !== undefined && written <= death) {
+      if (artifact) return {reason: 'dead-artifact', mark: death}
+      if (mode && isLiveMode(mode)) return {reason: 'dead-live-gauge', mark: death}
+    }
+    // An artifact is never data; one written after the run began waits for the next run.
+    if (artifacts && artifact && written <= now) return {reason: 'artifact', mark: now}
+    if (graceCutoff !== undefined && !siblingOurs && written <= graceCutoff) return {reason: 'orphan', mark: graceCutoff}
+    return undefined
+  }
+}
