@@ -7,6 +7,7 @@ import {escapeGlob, type GaugeMode, type KeyKind, type MetricType} from '../metr
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
 import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'
+import {ttlSeconds} from '../redis/time.js'
 import {keyBatches} from '../engine/key-batches.js'
 import type {ReadOptions} from '../engine/read-options.js'
 
@@ -120,7 +121,7 @@ export async function streamKeys(
     page.forEach((r, i) => {
       const pttl = pttls[i]
       if (pttl === -2) return // gone since SCAN saw it
-      r.ttl = pttl !== undefined && pttl >= 0 ? Math.ceil(pttl / 1000) : null
+      r.ttl = ttlSeconds(pttl)
       const name = r.hash ? names.get(r.hash) : undefined
       if (name) Object.assign(r, name)
       rows.push(r)

@@ -7,7 +7,7 @@ import type {Connection} from '../redis/cluster.js'
 import type {ReadOptions} from '../engine/read-options.js'
 import {readKeyFacts} from '../engine/fact-walk.js'
 import {readMetricKeys, type ReadStats, writeTime} from '../engine/reader.js'
-import {ageSeconds, clockForAges} from '../redis/time.js'
+import {ageSeconds, clockForAges, ttlSeconds} from '../redis/time.js'
 import {pidRunsHere} from './local.js'
 
 export interface PidRow {
@@ -42,9 +42,9 @@ export async function listPids(redis: Connection, o: ReadOptions & {local?: bool
     else row.series++
     const written = writeTime(time)
     if (written !== undefined && (row.newestWrite === null || written > row.newestWrite)) row.newestWrite = written
-    if (pttl === -1) row.keysWithoutTtl++
+    const s = ttlSeconds(pttl)
+    if (s === null) row.keysWithoutTtl++
     else {
-      const s = Math.ceil(pttl / 1000)
       row.minTtl = row.minTtl === null ? s : Math.min(row.minTtl, s)
       row.maxTtl = row.maxTtl === null ? s : Math.max(row.maxTtl, s)
     }
@@ -110,7 +110,7 @@ export async function inspectPid(redis: Connection, o: ReadOptions & {pid: numbe
         timestamp: k.timestamp,
         updatedAt: k.updatedAt,
         ageSeconds: ageSeconds(writeTime(k.updatedAt), now),
-        ttl: k.pttl === undefined || k.pttl < 0 ? null : Math.ceil(k.pttl / 1000),
+        ttl: ttlSeconds(k.pttl),
         key: k.key!,
       })
     },

@@ -29,3 +29,8 @@ export async function clockForAges(redis: Pick<Redis, 'time'>): Promise<number> 
 export function ageSeconds(written: number | undefined, now: number): number | null {
   return written === undefined || !Number.isFinite(written) ? null : Math.max(0, Math.round((now - written) * 1000) / 1000)
 }
+
+/** A PTTL reply as whole seconds left, rounded up as TTL rounds; null without a TTL (-1), for a key gone (-2), or unknown. */
+export function ttlSeconds(pttl: number | undefined): number | null {
+  return pttl === undefined || !(pttl >= 0) ? null : Math.ceil(pttl / 1000)
+}
