@@ -153,16 +153,14 @@ class FactBatch {
   }
 }
 
-/** The metas SCAN showed before (or without) their metric key: pid-and-type slots per series. */
-type LoneMetas = Map<number, Set<number>>
-
 class FactWalk {
   private readonly stats: FactStats = {scannedKeys: 0, visited: 0, repeats: 0, otherPrefix: 0, malformed: 0}
   private readonly index = new SeriesIndex()
   private readonly judge: KeyJudge
-  /** Per series: the (pid, type) slots whose metric key SCAN has shown. */
-  private readonly metricsSeen: SlotHolder[] = []
-  private readonly loneMetas: LoneMetas = new Map()
+  /** Per series, the (pid, type) slots of the metric keys SCAN has shown. */
+  private readonly metrics: SlotHolder[] = []
+  /** Likewise of the meta keys: one with no metric beside it after the scans is read then. */
+  private readonly metas: SlotHolder[] = []
   private readonly lanes: RawLane[]
   private readonly scanners: ChainedScan[]
   private readonly route: ReadLanes['laneOf'] | undefined
@@ -239,17 +237,12 @@ class FactWalk {
       if (found !== Found.Metric && found !== Found.Meta) continue
       const {pid, typeIndex, series} = judge
       const slot = slotOf(pid, typeIndex)
-      const seen = (this.metricsSeen[series] ??= {})
       if (found === Found.Meta) {
         // Read with its metric, when SCAN shows that (or showed it); else after the scans.
-        if (this.pairs && !hasSlot(seen, slot)) {
-          let lone = this.loneMetas.get(series)
-          if (!lone) this.loneMetas.set(series, (lone = new Set()))
-          lone.add(slot)
-        }
+        if (this.pairs && isRepeat((this.metas[series] ??= {}), slot)) this.stats.repeats++
         continue
       }
-      if (isRepeat(seen, slot)) {
+      if (isRepeat((this.metrics[series] ??= {}), slot)) {
         this.stats.repeats++
         continue
       }
@@ -265,8 +258,6 @@ class FactWalk {
         batch.codes[lane].push(code(i, 0, 1))
       }
       if (!this.pairs) continue
-      const lone = this.loneMetas.get(series)
-      if (lone?.delete(slot) && lone.size === 0) this.loneMetas.delete(series)
       // The meta's name: `metric` in the key becomes `meta`.
       const kindAt = end - HASH_LENGTH - METRIC_LENGTH - 1
       const owner = this.route ? this.route(Buffer.concat([buf.subarray(start, kindAt), META, buf.subarray(kindAt + METRIC_LENGTH, end)])) : lane
@@ -300,9 +291,9 @@ class FactWalk {
   }
 
   /** A request on `lane`: on its scanner's chain, or tracked for run() to wait for. */
-  private request(lane: number, chained: boolean, commands: Buffer, replies: number, onReply: OnReply): void {
-    if (chained) return this.scanners[lane].request(commands, replies, onReply)
-    const request = this.lanes[lane].request(commands, replies, onReply)
+  private request(lane: number, chained: boolean, commands: Buffer, replies: number, onReply: OnReply, onSent?: () => void): void {
+    if (chained) return this.scanners[lane].request(commands, replies, onReply, onSent)
+    const request = this.lanes[lane].request(commands, replies, onReply, onSent)
     request.catch(() => undefined)
     this.tracked.push(request)
   }
@@ -379,8 +370,10 @@ class FactWalk {
    */
   private async readLoneMetas(): Promise<void> {
     const lone: [number, number][] = []
-    for (const [series, slots] of this.loneMetas) for (const slot of slots) lone.push([series, slot])
-    this.loneMetas.clear()
+    this.metas.forEach((metas, series) => {
+      const metrics = this.metrics[series] ?? {}
+      for (const slot of metas.slots ?? []) if (!hasSlot(metrics, slot)) lone.push([series, slot])
+    })
     for (let from = 0; from < lone.length; from += LONE_CHUNK) {
       const part = lone.slice(from, from + LONE_CHUNK)
       const batch = (this.spare.pop() ?? new FactBatch()).reset(part.length, this.lanes.length)
@@ -408,7 +401,7 @@ class FactWalk {
   }
 }
 
-/** Whether SCAN has shown the metric key of `slot` in this series. */
+/** Whether SCAN has shown the key of `slot` in this series. */
 function hasSlot(holder: SlotHolder, slot: number): boolean {
   const seen = holder.slots
   return seen === undefined ? false : Array.isArray(seen) ? seen.includes(slot) : seen.has(slot)
