@@ -36,6 +36,8 @@ export interface FactReadOptions extends ReadOptions {
   pairs?: boolean
   /** Each key's PTTL too. */
   withTtl?: boolean
+  /** With `pairs`: each series' original_key, from the first meta of it read that has one (KeyFacts.originalKey). */
+  originalKeys?: boolean
 }
 
 /** One key of a pair as read. */
@@ -65,12 +67,17 @@ export interface KeyFacts {
   metric: KeyHalf
   /** Only with `pairs`. */
   meta?: KeyHalf
+  /** With `originalKeys`: the series' original_key, on the first visit whose meta has one; else undefined. */
+  originalKey?: string
   /** The name of this pair's key of `kind`. */
   key(kind: KeyKind): string
 }
 
 export interface FactStats {
+  /** Keys in SCAN's replies, redismp's own (the lock, the health probe) included. */
   scannedKeys: number
+  /** Keys under the prefix, redismp's own left out, per lane (per master on a cluster). */
+  keysByLane: number[]
   /** Pairs (metric keys, without `pairs`) visited. */
   visited: number
   /** SCAN repeats (the server rehashed during the walk), each counted once. */
@@ -115,6 +122,8 @@ class FactBatch {
   pid = new Float64Array(0)
   typeIndex = new Uint8Array(0)
   series = new Int32Array(0)
+  /** Per key, with originalKeys: the original_key its meta told, if it names the series first. */
+  originalKey: (string | undefined)[] = []
   /** Per half (2 × key + half): */
   state = new Uint8Array(0)
   time = new Float64Array(0)
@@ -135,6 +144,7 @@ class FactBatch {
     }
     this.size = 0
     this.owed = 0
+    this.originalKey.length = 0
     while (this.codes.length < lanes) this.codes.push([])
     for (const c of this.codes) c.length = 0
     return this
@@ -154,7 +164,9 @@ class FactBatch {
 }
 
 class FactWalk {
-  private readonly stats: FactStats = {scannedKeys: 0, visited: 0, repeats: 0, otherPrefix: 0, malformed: 0}
+  private readonly stats: FactStats = {scannedKeys: 0, keysByLane: [], visited: 0, repeats: 0, otherPrefix: 0, malformed: 0}
+  /** With originalKeys: the series whose original_key was told. */
+  private readonly named = new Set<number>()
   private readonly index = new SeriesIndex()
   private readonly judge: KeyJudge
   /** Per series, the (pid, type) slots of the metric keys SCAN has shown. */
@@ -187,6 +199,7 @@ class FactWalk {
     const pid = o.pid === undefined ? '*' : escapeGlob(String(o.pid))
     const match = prefixPattern(o.prefix, this.pairs ? (o.pid === undefined ? '*' : `*:${pid}:*`) : `*:${pid}:metric:*`)
     this.scanners = this.lanes.map((lane) => new ChainedScan(lane, match, o.scanCount ?? SCAN_COUNT))
+    this.stats.keysByLane = this.lanes.map(() => 0)
     const namer = this.keyOf
     const facts: KeyFacts = {
       pid: 0,
@@ -232,6 +245,7 @@ class FactWalk {
     for (let j = 0; j < n; j++) {
       r.bulk()
       const found = judge.judge(r)
+      if (found !== Found.Tool) this.stats.keysByLane[lane]++
       if (found === Found.OtherPrefix) this.stats.otherPrefix++
       else if (found === Found.Malformed) this.stats.malformed++
       if (found !== Found.Metric && found !== Found.Meta) continue
@@ -305,8 +319,19 @@ class FactWalk {
       const c = codes[at++]
       const h = c >> 1
       if (c & 1) batch.pttl[h] = pttlOf(r)
-      else readShape(r, h & 1 ? 'meta' : 'metric', batch, h)
+      else this.readHalf(r, batch, h)
       if (--batch.owed === 0) done()
+    }
+  }
+
+  /** A half's shape fields; a meta's original_key kept when it is the first to name its series (originalKeys). */
+  private readHalf(r: ReplyCursor, batch: FactBatch, h: number): void {
+    if ((h & 1) === 0) return void readShape(r, 'metric', batch, h)
+    const originalKey = readShape(r, 'meta', batch, h)
+    const series = batch.series[h >> 1]
+    if (originalKey !== undefined && this.o.originalKeys && !this.named.has(series)) {
+      this.named.add(series)
+      batch.originalKey[h >> 1] = originalKey
     }
   }
 
@@ -338,7 +363,7 @@ class FactWalk {
         if (at++ % 4 < 3) return void r.line()
         const h = halves[(at - 1) >> 2]
         r.count()
-        readShape(r, h & 1 ? 'meta' : 'metric', batch, h)
+        this.readHalf(r, batch, h)
         const exists = readCount(r)
         if (batch.state[h] === NO_FIELDS) batch.state[h] = exists === 0 ? GONE : FOREIGN
         if (--batch.owed === 0) this.emit(batch)
@@ -358,6 +383,7 @@ class FactWalk {
       f.series = batch.series[i]
       fillHalf(f.metric, batch, 2 * i)
       if (f.meta) fillHalf(f.meta, batch, 2 * i + 1)
+      f.originalKey = batch.originalKey[i]
       this.stats.visited++
       this.visit(f)
     }
@@ -413,23 +439,29 @@ function fillHalf(half: KeyHalf, batch: FactBatch, h: number): void {
   half.pttl = batch.pttl[h]
 }
 
-/** An HMGET of a half's shape fields: ours, foreign (another type, or a hash of other fields), or no field at all. */
-function readShape(r: ReplyCursor, kind: KeyKind, batch: FactBatch, h: number): void {
+/**
+ * An HMGET of a half's shape fields: ours, foreign (another type, or a hash
+ * of other fields), or no field at all. Returns a meta's original_key when
+ * it has one and is ours.
+ */
+function readShape(r: ReplyCursor, kind: KeyKind, batch: FactBatch, h: number): string | undefined {
   batch.time[h] = Number.NaN
   if (r.type === 0x2d) {
     const message = r.line()
     // Another type at our name; any other error (MOVED, ASK on a cluster) ends the walk.
     if (!message.startsWith('WRONGTYPE')) throw new ReplyError(message)
     batch.state[h] = FOREIGN
-    return
+    return undefined
   }
   r.count()
   const first = r.bulk()
+  const [firstStart, firstEnd] = [r.start, r.end]
   const second = r.bulk()
   const third = r.bulk()
   if (third) batch.time[h] = parsePyFloatBytes(r.buf, r.start, r.end) ?? Number.NaN
   const ours = kind === 'metric' ? first && second && third : first || second
   batch.state[h] = ours ? OURS : first || second || third ? FOREIGN : NO_FIELDS
+  return ours && kind === 'meta' && first ? r.text(firstStart, firstEnd) : undefined
 }
 
 /** A PTTL reply: -2 for a key gone; an error (MOVED, ASK on a cluster) ends the walk. */
@@ -449,9 +481,9 @@ function readCount(r: ReplyCursor): number {
  * `pairs` per series of a pid, its metric and meta together — and a way to
  * name the walk's keys from its numbers afterwards.
  */
-export function readKeyFacts(redis: Connection, o: FactReadOptions, visit: (k: KeyFacts) => void): Promise<FactStats & {names: KeyNamer}> {
+export function readKeyFacts(redis: Connection, o: FactReadOptions, visit: (k: KeyFacts) => void): Promise<FactStats & {names: KeyNamer; laneNames: string[]}> {
   return withReadLanes(redis, async (lanes) => {
     const walk = new FactWalk(lanes, o, visit)
-    return {...(await walk.run()), names: walk.keyOf}
+    return {...(await walk.run()), names: walk.keyOf, laneNames: lanes.names}
   })
 }

@@ -14,6 +14,7 @@ export const METRIC_TYPES = ['counter', 'gauge', 'histogram', 'summary'] as cons
 export type MetricType = (typeof METRIC_TYPES)[number]
 
 export type KeyKind = 'metric' | 'meta'
+export const KEY_KINDS: readonly KeyKind[] = ['metric', 'meta']
 
 export interface ParsedKey {
   key: string

@@ -3,6 +3,7 @@
  * prefixes, not another application's nested prefix, not foreign keys that
  * merely share the prefix, not other databases. `allKeys` is FLUSHDB proper.
  */
+import {KEY_KINDS} from '../metrics/keys.js'
 import type {Connection} from '../redis/cluster.js'
 import {masterNodes} from '../redis/scan.js'
 import {readKeyFacts} from '../engine/fact-walk.js'
@@ -33,7 +34,7 @@ export interface FlushResult extends FlushPlan {
 export async function planFlush(redis: Connection, o: ReadOptions, sampleSize = 10): Promise<FlushPlan> {
   const plan: FlushPlan = {keys: 0, foreignKept: 0, notOursKept: 0, otherPrefixKept: 0, sample: []}
   const stats = await readKeyFacts(redis, {...o, pairs: true}, (k) => {
-    for (const kind of ['metric', 'meta'] as const) {
+    for (const kind of KEY_KINDS) {
       const {state} = k[kind]!
       if (state === 'foreign') plan.notOursKept++
       if (state !== 'ours') continue

@@ -5,13 +5,14 @@
  */
 import {randomUUID} from 'node:crypto'
 
+import {KEY_KINDS} from '../metrics/keys.js'
 import {type Connection, isCluster} from '../redis/cluster.js'
 import {isCommandRefused} from '../redis/errors.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {masterNodes} from '../redis/scan.js'
 import {clockForAges} from '../redis/time.js'
 import {toolKey} from '../engine/keyspace.js'
-import {censusKeys} from '../engine/census.js'
+import {readKeyFacts} from '../engine/fact-walk.js'
 import type {ReadOptions} from '../engine/read-options.js'
 import {assessCluster, type ClusterHealth, clusterHealth} from './cluster-health.js'
 import {HealthSignals} from './stats/signals.js'
@@ -33,6 +34,7 @@ export interface KeyspaceSummary {
   keysWithoutTtl: number
   artifacts: number
   foreignKeys: number
+  /** At exporter-shaped names, but not hashes of the exporter's shape (another type, or a hash of other fields): in foreignKeys too. */
   nonHashKeys: number
   otherPrefixKeys: number
 }
@@ -155,26 +157,30 @@ async function summarizeKeyspace(
     otherPrefixKeys: 0,
   }
   const pids = new Set<number>()
-  const identities = (hash: string, originalKey: string) => signals.series(hash, originalKey)
-  const counts = await censusKeys(redis, {prefix, scanCount, onProgress, identities}, ({parsed: k, type, pttl}) => {
-    if (type === 'none') return // expired between SCAN and now
-    if (type !== 'hash') {
-      summary.nonHashKeys++
-      summary.foreignKeys++
-      return
+  const stats = await readKeyFacts(redis, {prefix, scanCount, onProgress, pairs: true, withTtl: true, originalKeys: true}, (k) => {
+    if (k.originalKey !== undefined) signals.series(k.series, k.originalKey)
+    for (const kind of KEY_KINDS) {
+      const {state, pttl} = k[kind]!
+      if (state === 'gone') continue // expired between SCAN and now
+      if (state === 'foreign') {
+        summary.nonHashKeys++
+        summary.foreignKeys++
+        continue
+      }
+      if (kind === 'metric') {
+        summary.metricKeys++
+        if (!k.artifact) signals.metricKey(k.series, k.type, pttl)
+      } else summary.metaKeys++
+      if (k.artifact) summary.artifacts++
+      if (pttl === -1) summary.keysWithoutTtl++
+      pids.add(k.pid)
     }
-    if (k.kind === 'metric') {
-      summary.metricKeys++
-      if (!k.artifact) signals.metricKey(k.hash, k.type, pttl)
-    } else summary.metaKeys++
-    if (k.artifact) summary.artifacts++
-    if (pttl === -1) summary.keysWithoutTtl++
-    pids.add(k.pid)
   })
-  summary.otherPrefixKeys += counts.otherPrefix
-  summary.foreignKeys += counts.foreign
+  summary.otherPrefixKeys += stats.otherPrefix
+  summary.foreignKeys += stats.malformed
   summary.pids = pids.size
-  return counts.byNode ? {...summary, byNode: counts.byNode} : summary
+  if (stats.laneNames.length < 2) return summary
+  return {...summary, byNode: new Map(stats.laneNames.map((name, i) => [name, stats.keysByLane[i]]))}
 }
 
 function assess(report: Omit<HealthReport, 'healthy' | 'problems' | 'warnings'>, options: HealthOptions, problems: string[], warnings: string[]) {

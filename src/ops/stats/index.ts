@@ -8,6 +8,7 @@
 import type {Connection} from '../../redis/cluster.js'
 
 import {clockForAges} from '../../redis/time.js'
+import type {ReadOptions} from '../../engine/read-options.js'
 import {readMetricKeys, totalSkipped} from '../../engine/reader.js'
 import {globToRegExp} from '../dump.js'
 import {StatsCollector} from './collect.js'
@@ -17,8 +18,7 @@ export type {Suspect} from './labels.js'
 export type {FamilyRow, Finding, LabelPairRow, LabelRow, PidRow, StatsReport, TtlRow} from './report.js'
 export type {Collision} from './writers.js'
 
-export interface StatsOptions {
-  prefix: string
+export interface StatsOptions extends ReadOptions {
   endpoint: string
   /** Only families with this name or glob. */
   metric?: string
@@ -31,8 +31,6 @@ export interface StatsOptions {
   /** A pid with no write for this long is stale. */
   staleSeconds: number
   ttlDisabled?: boolean
-  scanCount?: number
-  onProgress?: (scanned: number) => void
 }
 
 export async function stats(redis: Connection, o: StatsOptions): Promise<StatsReport> {

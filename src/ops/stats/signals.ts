@@ -1,8 +1,8 @@
 /**
  * stats' verdicts that health reports as warnings — high-cardinality
  * suspects and counters about to expire — worked out from health's own
- * census walk (it already reads every key's TYPE and PTTL; it adds one HGET
- * of original_key per series), so that a cron `health --strict` catches them
+ * census walk (it reads every key's shape fields and PTTL, a meta's
+ * original_key among them), so that a cron `health --strict` catches them
  * without a second walk. The judgement is stats' own (labels.ts, report.ts).
  */
 import type {MetricType} from '../../metrics/keys.js'
@@ -21,18 +21,18 @@ interface Expiry {
 export class HealthSignals {
   /** family -> label -> values, fed once per series. */
   private readonly labels = new Map<string, Map<string, LabelValues>>()
-  /** md5 -> family, for the series whose meta named them. */
-  private readonly familyOf = new Map<string, string>()
-  /** md5 -> cumulative (counter, histogram, summary) metric keys of the series and their TTLs. */
-  private readonly cumulative = new Map<string, Expiry>()
+  /** series (the walk's number for an md5) -> family, for the series whose meta named them. */
+  private readonly familyOf = new Map<number, string>()
+  /** series -> cumulative (counter, histogram, summary) metric keys of the series and their TTLs. */
+  private readonly cumulative = new Map<number, Expiry>()
 
   constructor(private readonly nowSeconds: number) {}
 
-  /** A series' original_key (census: the first meta of its md5). */
-  series(hash: string, originalKey: string): void {
+  /** A series' original_key (census: the first meta of its md5 that has one). */
+  series(series: number, originalKey: string): void {
     const id = parseOriginalKey(originalKey)
     if (!id) return
-    this.familyOf.set(hash, id.metricName)
+    this.familyOf.set(series, id.metricName)
     let family = this.labels.get(id.metricName)
     if (!family) this.labels.set(id.metricName, (family = new Map()))
     for (const [label, value] of Object.entries(id.labels)) {
@@ -42,11 +42,11 @@ export class HealthSignals {
     }
   }
 
-  /** A metric key of ours that is a hash, with its PTTL. */
-  metricKey(hash: string, type: MetricType, pttl: number): void {
+  /** A metric key of ours (a hash of the exporter's shape), with its PTTL. */
+  metricKey(series: number, type: MetricType, pttl: number): void {
     if (type === 'gauge') return
-    let e = this.cumulative.get(hash)
-    if (!e) this.cumulative.set(hash, (e = {type, keys: 0, within1m: 0, within5m: 0}))
+    let e = this.cumulative.get(series)
+    if (!e) this.cumulative.set(series, (e = {type, keys: 0, within1m: 0, within5m: 0}))
     e.keys++
     if (pttl >= 0 && pttl < FIVE_MINUTES_MS) {
       e.within5m++
@@ -68,9 +68,9 @@ export class HealthSignals {
   /** The one-line warnings: counters about to expire, then cardinality suspects, as stats words them. */
   warnings(): string[] {
     const families = new Map<string, {name: string; type: string; keys: number; expiring1m: number; expiring5m: number}>()
-    for (const [hash, e] of this.cumulative) {
+    for (const [series, e] of this.cumulative) {
       // A series whose meta is gone has no name: grouped as such.
-      const name = this.familyOf.get(hash) ?? '(series without meta)'
+      const name = this.familyOf.get(series) ?? '(series without meta)'
       let f = families.get(name)
       if (!f) families.set(name, (f = {name, type: e.type, keys: 0, expiring1m: 0, expiring5m: 0}))
       f.keys += e.keys
