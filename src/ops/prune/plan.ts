@@ -11,6 +11,7 @@
  * mark), never as key names, which are made a chunk at a time when applied.
  */
 import type {KeyFacts, KeyHalf, KeyNamer} from '../../engine/fact-walk.js'
+import type {ShapeState} from '../../engine/shape.js'
 import {isLiveMode, type KeyKind, TYPE_INFOS} from '../../metrics/keys.js'
 import {pidRunsHere} from '../local.js'
 import type {AtomicItem, AtomicOp} from './atomic.js'
@@ -40,6 +41,13 @@ export interface PlanRules {
 export interface PlannedKey {
   key: string
   reason: PruneReason
+}
+
+/** A copy of `a`, `n` long: what the tables below grow by. */
+function grown<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n)
+  b.set(a)
+  return b
 }
 
 /** A growable table of numbers: one row per decision. */
@@ -77,15 +85,10 @@ class Decisions {
 
   private grow(): void {
     const n = 2 * this.pid.length
-    const grown = <T extends Float64Array | Int32Array | Uint16Array>(a: T, make: (n: number) => T) => {
-      const b = make(n)
-      b.set(a)
-      return b
-    }
-    this.pid = grown(this.pid, (m) => new Float64Array(m))
-    this.series = grown(this.series, (m) => new Int32Array(m))
-    this.mark = grown(this.mark, (m) => new Float64Array(m))
-    this.packed = grown(this.packed, (m) => new Uint16Array(m))
+    this.pid = grown(this.pid, n)
+    this.series = grown(this.series, n)
+    this.mark = grown(this.mark, n)
+    this.packed = grown(this.packed, n)
   }
 }
 
@@ -98,7 +101,53 @@ interface Pair {
   meta: KeyHalf
 }
 
-const copyHalf = (h: KeyHalf): KeyHalf => ({state: h.state, time: h.time, pttl: h.pttl})
+const STATES: readonly ShapeState[] = ['ours', 'foreign', 'gone']
+
+/** Pairs waiting for the marks, as numbers: a store of live gauges only waits whole, so no object per pair. */
+class WaitingPairs {
+  size = 0
+  private pid = new Float64Array(256)
+  private series = new Int32Array(256)
+  /** typeIndex | metric state << 4 | meta state << 6 */
+  private packed = new Uint8Array(256)
+  /** metric time, meta time, metric pttl, meta pttl */
+  private numbers = new Float64Array(4 * 256)
+
+  push(p: Pair): void {
+    if (this.size === this.pid.length) this.grow()
+    const i = this.size++
+    this.pid[i] = p.pid
+    this.series[i] = p.series
+    this.packed[i] = p.typeIndex | (STATES.indexOf(p.metric.state) << 4) | (STATES.indexOf(p.meta.state) << 6)
+    this.numbers.set([p.metric.time, p.meta.time, p.metric.pttl, p.meta.pttl], 4 * i)
+  }
+
+  /** Each pair in turn, in one reused object. */
+  *pairs(): Generator<Pair> {
+    const pair: Pair = {pid: 0, typeIndex: 0, series: 0, metric: {state: 'gone', time: 0, pttl: 0}, meta: {state: 'gone', time: 0, pttl: 0}}
+    for (let i = 0; i < this.size; i++) {
+      const p = this.packed[i]
+      pair.pid = this.pid[i]
+      pair.series = this.series[i]
+      pair.typeIndex = p & 15
+      pair.metric.state = STATES[(p >> 4) & 3]
+      pair.meta.state = STATES[(p >> 6) & 3]
+      pair.metric.time = this.numbers[4 * i]
+      pair.meta.time = this.numbers[4 * i + 1]
+      pair.metric.pttl = this.numbers[4 * i + 2]
+      pair.meta.pttl = this.numbers[4 * i + 3]
+      yield pair
+    }
+  }
+
+  private grow(): void {
+    const n = 2 * this.pid.length
+    this.pid = grown(this.pid, n)
+    this.series = grown(this.series, n)
+    this.packed = grown(this.packed, n)
+    this.numbers = grown(this.numbers, 4 * n)
+  }
+}
 
 export class PrunePlan {
   readonly decisions = new Decisions()
@@ -111,7 +160,7 @@ export class PrunePlan {
   /** Per pid with a metric key: its newest write (seconds), undefined when none is a time. */
   private readonly newest = new Map<number, number | undefined>()
   /** Pairs only a death could decide, until the marks are known. */
-  private readonly waiting: Pair[] = []
+  private readonly waiting = new WaitingPairs()
   private readonly runsHere = new Map<number, boolean>()
   private marks = new Map<number, number>()
 
@@ -131,9 +180,9 @@ export class PrunePlan {
       const seen = this.newest.get(k.pid)
       this.newest.set(k.pid, t === undefined ? seen : seen === undefined ? t : Math.max(seen, t))
     }
-    if (this.mayDie(k.pid, k.typeIndex)) {
-      this.waiting.push({pid: k.pid, typeIndex: k.typeIndex, series: k.series, metric: copyHalf(k.metric), meta: copyHalf(meta)})
-    } else this.plan({pid: k.pid, typeIndex: k.typeIndex, series: k.series, metric: k.metric, meta})
+    const pair = {pid: k.pid, typeIndex: k.typeIndex, series: k.series, metric: k.metric, meta}
+    if (this.mayDie(k.pid, k.typeIndex)) this.waiting.push(pair)
+    else this.plan(pair)
   }
 
   /**
@@ -159,7 +208,8 @@ export class PrunePlan {
 
   /** Decides the pairs that waited for the marks. */
   decideWaiting(): void {
-    for (const pair of this.waiting.splice(0)) this.plan(pair)
+    for (const pair of this.waiting.pairs()) this.plan(pair)
+    this.waiting.size = 0
   }
 
   /** The planned keys with why, in plan order: the first `limit`. */
