@@ -9,10 +9,10 @@
  * it (ReadLanes.laneOf); its reply may then come after the key's fields, and
  * the key waits as it does for a meta read late on one server (finish, unnamed).
  */
-import {isValidLabelName, isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
+import {isValidLabelName, isValidMetricName, type LabelPairs, type SeriesSlot} from '../metrics/aggregate.js'
 import {escapeGlob, formatKey, type GaugeMode, prefixPattern, TYPE_INFOS} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
-import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
+import {compareCodePoints, parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
 import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
 import type {ReadLanes} from '../redis/read-lanes.js'
@@ -31,9 +31,15 @@ function toIdentity(text: string, filter?: (name: string) => boolean): Known {
   if (!id) return 'bad-json'
   if (!isValidMetricName(id.metricName) || !isValidMetricName(id.sampleName)) return 'bad-name'
   if (filter && !filter(id.metricName)) return 'filtered'
-  const labels = sortByCodePoint(Object.entries(id.labels), ([name]) => name)
-  if (!labels.every(([name]) => isValidLabelName(name))) return 'bad-name'
-  return {metricName: id.metricName, sampleName: id.sampleName, labels, help: id.help}
+  const labels = Object.entries(id.labels)
+  for (const [name] of labels) if (!isValidLabelName(name)) return 'bad-name'
+  return {metricName: id.metricName, sampleName: id.sampleName, labels: inCodePointOrder(labels), help: id.help}
+}
+
+/** Label pairs by name in code-point order: json.dumps(sort_keys=True) wrote them so, and a sort is only for other writers. */
+function inCodePointOrder(labels: LabelPairs): LabelPairs {
+  for (let i = 1; i < labels.length; i++) if (compareCodePoints(labels[i - 1][0], labels[i][0]) > 0) return sortByCodePoint(labels, ([name]) => name)
+  return labels
 }
 
 /** The SCAN pattern after `{prefix}:`: the metric keys asked for, or with everyKey all keys of that type and pid (all keys when unfiltered). */
@@ -188,6 +194,8 @@ export class Walk {
   private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, hasUpdatedAt: false, pttl: -1}
 
   private readonly visit: (k: ReadKey) => void
+  /** With transientKeys: the one ReadKey every visit gets. */
+  private readonly reused: ReadKey | undefined
   /** Facts mode: every metric key, artifacts too, no metas, no identity. */
   private readonly facts: ((k: KeyFacts) => void) | undefined
 
@@ -212,6 +220,10 @@ export class Walk {
     this.facts = 'facts' in sink ? sink.facts : undefined
     this.visit = 'samples' in sink ? sink.samples : () => undefined
     this.withTtl = (o.withTtl ?? false) || this.facts !== undefined
+    this.reused =
+      o.transientKeys && !o.memory
+        ? newReadKey(0, TYPE_INFOS[0], {metricName: '', sampleName: '', labels: [], help: ''}, this.current, new SeriesEntry(), undefined, undefined)
+        : undefined
     this.lanes = lanes.lanes
     this.scanners = this.lanes.map((lane) => new ChainedScan(lane, prefixPattern(o.prefix, scanRest(o)), o.scanCount))
     this.route = this.lanes.length > 1 ? lanes.laneOf : undefined
@@ -453,24 +465,29 @@ export class Walk {
     }
     this.stats.samples++
     const info = TYPE_INFOS[typeIndex]
-    // Every field always set, so that every key has one shape and the fold's reads of it stay monomorphic.
-    const key: ReadKey = {
-      pid,
-      type: info.type,
-      mode: info.mode,
-      metricName: id.metricName,
-      sampleName: id.sampleName,
-      labels: id.labels,
-      help: id.help,
-      value: f.value,
-      timestamp: f.timestamp,
-      series: entry,
-      identity: id,
-      updatedAt: f.updatedAt,
-      pttl: this.withTtl ? f.pttl : undefined,
-      key: this.o.withKeys ? this.keyOf(pid, storedAs, series, 'metric') : undefined,
-      createdAt: entry.createdAt,
+    const pttl = this.withTtl ? f.pttl : undefined
+    const name = this.o.withKeys ? this.keyOf(pid, storedAs, series, 'metric') : undefined
+    const {reused} = this
+    if (reused) {
+      // transientKeys: the one object, filled anew (the visitor kept nothing of it).
+      reused.pid = pid
+      reused.type = info.type
+      reused.mode = info.mode
+      reused.metricName = id.metricName
+      reused.sampleName = id.sampleName
+      reused.labels = id.labels
+      reused.help = id.help
+      reused.value = f.value
+      reused.timestamp = f.timestamp
+      reused.series = entry
+      reused.identity = id
+      reused.updatedAt = f.updatedAt
+      reused.pttl = pttl
+      reused.key = name
+      reused.createdAt = entry.createdAt
+      return this.visit(reused)
     }
+    const key = newReadKey(pid, info, id, f, entry, pttl, name)
     this.visit(key)
     if (this.o.memory?.pick(key)) this.memoryAsked.push({pid, typeIndex: storedAs, series, key})
   }
@@ -605,6 +622,35 @@ function pttlOf(r: ReplyCursor): number {
 /** A metric key's meta sibling, as bytes: `metric` at `kind` becomes `meta`. */
 function metaKeyOf(buf: Buffer, start: number, end: number, kind: number): Buffer {
   return Buffer.concat([buf.subarray(start, kind), META, buf.subarray(kind + 'metric'.length, end)])
+}
+
+/** A key as visited; every field always set, so that every key has one shape and the fold's reads of it stay monomorphic. */
+function newReadKey(
+  pid: number,
+  info: (typeof TYPE_INFOS)[number],
+  id: SeriesIdentity,
+  f: Fields,
+  entry: SeriesEntry,
+  pttl: number | undefined,
+  key: string | undefined,
+): ReadKey {
+  return {
+    pid,
+    type: info.type,
+    mode: info.mode,
+    metricName: id.metricName,
+    sampleName: id.sampleName,
+    labels: id.labels,
+    help: id.help,
+    value: f.value,
+    timestamp: f.timestamp,
+    series: entry,
+    identity: id,
+    updatedAt: f.updatedAt,
+    pttl,
+    key,
+    createdAt: entry.createdAt,
+  }
 }
 
 /** value, timestamp, updated_at from an HMGET reply. */

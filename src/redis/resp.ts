@@ -69,8 +69,17 @@ export class CommandWriter {
 
   /** Bytes as they are: ready-made commands or arguments (see encodeArgs), or a bulk string copied whole from a reply. */
   raw(src: Buffer, start = 0, end = src.length): this {
-    this.room(end - start)
-    this.len += src.copy(this.buf, this.len, start, end)
+    const n = end - start
+    this.room(n)
+    if (n > 256) {
+      this.len += src.copy(this.buf, this.len, start, end)
+      return this
+    }
+    // A key or a command head is a few dozen bytes: a loop costs less than Buffer#copy, which also makes a Uint8Array view per partial copy.
+    const {buf} = this
+    let at = this.len
+    for (let i = start; i < end; i++) buf[at++] = src[i]
+    this.len = at
     return this
   }
 
