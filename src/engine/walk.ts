@@ -19,7 +19,7 @@ import type {ReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {Found, HASH_LENGTH, KeyJudge} from './key-bytes.js'
 import type {KeyFacts, MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
-import {isRepeat, type SlotHolder, slotOf} from './repeats.js'
+import {type CompactSlotHolder, PidBits} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
 import {MODE_TYPE, modeElsewhere, TWIN_MODES, TWIN_TYPE, wroteOwnKey} from './unset-gauges.js'
 
@@ -55,11 +55,14 @@ function scanRest(o: MetricReadOptions): string {
  * number in the walk's SeriesIndex. A class, so that every entry has one
  * shape and the hot loops read its fields at fixed offsets.
  */
-class SeriesEntry implements SlotHolder, SeriesSlot {
+class SeriesEntry implements CompactSlotHolder, SeriesSlot {
   /** The identity once a meta named the series, or why it cannot be used. */
   id: Known | undefined = undefined
   /** Its meta is on its way in some batch. */
   requested = false
+  /** The (pid, type) keys SCAN has shown (repeats.ts's PidBits). */
+  bitsType = -1
+  bits = 0
   slots: number[] | Set<number> | undefined = undefined
   /** The consumer's per-series cache (the aggregator's). */
   folded: SeriesSlot['folded'] = undefined
@@ -180,6 +183,7 @@ export class Walk {
   }
   private readonly stats: ReadStats = {scannedKeys: 0, samples: 0, skipped: this.skipped, repeats: 0, unsetGauges: 0}
   private readonly index = new SeriesIndex()
+  private readonly repeats = new PidBits()
   private readonly entries: SeriesEntry[] = []
   private readonly writer = new CommandWriter(1 << 20)
   private readonly judge: KeyJudge
@@ -278,7 +282,7 @@ export class Walk {
       const [pid, series] = [this.twins[j], this.twins[j + 1]]
       const entry = this.entries[series]
       // Beside a key of its own the twin is what init left behind; a series filtered out or unusable needs no reads.
-      if (wroteOwnKey(entry, pid) || typeof entry.id === 'string') {
+      if (wroteOwnKey(this.repeats.slotsOf(entry), pid) || typeof entry.id === 'string') {
         this.skipped.artifacts++
         continue
       }
@@ -313,7 +317,7 @@ export class Walk {
       }),
     )
     for (const u of unset) {
-      const mode = u.modes.length === 1 ? u.modes[0] : u.modes.length === 0 ? modeElsewhere(this.entries[u.series], u.pid) : undefined
+      const mode = u.modes.length === 1 ? u.modes[0] : u.modes.length === 0 ? modeElsewhere(this.repeats.slotsOf(this.entries[u.series]), u.pid) : undefined
       if (mode === undefined) {
         this.skipped.artifacts++
         continue
@@ -342,7 +346,7 @@ export class Walk {
       const {buf, start, end} = r
       const {typeIndex, pid, series: id} = judge
       const entry = (this.entries[id] ??= new SeriesEntry())
-      if (isRepeat(entry, slotOf(pid, typeIndex))) {
+      if (this.repeats.isRepeat(entry, pid, typeIndex)) {
         this.stats.repeats++
         continue
       }

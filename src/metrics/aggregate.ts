@@ -10,7 +10,7 @@
 import {GAUGE_MODES, type GaugeMode, isLiveMode, type MetricType} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
-import {compareCodePoints, sortByCodePoint} from './pyjson.js'
+import {compareCodePoints} from './pyjson.js'
 
 export type LabelPairs = [string, string][]
 
@@ -350,47 +350,59 @@ interface Row extends Sample {
  * buckets in `le` order, then _count, _sum and anything else.
  */
 function finish(name: string, f: FamilyState): MetricFamily {
-  const groups = new Map<string, {labels: LabelPairs; rows: Row[]}>()
-  const groupOf = (labels: LabelPairs, key: string) => {
-    let g = groups.get(key)
-    if (!g) groups.set(key, (g = {labels, rows: []}))
-    return g
+  // A group per label set, in first-seen order; its rows start as a one-element array (an
+  // array filled by push() from empty reserves 17 slots, and most groups hold one row).
+  const groups = new Map<string, Group>()
+  const order: Group[] = []
+  const addRow = (labels: LabelPairs, key: string, row: Row): Group => {
+    const g = groups.get(key)
+    if (g) {
+      g.rows.push(row)
+      return g
+    }
+    const made: Group = {labels, rows: [row]}
+    groups.set(key, made)
+    order.push(made)
+    return made
   }
   // Group keys are the map keys themselves: a bucket group's is its labels' key (and pid), a
   // sample's is its key after the sample name. forEach, not for-of: no [key, value] pair per entry.
   f.samples.forEach(({name: sampleName, labels, acc}, key) => {
     const value = acc.result()
     if (value === undefined) return
-    groupOf(labels, key.slice(sampleName.length + NAME_END.length)).rows.push({
-      name: sampleName,
-      labels,
-      value,
-      rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3,
-      le: 0,
-    })
+    const rank = SUFFIX_RANK[sampleName.slice(name.length)] ?? 3
+    addRow(labels, key.slice(sampleName.length + NAME_END.length), {name: sampleName, labels, value, rank, le: 0})
   })
   const countName = `${name}_count`
   const bucketName = `${name}_bucket`
   f.buckets.forEach(({labels, byLe}, key) => {
-    const g = groupOf(labels, key)
     let acc = 0
     const bounds = [...byLe.keys()]
     if (bounds.length > 1) bounds.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     for (const le of bounds) {
       acc += byLe.get(le)!.value()
-      g.rows.push({name: bucketName, labels: [...labels, ['le', floatToGoString(le)]], value: acc, rank: 0, le})
+      addRow(labels, key, {name: bucketName, labels: [...labels, ['le', floatToGoString(le)]], value: acc, rank: 0, le})
     }
+    const count: Row = {name: countName, labels, value: acc, rank: 1, le: 0}
+    const g = groups.get(key)
+    if (!g) return void addRow(labels, key, count)
     // prometheus_client's `samples[(name + '_count', labels)] = acc` replaces a stored _count.
     if (g.rows.some((r) => r.name === countName)) g.rows = g.rows.filter((r) => r.name !== countName)
-    g.rows.push({name: countName, labels, value: acc, rank: 1, le: 0})
+    g.rows.push(count)
   })
+  // Stable, in place: groups whose label sets sort equal keep their first-seen order.
+  order.sort((a, b) => compareLabelSets(a.labels, b.labels))
   const samples: Sample[] = []
-  for (const g of sortByCodePoint([...groups.values()], (x) => labelsSortKey(x.labels))) {
-    const {rows} = g
+  for (const {rows} of order) {
     if (rows.length > 1) rows.sort((a, b) => a.rank - b.rank || (a.le < b.le ? -1 : a.le > b.le ? 1 : 0) || compareCodePoints(a.name, b.name))
     for (const r of rows) samples.push({name: r.name, labels: r.labels, value: r.value})
   }
   return {name, type: f.type, help: f.help, ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}), samples}
+}
+
+interface Group {
+  labels: LabelPairs
+  rows: Row[]
 }
 
 /**
@@ -398,11 +410,50 @@ function finish(name: string, f: FamilyState): MetricFamily {
  * comparison: pair by pair, names then values, pids numerically.
  */
 function labelsSortKey(labels: LabelPairs): string {
-  // Joined once: `+=` left a rope of a dozen pieces per label set, flattened at its first comparison.
-  const parts: string[] = []
-  for (const pair of labels) {
-    const n = pair[0]
-    parts.push(n, '\u0001', n === 'pid' ? pair[1].padStart(10, '0') : pair[1], '\u0000')
+  let key = ''
+  for (const [n, v] of labels) key += n + '\u0001' + sortValue(n, v) + '\u0000'
+  return key
+}
+
+const sortValue = (name: string, value: string) => (name === 'pid' ? value.padStart(10, '0') : value)
+
+/**
+ * compareCodePoints(labelsSortKey(a), labelsSortKey(b)) without making either
+ * key (a string per group and its garbage was most of what finishing a large
+ * family allocated): pairs are compared until one differs, and there the
+ * first differing character decides, as in the keys. Only when one name or
+ * value is a prefix of the other and the longer one goes on with a character
+ * the key's separator could equal or exceed (`\u0001` after a name, `\u0000`
+ * after a value) are the rest of the keys made and compared.
+ */
+function compareLabelSets(a: LabelPairs, b: LabelPairs): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const an = a[i][0]
+    const bn = b[i][0]
+    if (an !== bn) return comparePiece(an, bn, 1) ?? compareRest(a, b, i)
+    let av = a[i][1]
+    let bv = b[i][1]
+    if (av === bv) continue
+    // Pids of one length pad alike: only others need their padding made.
+    if (an === 'pid' && av.length !== bv.length) {
+      av = sortValue(an, av)
+      bv = sortValue(bn, bv)
+      if (av === bv) continue
+    }
+    return comparePiece(av, bv, 0) ?? compareRest(a, b, i)
   }
-  return parts.join('')
+  return a.length - b.length
+}
+
+/** Two differing pieces of two keys, each followed in its key by `separator`; undefined when that separator is what decides. */
+function comparePiece(x: string, y: string, separator: number): number | undefined {
+  const shorter = x.length < y.length ? x : y
+  const longer = shorter === x ? y : x
+  if (longer.charCodeAt(shorter.length) <= separator && longer.startsWith(shorter)) return undefined
+  return compareCodePoints(x, y)
+}
+
+function compareRest(a: LabelPairs, b: LabelPairs, from: number): number {
+  return compareCodePoints(labelsSortKey(a.slice(from)), labelsSortKey(b.slice(from)))
 }
