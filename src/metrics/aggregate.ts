@@ -10,7 +10,7 @@
 import {GAUGE_MODES, type GaugeMode, isLiveMode, type MetricType} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
-import {compareCodePoints} from './pyjson.js'
+import {ABOVE_SURROGATES, compareCodePoints} from './pyjson.js'
 
 export type LabelPairs = [string, string][]
 
@@ -360,7 +360,7 @@ function finish(name: string, f: FamilyState): MetricFamily {
       g.rows.push(row)
       return g
     }
-    const made: Group = {labels, rows: [row]}
+    const made: Group = {labels, rows: [row], sortKey: ''}
     groups.set(key, made)
     order.push(made)
     return made
@@ -390,8 +390,14 @@ function finish(name: string, f: FamilyState): MetricFamily {
     if (g.rows.some((r) => r.name === countName)) g.rows = g.rows.filter((r) => r.name !== countName)
     g.rows.push(count)
   })
-  // Stable, in place: groups whose label sets sort equal keep their first-seen order.
-  order.sort((a, b) => compareLabelSets(a.labels, b.labels))
+  // As sortByCodePoint orders (stable; UTF-16 order unless a key holds a character at or above the
+  // surrogates), in place: a flat key per group, compared by the engine, and no keyed copy.
+  let surrogates = false
+  for (const g of order) {
+    g.sortKey = labelsSortKey(g.labels)
+    if (!surrogates && ABOVE_SURROGATES.test(g.sortKey)) surrogates = true
+  }
+  order.sort(surrogates ? (x, y) => compareCodePoints(x.sortKey, y.sortKey) : (x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0))
   const samples: Sample[] = []
   for (const {rows} of order) {
     if (rows.length > 1) rows.sort((a, b) => a.rank - b.rank || (a.le < b.le ? -1 : a.le > b.le ? 1 : 0) || compareCodePoints(a.name, b.name))
@@ -403,6 +409,8 @@ function finish(name: string, f: FamilyState): MetricFamily {
 interface Group {
   labels: LabelPairs
   rows: Row[]
+  /** labelsSortKey(labels), made once every group is in. */
+  sortKey: string
 }
 
 /**
@@ -410,50 +418,11 @@ interface Group {
  * comparison: pair by pair, names then values, pids numerically.
  */
 function labelsSortKey(labels: LabelPairs): string {
-  let key = ''
-  for (const [n, v] of labels) key += n + '\u0001' + sortValue(n, v) + '\u0000'
-  return key
-}
-
-const sortValue = (name: string, value: string) => (name === 'pid' ? value.padStart(10, '0') : value)
-
-/**
- * compareCodePoints(labelsSortKey(a), labelsSortKey(b)) without making either
- * key (a string per group and its garbage was most of what finishing a large
- * family allocated): pairs are compared until one differs, and there the
- * first differing character decides, as in the keys. Only when one name or
- * value is a prefix of the other and the longer one goes on with a character
- * the key's separator could equal or exceed (`\u0001` after a name, `\u0000`
- * after a value) are the rest of the keys made and compared.
- */
-function compareLabelSets(a: LabelPairs, b: LabelPairs): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    const an = a[i][0]
-    const bn = b[i][0]
-    if (an !== bn) return comparePiece(an, bn, 1) ?? compareRest(a, b, i)
-    let av = a[i][1]
-    let bv = b[i][1]
-    if (av === bv) continue
-    // Pids of one length pad alike: only others need their padding made.
-    if (an === 'pid' && av.length !== bv.length) {
-      av = sortValue(an, av)
-      bv = sortValue(bn, bv)
-      if (av === bv) continue
-    }
-    return comparePiece(av, bv, 0) ?? compareRest(a, b, i)
+  // Joined into one flat string: `+=` made a rope of a dozen pieces, flattened at its first comparison.
+  const parts: string[] = []
+  for (const pair of labels) {
+    const n = pair[0]
+    parts.push(n, '\u0001', n === 'pid' ? pair[1].padStart(10, '0') : pair[1], '\u0000')
   }
-  return a.length - b.length
-}
-
-/** Two differing pieces of two keys, each followed in its key by `separator`; undefined when that separator is what decides. */
-function comparePiece(x: string, y: string, separator: number): number | undefined {
-  const shorter = x.length < y.length ? x : y
-  const longer = shorter === x ? y : x
-  if (longer.charCodeAt(shorter.length) <= separator && longer.startsWith(shorter)) return undefined
-  return compareCodePoints(x, y)
-}
-
-function compareRest(a: LabelPairs, b: LabelPairs, from: number): number {
-  return compareCodePoints(labelsSortKey(a.slice(from)), labelsSortKey(b.slice(from)))
+  return parts.join('')
 }

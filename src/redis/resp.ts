@@ -71,11 +71,11 @@ export class CommandWriter {
   raw(src: Buffer, start = 0, end = src.length): this {
     const n = end - start
     this.room(n)
-    if (n > 256) {
+    if (n > 48) {
       this.len += src.copy(this.buf, this.len, start, end)
       return this
     }
-    // A key or a command head is a few dozen bytes: a loop costs less than Buffer#copy, which also makes a Uint8Array view per partial copy.
+    // A command head or a field list: a loop costs less than Buffer#copy below ~48 bytes (measured), which also makes a view per partial copy.
     const {buf} = this
     let at = this.len
     for (let i = start; i < end; i++) buf[at++] = src[i]
