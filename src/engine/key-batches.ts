@@ -5,7 +5,9 @@
  * asked for) go in one write together with the next SCAN, so a batch costs
  * one round trip, and no command object or promise per key. Unlike the walks
  * that fold as replies arrive (ChainedScan), nothing is read ahead of the
- * caller: memory stays at one batch however slow the pipe.
+ * caller but the batch whose reads it has sent: memory stays at two batches
+ * however slow the pipe. The caller may take the next batch before the
+ * reads of this one are in (it then gets it once they are).
  *
  * On a cluster the keys come from every master's SCAN at once (scanPrefix)
  * and each batch's reads go through the cluster client, which sends each
@@ -70,27 +72,31 @@ export async function* keyBatches(redis: Connection, o: ReadOptions & {rest?: st
       scanned += keys.length
       o.onProgress?.(scanned)
       const last = cursor === '0'
-      let done = false
+      /** This batch's reads with the next SCAN, once sent. */
+      let sent: Promise<void> | undefined
       const read = async (pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads> => {
-        if (done) throw new Error('a batch is read once')
-        done = true
+        if (sent) throw new Error('a batch is read once')
         for (const k of pttlKeys) writer.raw(PTTL).arg(k)
         for (const k of metaKeys) writer.raw(HGET).arg(k).raw(ORIGINAL_KEY)
         if (!last) scan()
         const out: BatchReads = {pttls: [], originalKeys: []}
         let at = 0
         // Error replies are the key's, not the lane's: an unreadable TTL or a meta of another type shows as unknown.
-        await lane.request(writer.take(), pttlKeys.length + metaKeys.length + (last ? 0 : 1), (r) => {
+        sent = lane.request(writer.take(), pttlKeys.length + metaKeys.length + (last ? 0 : 1), (r) => {
           const i = at++
           if (i < pttlKeys.length) out.pttls.push(r.type === 0x3a ? r.count() : undefined)
           else if (i < pttlKeys.length + metaKeys.length) out.originalKeys.push(r.type === 0x24 && r.bulk() ? r.text() : undefined)
           else onScan(r)
         })
+        await sent
         return out
       }
       yield {...batch, read}
+      // The caller may ask for the next batch before this one's reads are in (it prints one batch while
+      // the next is read): the next SCAN's reply comes after them, and the lane stays open until they are in.
+      if (sent) await sent
+      else if (!last) await read([], [])
       if (last) return
-      if (!done) await read([], [])
     }
   } finally {
     lane.close()

@@ -45,6 +45,13 @@ export interface MetricReadOptions extends ReadOptions {
    * not half of them.
    */
   everyKey?: boolean
+  /**
+   * The visitor keeps nothing of the ReadKey it is handed past its call (it
+   * may keep what the key points to: identity, labels, series): the walk then
+   * hands one object over and over, filled anew per key, instead of one
+   * object per key for the GC. Not with `memory`, whose told() gets the key later.
+   */
+  transientKeys?: boolean
   /** Hand each key's name to the visitor as well (costs a string per key). */
   withKeys?: boolean
   /** Read each series' meta with its created_at (an HMGET instead of an HGET, once per series). */

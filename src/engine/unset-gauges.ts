@@ -32,22 +32,25 @@ const slotPid = (slot: number) => Math.floor(slot / 16)
 const slotType = (slot: number) => slot % 16
 
 /** The gauge modes the slots hold, for `pid` or for every pid but it. */
-function modesOf(holder: SlotHolder, pid: number, own: boolean): Set<GaugeMode> {
+function modesOf(holder: SlotHolder | readonly number[], pid: number, own: boolean): Set<GaugeMode> {
   const modes = new Set<GaugeMode>()
-  for (const slot of holder.slots ?? []) {
+  for (const slot of Array.isArray(holder) ? holder : ((holder as SlotHolder).slots ?? [])) {
     const mode = MODE_OF_TYPE.get(slotType(slot))
     if (mode && (slotPid(slot) === pid) === own) modes.add(mode)
   }
   return modes
 }
 
-/** Whether `pid` wrote the series under a mode of its own: then its twin is what init left behind, not a value. */
-export function wroteOwnKey(holder: SlotHolder, pid: number): boolean {
+/**
+ * Whether `pid` wrote the series under a mode of its own: then its twin is
+ * what init left behind, not a value. `holder`: the series' slots, or where it keeps them.
+ */
+export function wroteOwnKey(holder: SlotHolder | readonly number[], pid: number): boolean {
   return modesOf(holder, pid, true).size > 0
 }
 
 /** The one mode the other pids stored the series under; undefined when none did, or they disagree. */
-export function modeElsewhere(holder: SlotHolder, pid: number): GaugeMode | undefined {
+export function modeElsewhere(holder: SlotHolder | readonly number[], pid: number): GaugeMode | undefined {
   const modes = modesOf(holder, pid, false)
   return modes.size === 1 ? [...modes][0] : undefined
 }

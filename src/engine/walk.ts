@@ -9,17 +9,17 @@
  * it (ReadLanes.laneOf); its reply may then come after the key's fields, and
  * the key waits as it does for a meta read late on one server (finish, unnamed).
  */
-import {isValidLabelName, isValidMetricName, type SeriesSlot} from '../metrics/aggregate.js'
+import {isValidLabelName, isValidMetricName, type LabelPairs, type SeriesSlot} from '../metrics/aggregate.js'
 import {escapeGlob, formatKey, type GaugeMode, prefixPattern, TYPE_INFOS} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
-import {parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
+import {compareCodePoints, parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
 import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
 import type {ReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {Found, HASH_LENGTH, KeyJudge} from './key-bytes.js'
 import type {MetricReadOptions, ReadKey, ReadStats, SeriesIdentity, SkippedCounts} from './read-model.js'
-import {isRepeat, type SlotHolder, slotOf} from './repeats.js'
+import {type CompactSlotHolder, PidBits} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
 import {MODE_TYPE, modeElsewhere, TWIN_MODES, TWIN_TYPE, wroteOwnKey} from './unset-gauges.js'
 
@@ -31,9 +31,15 @@ function toIdentity(text: string, filter?: (name: string) => boolean): Known {
   if (!id) return 'bad-json'
   if (!isValidMetricName(id.metricName) || !isValidMetricName(id.sampleName)) return 'bad-name'
   if (filter && !filter(id.metricName)) return 'filtered'
-  const labels = sortByCodePoint(Object.entries(id.labels), ([name]) => name)
-  if (!labels.every(([name]) => isValidLabelName(name))) return 'bad-name'
-  return {metricName: id.metricName, sampleName: id.sampleName, labels, help: id.help}
+  const labels = Object.entries(id.labels)
+  for (const [name] of labels) if (!isValidLabelName(name)) return 'bad-name'
+  return {metricName: id.metricName, sampleName: id.sampleName, labels: inCodePointOrder(labels), help: id.help}
+}
+
+/** Label pairs by name in code-point order: json.dumps(sort_keys=True) wrote them so, and a sort is only for other writers. */
+function inCodePointOrder(labels: LabelPairs): LabelPairs {
+  for (let i = 1; i < labels.length; i++) if (compareCodePoints(labels[i - 1][0], labels[i][0]) > 0) return sortByCodePoint(labels, ([name]) => name)
+  return labels
 }
 
 /** The SCAN pattern after `{prefix}:`: the metric keys asked for, or with everyKey all keys of that type and pid (all keys when unfiltered). */
@@ -49,11 +55,14 @@ function scanRest(o: MetricReadOptions): string {
  * number in the walk's SeriesIndex. A class, so that every entry has one
  * shape and the hot loops read its fields at fixed offsets.
  */
-class SeriesEntry implements SlotHolder, SeriesSlot {
+class SeriesEntry implements CompactSlotHolder, SeriesSlot {
   /** The identity once a meta named the series, or why it cannot be used. */
   id: Known | undefined = undefined
   /** Its meta is on its way in some batch. */
   requested = false
+  /** The (pid, type) keys SCAN has shown (repeats.ts's PidBits). */
+  bitsType = -1
+  bits = 0
   slots: number[] | Set<number> | undefined = undefined
   /** The consumer's per-series cache (the aggregator's). */
   folded: SeriesSlot['folded'] = undefined
@@ -171,6 +180,7 @@ export class Walk {
   }
   private readonly stats: ReadStats = {scannedKeys: 0, samples: 0, skipped: this.skipped, repeats: 0, unsetGauges: 0}
   private readonly index = new SeriesIndex()
+  private readonly repeats = new PidBits()
   private readonly entries: SeriesEntry[] = []
   private readonly writer = new CommandWriter(1 << 20)
   private readonly judge: KeyJudge
@@ -183,6 +193,9 @@ export class Walk {
   private readonly spareBatches: Batch[] = []
   /** The fields of the key being read (an HMGET reply, then maybe its PTTL's). */
   private readonly current: Fields = {i: 0, state: Read.Ok, value: 0, timestamp: 0, updatedAt: 0, hasUpdatedAt: false, pttl: -1}
+
+  /** With transientKeys: the one ReadKey every visit gets. */
+  private readonly reused: ReadKey | undefined
 
   /** One per lane: per master on a cluster. */
   private readonly scanners: ChainedScan[]
@@ -203,6 +216,10 @@ export class Walk {
   ) {
     this.judge = new KeyJudge(o.prefix, this.index)
     this.withTtl = o.withTtl ?? false
+    this.reused =
+      o.transientKeys && !o.memory
+        ? newReadKey(0, TYPE_INFOS[0], {metricName: '', sampleName: '', labels: [], help: ''}, this.current, new SeriesEntry(), undefined, undefined)
+        : undefined
     this.lanes = lanes.lanes
     this.scanners = this.lanes.map((lane) => new ChainedScan(lane, prefixPattern(o.prefix, scanRest(o)), o.scanCount))
     this.route = this.lanes.length > 1 ? lanes.laneOf : undefined
@@ -257,7 +274,7 @@ export class Walk {
       const [pid, series] = [this.twins[j], this.twins[j + 1]]
       const entry = this.entries[series]
       // Beside a key of its own the twin is what init left behind; a series filtered out or unusable needs no reads.
-      if (wroteOwnKey(entry, pid) || typeof entry.id === 'string') {
+      if (wroteOwnKey(this.repeats.slotsOf(entry), pid) || typeof entry.id === 'string') {
         this.skipped.artifacts++
         continue
       }
@@ -292,7 +309,7 @@ export class Walk {
       }),
     )
     for (const u of unset) {
-      const mode = u.modes.length === 1 ? u.modes[0] : u.modes.length === 0 ? modeElsewhere(this.entries[u.series], u.pid) : undefined
+      const mode = u.modes.length === 1 ? u.modes[0] : u.modes.length === 0 ? modeElsewhere(this.repeats.slotsOf(this.entries[u.series]), u.pid) : undefined
       if (mode === undefined) {
         this.skipped.artifacts++
         continue
@@ -321,7 +338,7 @@ export class Walk {
       const {buf, start, end} = r
       const {typeIndex, pid, series: id} = judge
       const entry = (this.entries[id] ??= new SeriesEntry())
-      if (isRepeat(entry, slotOf(pid, typeIndex))) {
+      if (this.repeats.isRepeat(entry, pid, typeIndex)) {
         this.stats.repeats++
         continue
       }
@@ -439,24 +456,29 @@ export class Walk {
     }
     this.stats.samples++
     const info = TYPE_INFOS[typeIndex]
-    // Every field always set, so that every key has one shape and the fold's reads of it stay monomorphic.
-    const key: ReadKey = {
-      pid,
-      type: info.type,
-      mode: info.mode,
-      metricName: id.metricName,
-      sampleName: id.sampleName,
-      labels: id.labels,
-      help: id.help,
-      value: f.value,
-      timestamp: f.timestamp,
-      series: entry,
-      identity: id,
-      updatedAt: f.updatedAt,
-      pttl: this.withTtl ? f.pttl : undefined,
-      key: this.o.withKeys ? this.keyOf(pid, storedAs, series, 'metric') : undefined,
-      createdAt: entry.createdAt,
+    const pttl = this.withTtl ? f.pttl : undefined
+    const name = this.o.withKeys ? this.keyOf(pid, storedAs, series, 'metric') : undefined
+    const {reused} = this
+    if (reused) {
+      // transientKeys: the one object, filled anew (the visitor kept nothing of it).
+      reused.pid = pid
+      reused.type = info.type
+      reused.mode = info.mode
+      reused.metricName = id.metricName
+      reused.sampleName = id.sampleName
+      reused.labels = id.labels
+      reused.help = id.help
+      reused.value = f.value
+      reused.timestamp = f.timestamp
+      reused.series = entry
+      reused.identity = id
+      reused.updatedAt = f.updatedAt
+      reused.pttl = pttl
+      reused.key = name
+      reused.createdAt = entry.createdAt
+      return this.visit(reused)
     }
+    const key = newReadKey(pid, info, id, f, entry, pttl, name)
     this.visit(key)
     if (this.o.memory?.pick(key)) this.memoryAsked.push({pid, typeIndex: storedAs, series, key})
   }
@@ -591,6 +613,35 @@ function pttlOf(r: ReplyCursor): number {
 /** A metric key's meta sibling, as bytes: `metric` at `kind` becomes `meta`. */
 function metaKeyOf(buf: Buffer, start: number, end: number, kind: number): Buffer {
   return Buffer.concat([buf.subarray(start, kind), META, buf.subarray(kind + 'metric'.length, end)])
+}
+
+/** A key as visited; every field always set, so that every key has one shape and the fold's reads of it stay monomorphic. */
+function newReadKey(
+  pid: number,
+  info: (typeof TYPE_INFOS)[number],
+  id: SeriesIdentity,
+  f: Fields,
+  entry: SeriesEntry,
+  pttl: number | undefined,
+  key: string | undefined,
+): ReadKey {
+  return {
+    pid,
+    type: info.type,
+    mode: info.mode,
+    metricName: id.metricName,
+    sampleName: id.sampleName,
+    labels: id.labels,
+    help: id.help,
+    value: f.value,
+    timestamp: f.timestamp,
+    series: entry,
+    identity: id,
+    updatedAt: f.updatedAt,
+    pttl,
+    key,
+    createdAt: entry.createdAt,
+  }
 }
 
 /** value, timestamp, updated_at from an HMGET reply. */

@@ -10,7 +10,7 @@
 import {GAUGE_MODES, type GaugeMode, isLiveMode, type MetricType} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
-import {compareCodePoints, sortByCodePoint} from './pyjson.js'
+import {ABOVE_SURROGATES, compareCodePoints} from './pyjson.js'
 
 export type LabelPairs = [string, string][]
 
@@ -208,8 +208,13 @@ const GAUGE_TYPE_KEY = Object.fromEntries(GAUGE_MODES.map((m) => [m, `gauge_${m}
 /** Ends the sample name in an accumulator key: what follows is the labels' key. */
 const NAME_END = SEP + SEP + SEP
 const pidSuffix = (pid: number) => SEP + SEP + 'pid' + SEP + pid
-/** A copy either way: the input labels array may carry the fold cache. */
-const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number): LabelPairs => (keepsPid ? [...labels, ['pid', String(pid)]] : [...labels])
+/**
+ * An output sample's labels. A copy when the input labels array carries the
+ * fold cache (a sample without `series`, see prepare); otherwise, without a
+ * pid, the series' own array, shared: nothing downstream changes labels.
+ */
+const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number, cachedOn: unknown): LabelPairs =>
+  keepsPid ? [...labels, ['pid', String(pid)]] : cachedOn === labels ? [...labels] : labels
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
 
 export class Aggregator {
@@ -221,10 +226,11 @@ export class Aggregator {
 
   constructor(private readonly options: AggregateOptions = {}) {}
 
+  /** Folds one sample; nothing of `s` itself is kept past the call (a caller may fill the same object again). */
   add(s: StoredSample): void {
     const mode = s.type === 'gauge' ? (this.options.modeOverride ?? s.mode) : undefined
     if (this.options.isLive && mode && isLiveMode(mode) && !this.options.raw) {
-      this.pendingLive.push(s)
+      this.pendingLive.push({...s})
       return
     }
     this.fold(s, mode)
@@ -270,7 +276,11 @@ export class Aggregator {
     const key = keepsPid ? series.key + pidSuffix(s.pid) : series.key
     let entry = fam.samples.get(key)
     if (!entry) {
-      entry = {name: s.sampleName, labels: withPid(s.labels, keepsPid, s.pid), acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode)}
+      entry = {
+        name: s.sampleName,
+        labels: withPid(s.labels, keepsPid, s.pid, s.series ?? s.labels),
+        acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode),
+      }
       fam.samples.set(key, entry)
     }
     return entry.acc
@@ -286,7 +296,7 @@ export class Aggregator {
     const fam = series.fam!
     const key = keepsPid ? groupKey + pidSuffix(s.pid) : groupKey
     let buckets = fam.buckets.get(key)
-    if (!buckets) fam.buckets.set(key, (buckets = {labels: withPid(group, keepsPid, s.pid), byLe: new Map()}))
+    if (!buckets) fam.buckets.set(key, (buckets = {labels: withPid(group, keepsPid, s.pid, undefined), byLe: new Map()}))
     let sum = buckets.byLe.get(bound)
     if (!sum) buckets.byLe.set(bound, (sum = new ExactSum()))
     return sum
@@ -340,43 +350,67 @@ interface Row extends Sample {
  * buckets in `le` order, then _count, _sum and anything else.
  */
 function finish(name: string, f: FamilyState): MetricFamily {
-  const groups = new Map<string, {labels: LabelPairs; rows: Row[]}>()
-  const groupOf = (labels: LabelPairs, key: string) => {
-    let g = groups.get(key)
-    if (!g) groups.set(key, (g = {labels, rows: []}))
-    return g
+  // A group per label set, in first-seen order; its rows start as a one-element array (an
+  // array filled by push() from empty reserves 17 slots, and most groups hold one row).
+  const groups = new Map<string, Group>()
+  const order: Group[] = []
+  const addRow = (labels: LabelPairs, key: string, row: Row): Group => {
+    const g = groups.get(key)
+    if (g) {
+      g.rows.push(row)
+      return g
+    }
+    const made: Group = {labels, rows: [row], sortKey: ''}
+    groups.set(key, made)
+    order.push(made)
+    return made
   }
   // Group keys are the map keys themselves: a bucket group's is its labels' key (and pid), a
-  // sample's is its key after the sample name (a slice: no string is built per sample).
-  for (const [key, {name: sampleName, labels, acc}] of f.samples) {
+  // sample's is its key after the sample name. forEach, not for-of: no [key, value] pair per entry.
+  f.samples.forEach(({name: sampleName, labels, acc}, key) => {
     const value = acc.result()
-    if (value === undefined) continue
-    groupOf(labels, key.slice(sampleName.length + NAME_END.length)).rows.push({
-      name: sampleName,
-      labels,
-      value,
-      rank: SUFFIX_RANK[sampleName.slice(name.length)] ?? 3,
-      le: 0,
-    })
-  }
+    if (value === undefined) return
+    const rank = SUFFIX_RANK[sampleName.slice(name.length)] ?? 3
+    addRow(labels, key.slice(sampleName.length + NAME_END.length), {name: sampleName, labels, value, rank, le: 0})
+  })
   const countName = `${name}_count`
-  for (const [key, {labels, byLe}] of f.buckets) {
-    const g = groupOf(labels, key)
+  const bucketName = `${name}_bucket`
+  f.buckets.forEach(({labels, byLe}, key) => {
     let acc = 0
-    for (const le of [...byLe.keys()].sort((a, b) => a - b)) {
+    const bounds = [...byLe.keys()]
+    if (bounds.length > 1) bounds.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    for (const le of bounds) {
       acc += byLe.get(le)!.value()
-      g.rows.push({name: `${name}_bucket`, labels: [...labels, ['le', floatToGoString(le)]], value: acc, rank: 0, le})
+      addRow(labels, key, {name: bucketName, labels: [...labels, ['le', floatToGoString(le)]], value: acc, rank: 0, le})
     }
+    const count: Row = {name: countName, labels, value: acc, rank: 1, le: 0}
+    const g = groups.get(key)
+    if (!g) return void addRow(labels, key, count)
     // prometheus_client's `samples[(name + '_count', labels)] = acc` replaces a stored _count.
-    g.rows = g.rows.filter((r) => r.name !== countName)
-    g.rows.push({name: countName, labels, value: acc, rank: 1, le: 0})
+    if (g.rows.some((r) => r.name === countName)) g.rows = g.rows.filter((r) => r.name !== countName)
+    g.rows.push(count)
+  })
+  // As sortByCodePoint orders (stable; UTF-16 order unless a key holds a character at or above the
+  // surrogates), in place: a flat key per group, compared by the engine, and no keyed copy.
+  let surrogates = false
+  for (const g of order) {
+    g.sortKey = labelsSortKey(g.labels)
+    if (!surrogates && ABOVE_SURROGATES.test(g.sortKey)) surrogates = true
   }
+  order.sort(surrogates ? (x, y) => compareCodePoints(x.sortKey, y.sortKey) : (x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0))
   const samples: Sample[] = []
-  for (const g of sortByCodePoint([...groups.values()], (x) => labelsSortKey(x.labels))) {
-    if (g.rows.length > 1) g.rows.sort((a, b) => a.rank - b.rank || a.le - b.le || compareCodePoints(a.name, b.name))
-    for (const r of g.rows) samples.push({name: r.name, labels: r.labels, value: r.value})
+  for (const {rows} of order) {
+    if (rows.length > 1) rows.sort((a, b) => a.rank - b.rank || (a.le < b.le ? -1 : a.le > b.le ? 1 : 0) || compareCodePoints(a.name, b.name))
+    for (const r of rows) samples.push({name: r.name, labels: r.labels, value: r.value})
   }
   return {name, type: f.type, help: f.help, ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}), samples}
+}
+
+interface Group {
+  labels: LabelPairs
+  rows: Row[]
+  /** labelsSortKey(labels), made once every group is in. */
+  sortKey: string
 }
 
 /**
@@ -384,7 +418,11 @@ function finish(name: string, f: FamilyState): MetricFamily {
  * comparison: pair by pair, names then values, pids numerically.
  */
 function labelsSortKey(labels: LabelPairs): string {
-  let key = ''
-  for (const [n, v] of labels) key += n + '\u0001' + (n === 'pid' ? v.padStart(10, '0') : v) + '\u0000'
-  return key
+  // Joined into one flat string: `+=` made a rope of a dozen pieces, flattened at its first comparison.
+  const parts: string[] = []
+  for (const pair of labels) {
+    const n = pair[0]
+    parts.push(n, '\u0001', n === 'pid' ? pair[1].padStart(10, '0') : pair[1], '\u0000')
+  }
+  return parts.join('')
 }

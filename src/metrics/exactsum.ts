@@ -50,7 +50,9 @@ export class ExactSum {
   /** The correctly rounded sum, started from +0.0 as Python's `defaultdict(float)` does. */
   value(): number {
     if (this.special !== 0 || Number.isNaN(this.special)) return this.special
-    const p = this.partials ?? [this.hi]
+    // One partial (nearly always): the loops below would return it as it is.
+    if (this.partials === undefined) return 0 + this.hi
+    const p = this.partials
     let n = p.length
     if (n === 0) return 0
     let hi = p[--n]

@@ -29,12 +29,13 @@ export function* exposition(families: readonly MetricFamily[], chunkSize = 1 << 
   for (const f of families) {
     const name = f.type === 'counter' ? `${f.name}_total` : f.name
     chunk += `# HELP ${name} ${escapeHelp(f.help)}\n# TYPE ${name} ${f.type}\n`
+    // No destructuring of label pairs: it costs an iterator per pair.
     for (const s of f.samples) {
       let line = s.name
       if (s.labels.length > 0) {
         let sep = '{'
-        for (const [k, v] of sortedLabels(s.labels)) {
-          line += sep + k + '="' + escapeLabelValue(v) + '"'
+        for (const pair of sortedLabels(s.labels)) {
+          line += sep + pair[0] + '="' + escapeLabelValue(pair[1]) + '"'
           sep = ','
         }
         line += '}'

@@ -43,7 +43,8 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length
 }
 
-const ABOVE_SURROGATES = /[\ud800-\uffff]/
+/** A character whose UTF-16 order may differ from its code-point order (see sortByCodePoint). */
+export const ABOVE_SURROGATES = /[\ud800-\uffff]/
 
 /**
  * Sorts by a string key in code-point order. When no key holds a surrogate or

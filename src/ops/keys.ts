@@ -8,7 +8,7 @@ import {parseOriginalKey} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
 import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'
 import {ttlSeconds} from '../redis/time.js'
-import {keyBatches} from '../engine/key-batches.js'
+import {type BatchReads, keyBatches} from '../engine/key-batches.js'
 import type {ReadOptions} from '../engine/read-options.js'
 
 export interface KeyRow {
@@ -76,7 +76,13 @@ export async function listKeys(redis: Connection, o: KeysOptions): Promise<KeysR
   return {keys: rows, truncated, otherPrefixSkipped, ...(total === undefined ? {} : {total})}
 }
 
-/** The keys in SCAN order, one batch at a time, to `onBatch` (awaited: it can wait for a slow pipe). */
+/**
+ * The keys in SCAN order, one batch at a time, to `onBatch` (awaited: it can
+ * wait for a slow pipe). Without a limit, a batch is handed over once the
+ * next batch's reads are out, so the caller prints while Redis reads; with
+ * one, a batch's page depends on how many keys the one before kept, so each
+ * batch is handed over before the next is read.
+ */
 export async function streamKeys(
   redis: Connection,
   o: KeysOptions,
@@ -84,34 +90,20 @@ export async function streamKeys(
 ): Promise<Omit<KeysResult, 'keys'> & {count: number}> {
   const rest = o.pattern ?? (o.pid === undefined ? '*' : `*:${escapeGlob(String(o.pid))}:*`)
   const names = new Map<string, {metric: string; sample: string} | null>()
+  /** Hashes whose meta was asked for (names has them once the answer is in). */
+  const asked = new Set<string>()
   let count = 0
   let otherPrefixSkipped = 0
   let scanned = 0
   let beyond = 0
   const limit = o.limit ?? Infinity
-
-  // SCAN's default COUNT, as before the lane: a batch is what a pipe waits for, and --limit stops after one.
-  for await (const batch of keyBatches(redis, {prefix: o.prefix, rest, scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT})) {
-    otherPrefixSkipped += batch.otherPrefix.length
-    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
-    o.onProgress?.(scanned)
-    if (count >= limit) {
-      // Counting only, past the limit: the names say whether a key matches.
-      for (const k of batch.ours) if (wanted({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, ttl: null}, o)) beyond++
-      for (const f of batch.foreign) if (wanted({key: f.key, kind: 'foreign', artifact: false, ttl: null}, o)) beyond++
-      await batch.read([], []) // nothing to read: it sends the next SCAN
-      continue
-    }
-    const candidates: KeyRow[] = [
-      ...batch.ours.map((k) => ({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, hash: k.hash, ttl: null})),
-      ...batch.foreign.map((f) => ({key: f.key, kind: 'foreign' as const, artifact: false, ttl: null, detail: f.detail})),
-    ].filter((r) => wanted(r, o))
-    const page = candidates.slice(0, limit - count)
-    const metaLookups = o.resolve ? unresolvedMetas(page, names) : []
-    const {pttls, originalKeys} = await batch.read(
-      page.map((r) => r.key),
-      metaLookups.map((m) => m.metaKey),
-    )
+  const depth = limit === Infinity ? 2 : 1
+  /** Batches whose reads are out, oldest first. */
+  const pending: {page: KeyRow[]; candidates: number; metaLookups: {hash: string}[]; reading: Promise<BatchReads>}[] = []
+  /** The oldest batch's reads are in: its rows (keys gone since SCAN left out) go to onBatch. */
+  const settle = async () => {
+    const {page, candidates, metaLookups, reading} = pending.shift()!
+    const {pttls, originalKeys} = await reading
     metaLookups.forEach((m, i) => {
       const text = originalKeys[i]
       const id = text === undefined ? undefined : parseOriginalKey(text)
@@ -127,21 +119,48 @@ export async function streamKeys(
       rows.push(r)
     })
     count += rows.length
-    beyond += candidates.length - page.length
+    beyond += candidates - page.length
     if (rows.length > 0) await onBatch(rows)
+  }
+
+  // SCAN's default COUNT, as before the lane: a batch is what a pipe waits for, and --limit stops after one.
+  for await (const batch of keyBatches(redis, {prefix: o.prefix, rest, scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT})) {
+    otherPrefixSkipped += batch.otherPrefix.length
+    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    o.onProgress?.(scanned)
+    if (count >= limit) {
+      // Counting only, past the limit: the names say whether a key matches.
+      for (const k of batch.ours) if (wanted({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, ttl: null}, o)) beyond++
+      for (const f of batch.foreign) if (wanted({key: f.key, kind: 'foreign', artifact: false, ttl: null}, o)) beyond++
+      continue
+    }
+    const candidates: KeyRow[] = [
+      ...batch.ours.map((k) => ({key: k.key, kind: k.kind, type: k.type, mode: k.mode, artifact: k.artifact, pid: k.pid, hash: k.hash, ttl: null})),
+      ...batch.foreign.map((f) => ({key: f.key, kind: 'foreign' as const, artifact: false, ttl: null, detail: f.detail})),
+    ].filter((r) => wanted(r, o))
+    const page = candidates.slice(0, limit - count)
+    const metaLookups = o.resolve ? unresolvedMetas(page, asked) : []
+    const reading = batch.read(
+      page.map((r) => r.key),
+      metaLookups.map((m) => m.metaKey),
+    )
+    // Awaited in settle(): a failure meanwhile must not be an unhandled rejection.
+    reading.catch(() => undefined)
+    pending.push({page, candidates: candidates.length, metaLookups, reading})
+    if (pending.length >= depth) await settle()
     if (count >= limit && !o.countAll) return {count, truncated: true, otherPrefixSkipped}
   }
+  while (pending.length > 0) await settle()
   if (o.countAll) return {count, truncated: beyond > 0, otherPrefixSkipped, total: count + beyond}
   return {count, truncated: false, otherPrefixSkipped}
 }
 
 /** One meta key per hash not looked up yet; metric keys map to their sibling meta. */
-function unresolvedMetas(rows: KeyRow[], names: Map<string, unknown>): {hash: string; metaKey: string}[] {
-  const seen = new Set<string>()
+function unresolvedMetas(rows: KeyRow[], asked: Set<string>): {hash: string; metaKey: string}[] {
   const out: {hash: string; metaKey: string}[] = []
   for (const r of rows) {
-    if (!r.hash || names.has(r.hash) || seen.has(r.hash)) continue
-    seen.add(r.hash)
+    if (!r.hash || asked.has(r.hash)) continue
+    asked.add(r.hash)
     out.push({hash: r.hash, metaKey: r.key.replace(/:metric:([0-9a-f]{32})$/, ':meta:$1')})
   }
   return out

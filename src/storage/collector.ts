@@ -92,6 +92,8 @@ export class RedisMultiProcessCollector {
         type: filterLate ? undefined : o.type,
         metricFilter: filterLate ? undefined : o.metricFilter,
         everyKey: o.everyKey,
+        // The visitor below and the Aggregator keep nothing of a key past its visit.
+        transientKeys: true,
         scanCount: o.scanCount,
         onProgress: o.onProgress,
       },
