@@ -11,7 +11,8 @@
  * means in the scripts that delete. With `pairs`, each series of a pid (a
  * metric key and its meta) is visited once, the two read together: from its
  * metric key when SCAN shows that, with the meta read beside it on the lane
- * of the master that owns it; a meta whose metric SCAN never showed is read
+ * of the master that owns it (or, with metasOnDemand, after the walk by the
+ * caller that needs it); a meta whose metric SCAN never showed is read
  * after the scans, with its metric, and visited then. So a prune can judge a
  * key with its sibling in one walk, reading each key once, and holds only a
  * number per (pid, type) of a series and the batches in flight, never a key.
@@ -38,11 +39,23 @@ export interface FactReadOptions extends ReadOptions {
   withTtl?: boolean
   /** With `pairs`: each series' original_key, from the first meta of it read that has one (KeyFacts.originalKey). */
   originalKeys?: boolean
+  /**
+   * With `pairs`: beside a metric key of the exporter's shape its meta is not
+   * read (its half says `unread`); the caller reads the metas it needs after
+   * the walk (readKeyFacts' `then`). A pair whose metric is not ours is read
+   * whole after the scans, as a lone meta is. Reading every meta costs Redis
+   * as much again as the metrics; prune, unless it looks for orphans or TTLs,
+   * needs only the metas of what it deletes.
+   */
+  metasOnDemand?: boolean
 }
+
+/** What a key of a pair holds: with metasOnDemand, a meta not read yet is `unread`. */
+export type HalfState = ShapeState | 'unread'
 
 /** One key of a pair as read. */
 export interface KeyHalf {
-  state: ShapeState
+  state: HalfState
   /** updated_at of a metric, created_at of a meta, as Python's float() reads it (inf too); NaN when missing or not a number. */
   time: number
   /** Milliseconds to live, -1 without TTL, -2 gone; NaN unless asked (withTtl). */
@@ -91,6 +104,16 @@ export interface FactStats {
 /** Names keys from a walk's numbers, during the walk and after it. */
 export type KeyNamer = (pid: number, typeIndex: number, series: number, kind: KeyKind) => string
 
+/** A pair by the walk's numbers. */
+export interface PairRef {
+  pid: number
+  typeIndex: number
+  series: number
+}
+
+/** After a walk with metasOnDemand: reads the metas of `pairs` and tells each one's half, by its index in `pairs`. */
+export type MetaReader = (pairs: readonly PairRef[], told: (i: number, meta: KeyHalf) => void) => Promise<void>
+
 /** SCAN COUNT for the walks over the whole prefix (reader.ts gives the measurements). */
 const SCAN_COUNT = 50_000
 /** Lone metas read per request after the scans. */
@@ -109,7 +132,8 @@ const FOREIGN = 1
 const GONE = 2
 /** Every shape field missing: gone, or a hash of other fields (PTTL or EXISTS tells). */
 const NO_FIELDS = 3
-const STATES: ShapeState[] = ['ours', 'foreign', 'gone']
+const UNREAD = 4
+const STATES: HalfState[] = ['ours', 'foreign', 'gone', 'gone', 'unread']
 
 /** What a reply answers: reply code = 4 × key + 2 × half (0 metric, 1 meta) + what (0 HMGET, 1 PTTL or EXISTS). */
 const code = (i: number, half: number, what: number) => 4 * i + 2 * half + what
@@ -128,6 +152,9 @@ class FactBatch {
   pttl = new Float64Array(0)
   /** Replies owed, on every lane. */
   owed = 0
+  /** For a MetaReader's batch: whom its metas are told to, and the index of its first pair. */
+  told: ((i: number, meta: KeyHalf) => void) | undefined = undefined
+  first = 0
   /** Per lane, the code of each reply in order. */
   codes: number[][] = []
 
@@ -142,6 +169,7 @@ class FactBatch {
     }
     this.size = 0
     this.owed = 0
+    this.told = undefined
     this.originalKey.length = 0
     while (this.codes.length < lanes) this.codes.push([])
     for (const c of this.codes) c.length = 0
@@ -182,6 +210,8 @@ class FactWalk {
   private readonly facts: KeyFacts
   private readonly pairs: boolean
   private readonly withTtl: boolean
+  /** With metasOnDemand: pairs whose metric was not ours, as (series, slot), read whole after the scans. */
+  private readonly again: [number, number][] = []
 
   constructor(
     lanes: ReadLanes,
@@ -270,6 +300,10 @@ class FactWalk {
         batch.codes[lane].push(code(i, 0, 1))
       }
       if (!this.pairs) continue
+      if (this.o.metasOnDemand) {
+        batch.state[2 * i + 1] = UNREAD
+        continue
+      }
       // The meta's name: `metric` in the key becomes `meta`.
       const kindAt = end - HASH_LENGTH - METRIC_LENGTH - 1
       const owner = this.route ? this.route(Buffer.concat([buf.subarray(start, kindAt), META, buf.subarray(kindAt + METRIC_LENGTH, end)])) : lane
@@ -367,8 +401,14 @@ class FactWalk {
   }
 
   private emit(batch: FactBatch): void {
+    if (batch.told) return this.tell(batch, batch.told)
     const f = this.facts
     for (let i = 0; i < batch.size; i++) {
+      if (batch.state[2 * i + 1] === UNREAD && batch.state[2 * i] !== OURS) {
+        // Its meta may be judged alone: read with its metric after the scans.
+        this.again.push([batch.series[i], slotOf(batch.pid[i], batch.typeIndex[i])])
+        continue
+      }
       const info = TYPE_INFOS[batch.typeIndex[i]]
       f.pid = batch.pid[i]
       f.typeIndex = batch.typeIndex[i]
@@ -385,12 +425,50 @@ class FactWalk {
     this.spare.push(batch)
   }
 
+  /** A MetaReader's batch is in: each meta half to `told`. */
+  private tell(batch: FactBatch, told: (i: number, meta: KeyHalf) => void): void {
+    const half: KeyHalf = {state: 'gone', time: Number.NaN, pttl: Number.NaN}
+    for (let i = 0; i < batch.size; i++) {
+      fillHalf(half, batch, 2 * i + 1)
+      told(batch.first + i, half)
+    }
+    this.spare.push(batch)
+  }
+
+  /** The metas of pairs the walk visited (MetaReader), a chunk at a time, a request per lane. */
+  readonly readMetas: MetaReader = async (pairs, told) => {
+    for (let from = 0; from < pairs.length; from += LONE_CHUNK) {
+      const part = pairs.slice(from, from + LONE_CHUNK)
+      const batch = (this.spare.pop() ?? new FactBatch()).reset(part.length, this.lanes.length)
+      batch.told = told
+      batch.first = from
+      for (const {pid, typeIndex, series} of part) this.write(batch, batch.add(pid, typeIndex, series), 1)
+      this.send(batch, undefined)
+      await this.drain()
+    }
+  }
+
+  /** Writes the read of half `half` (0 metric, 1 meta) of key `i` of `batch`, on its owner's lane. */
+  private write(batch: FactBatch, i: number, half: number): void {
+    const key = this.keyOf(batch.pid[i], batch.typeIndex[i], batch.series[i], half ? 'meta' : 'metric')
+    const lane = this.route ? this.route(Buffer.from(key)) : 0
+    const w = this.writers[lane]
+    w.raw(HMGET)
+      .arg(key)
+      .raw(half ? FIELDS.meta : FIELDS.metric)
+    batch.codes[lane].push(code(i, half, 0))
+    if (this.withTtl) {
+      w.raw(PTTL).arg(key)
+      batch.codes[lane].push(code(i, half, 1))
+    }
+  }
+
   /**
    * The metas no metric key of theirs came with: read after the scans, each
    * with its metric (written meanwhile, perhaps), a request per lane per chunk.
    */
   private async readLoneMetas(): Promise<void> {
-    const lone: [number, number][] = []
+    const lone: [number, number][] = this.again.splice(0)
     this.metas.forEach((metas, series) => {
       const metrics = this.metrics[series] ?? {}
       for (const slot of metas.slots ?? []) if (!hasSlot(metrics, slot)) lone.push([series, slot])
@@ -402,19 +480,8 @@ class FactWalk {
         const pid = Math.floor(slot / 16)
         const typeIndex = slot % 16
         const i = batch.add(pid, typeIndex, series)
-        for (const half of [0, 1]) {
-          const key = this.keyOf(pid, typeIndex, series, half ? 'meta' : 'metric')
-          const lane = this.route ? this.route(Buffer.from(key)) : 0
-          const w = this.writers[lane]
-          w.raw(HMGET)
-            .arg(key)
-            .raw(half ? FIELDS.meta : FIELDS.metric)
-          batch.codes[lane].push(code(i, half, 0))
-          if (this.withTtl) {
-            w.raw(PTTL).arg(key)
-            batch.codes[lane].push(code(i, half, 1))
-          }
-        }
+        this.write(batch, i, 0)
+        this.write(batch, i, 1)
       }
       this.send(batch, undefined)
       await this.drain()
@@ -476,9 +543,16 @@ function readCount(r: ReplyCursor): number {
  * `pairs` per series of a pid, its metric and meta together — and a way to
  * name the walk's keys from its numbers afterwards.
  */
-export function readKeyFacts(redis: Connection, o: FactReadOptions, visit: (k: KeyFacts) => void): Promise<FactStats & {names: KeyNamer; laneNames: string[]}> {
+export function readKeyFacts(
+  redis: Connection,
+  o: FactReadOptions,
+  visit: (k: KeyFacts) => void,
+  then?: (readMetas: MetaReader) => Promise<void>,
+): Promise<FactStats & {names: KeyNamer; laneNames: string[]}> {
   return withReadLanes(redis, async (lanes) => {
     const walk = new FactWalk(lanes, o, visit)
-    return {...(await walk.run()), names: walk.keyOf, laneNames: lanes.names}
+    const stats = await walk.run()
+    await then?.(walk.readMetas)
+    return {...stats, names: walk.keyOf, laneNames: lanes.names}
   })
 }

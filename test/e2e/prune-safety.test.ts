@@ -157,6 +157,45 @@ describe("only the exporter's hashes are ours", () => {
     expect(await ctx.redis.exists(metric2)).toBe(0)
     expect(result.notOursKept).toBe(1)
   })
+
+  it("without --orphans or --fix-ttl prune reads only the metas of the pairs that go; a going pair's meta that is not an exporter hash stays, counted", async () => {
+    await ctx.redis.flushall()
+    const [now] = await ctx.redis.time()
+    const pair = (pid: number, type: string, name: string) => ['metric', 'meta'].map((kind) => `gunicorn:${type}:${pid}:${kind}:${h(name)}`)
+    // pid 7 wrote last long ago: its three live gauges go. pid 8 writes now: its 50 counters stay, and so do their metas.
+    const going = ['a', 'b', 'c'].map((name) => pair(7, 'gauge_livesum', name))
+    const staying = Array.from({length: 50}, (_, i) => pair(8, 'counter', `n${i}`))
+    for (const [[metric, meta], updatedAt] of [...going.map((p) => [p, '1000.0'] as const), ...staying.map((p) => [p, `${now}.0`] as const)]) {
+      await ctx.redis.hset(metric, {value: '1.0', timestamp: '0.0', updated_at: updatedAt})
+      await ctx.redis.hset(meta, {original_key: 'x', created_at: '1000.0'})
+    }
+    const impostor = going[0][1]
+    await ctx.redis.del(impostor)
+    await ctx.redis.rpush(impostor, 'a', 'list')
+    const hmgets = async () => Number(/cmdstat_hmget:calls=(\d+)/.exec(await ctx.redis.info('commandstats'))?.[1] ?? 0)
+
+    const before = await hmgets()
+    const dry = await prune(ctx.redis, {prefix: 'gunicorn', staleMs: 60_000, dryRun: true, listPlan: true})
+    // One read per metric key and one per meta of a pair that goes: none of the 50 counters' metas (their read would be 103 or more).
+    const read = (await hmgets()) - before
+    expect(read).toBeGreaterThanOrEqual(53)
+    expect(read).toBeLessThanOrEqual(56)
+    expect(dry.deadPids).toEqual([7])
+    expect(dry.planned['dead-live-gauge']).toBe(5)
+    expect(dry.notOursKept).toBe(1)
+    expect(dry.plan!.map((p) => p.key).sort()).toEqual(
+      going
+        .flat()
+        .filter((k) => k !== impostor)
+        .sort(),
+    )
+
+    const result = await prune(ctx.redis, {prefix: 'gunicorn', staleMs: 60_000})
+    expect(result.done['dead-live-gauge']).toBe(5)
+    expect(result.notOursKept).toBeGreaterThanOrEqual(1)
+    expect(await ctx.redis.lrange(impostor, 0, -1)).toEqual(['a', 'list'])
+    expect((await scanAll(ctx.redis, 'gunicorn:*')).sort()).toEqual([impostor, ...staying.flat()].sort())
+  })
 })
 
 describe('a full server (maxmemory reached, noeviction)', () => {

@@ -10,8 +10,7 @@
  * with it. Decisions are kept as numbers (pid, type, series, op, reason,
  * mark), never as key names, which are made a chunk at a time when applied.
  */
-import type {KeyFacts, KeyHalf, KeyNamer} from '../../engine/fact-walk.js'
-import type {ShapeState} from '../../engine/shape.js'
+import type {HalfState, KeyFacts, KeyHalf, KeyNamer, MetaReader, PairRef} from '../../engine/fact-walk.js'
 import {isLiveMode, type KeyKind, TYPE_INFOS} from '../../metrics/keys.js'
 import {pidRunsHere} from '../local.js'
 import type {AtomicItem, AtomicOp} from './atomic.js'
@@ -50,22 +49,44 @@ function grown<T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(a
   return b
 }
 
+const WITH_SIBLING = 1 << 10
+const SIBLING_UNREAD = 1 << 11
+
 /** A growable table of numbers: one row per decision. */
 class Decisions {
   size = 0
   private pid = new Float64Array(1024)
   private series = new Int32Array(1024)
   private mark = new Float64Array(1024)
-  /** typeIndex | op << 4 | reason << 7 | withSibling << 10 */
+  /** typeIndex | op << 4 | reason << 7 | withSibling << 10 | siblingUnread << 11 */
   private packed = new Uint16Array(1024)
 
-  push(pid: number, typeIndex: number, series: number, op: number, reason: number, mark: number, withSibling: boolean): void {
+  push(pid: number, typeIndex: number, series: number, op: number, reason: number, mark: number, withSibling: boolean, siblingUnread: boolean): void {
     if (this.size === this.pid.length) this.grow()
     const i = this.size++
     this.pid[i] = pid
     this.series[i] = series
     this.mark[i] = mark
-    this.packed[i] = typeIndex | (op << 4) | (reason << 7) | (withSibling ? 1 << 10 : 0)
+    this.packed[i] = typeIndex | (op << 4) | (reason << 7) | (withSibling ? WITH_SIBLING : 0) | (siblingUnread ? SIBLING_UNREAD : 0)
+  }
+
+  /** The rows whose sibling (a meta) was not read, as pairs. */
+  unreadSiblings(): {rows: number[]; pairs: PairRef[]} {
+    const rows: number[] = []
+    const pairs: PairRef[] = []
+    for (let i = 0; i < this.size; i++) {
+      if ((this.packed[i] & SIBLING_UNREAD) === 0) continue
+      rows.push(i)
+      pairs.push({pid: this.pid[i], typeIndex: this.packed[i] & 15, series: this.series[i]})
+    }
+    return {rows, pairs}
+  }
+
+  /** Row `i`'s sibling has been read: whether it goes along (it is ours), and its reason. */
+  siblingRead(i: number, ours: boolean): PruneReason {
+    this.packed[i] &= ~SIBLING_UNREAD
+    if (!ours) this.packed[i] &= ~WITH_SIBLING
+    return PRUNE_REASONS[(this.packed[i] >> 7) & 7]
   }
 
   /** Row `i` as an atomic item, its reason, and whether its sibling counts as planned. */
@@ -80,7 +101,7 @@ class Decisions {
       sibling: names(pid, typeIndex, series, kind === 'metric' ? 'meta' : 'metric'),
       arg: String(this.mark[i]),
     }
-    return {item, reason: PRUNE_REASONS[(p >> 7) & 7], withSibling: (p & (1 << 10)) !== 0}
+    return {item, reason: PRUNE_REASONS[(p >> 7) & 7], withSibling: (p & WITH_SIBLING) !== 0}
   }
 
   private grow(): void {
@@ -101,14 +122,14 @@ interface Pair {
   meta: KeyHalf
 }
 
-const STATES: readonly ShapeState[] = ['ours', 'foreign', 'gone']
+const STATES: readonly HalfState[] = ['ours', 'foreign', 'gone', 'unread']
 
 /** Pairs waiting for the marks, as numbers: a store of live gauges only waits whole, so no object per pair. */
 class WaitingPairs {
   size = 0
   private pid = new Float64Array(256)
   private series = new Int32Array(256)
-  /** typeIndex | metric state << 4 | meta state << 6 */
+  /** typeIndex | metric state << 4 | meta state << 6 (two bits each) */
   private packed = new Uint8Array(256)
   /** metric time, meta time, metric pttl, meta pttl */
   private numbers = new Float64Array(4 * 256)
@@ -165,6 +186,30 @@ export class PrunePlan {
   private marks = new Map<number, number>()
 
   constructor(private readonly rules: PlanRules) {}
+
+  /**
+   * Whether the plan needs every meta read beside its metric: orphans are
+   * judged by their sibling, and TTLs are fixed on metas too. Otherwise only
+   * the metas of pairs that go are read, after the plan (readSiblings).
+   */
+  get needsEveryMeta(): boolean {
+    return this.rules.graceCutoff !== undefined || this.rules.fixTtlSeconds !== undefined
+  }
+
+  /**
+   * The metas of the pairs that go, when the walk did not read them: each
+   * goes along if it is an exporter hash, and is counted as not ours if it is
+   * something else at the meta's name.
+   */
+  async readSiblings(readMetas: MetaReader): Promise<void> {
+    const {rows, pairs} = this.decisions.unreadSiblings()
+    await readMetas(pairs, (j, meta) => {
+      const ours = meta.state === 'ours'
+      const reason = this.decisions.siblingRead(rows[j], ours)
+      if (!ours) this.planned[reason]--
+      if (meta.state === 'foreign') this.notOurs++
+    })
+  }
 
   /** Whether any way of judging a pid dead was asked for. */
   private get judgesLiveness(): boolean {
@@ -245,12 +290,14 @@ export class PrunePlan {
     if (metric.state === 'foreign') this.notOurs++
     if (meta.state === 'foreign') this.notOurs++
     const metaOurs = meta.state === 'ours'
+    // Not read (metasOnDemand): taken along for now, and read once the plan is made (readSiblings).
+    const metaUnread = meta.state === 'unread'
     const metricOurs = metric.state === 'ours'
     let metricGoes = false
     if (metricOurs) {
       const why = this.decide(p, 'metric', metric.time, metaOurs)
       // An orphan has no meta to take along.
-      if (why) this.add(p, why.reason === 'orphan' ? 'metric' : 'pair', why.reason, why.mark, metaOurs)
+      if (why) this.add(p, why.reason === 'orphan' ? 'metric' : 'pair', why.reason, why.mark, metaOurs || metaUnread, metaUnread)
       else if (this.rules.fixTtlSeconds !== undefined && metric.pttl === -1) this.add(p, 'ttl-metric', 'fix-ttl', this.rules.fixTtlSeconds, false)
       metricGoes = why !== undefined
     }
@@ -261,8 +308,8 @@ export class PrunePlan {
     }
   }
 
-  private add(p: Pair, op: AtomicOp, reason: PruneReason, mark: number, withSibling: boolean): void {
-    this.decisions.push(p.pid, p.typeIndex, p.series, OPS.indexOf(op), PRUNE_REASONS.indexOf(reason), mark, withSibling)
+  private add(p: Pair, op: AtomicOp, reason: PruneReason, mark: number, withSibling: boolean, siblingUnread = false): void {
+    this.decisions.push(p.pid, p.typeIndex, p.series, OPS.indexOf(op), PRUNE_REASONS.indexOf(reason), mark, withSibling, siblingUnread)
     this.planned[reason] += withSibling ? 2 : 1
   }
 

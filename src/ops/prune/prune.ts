@@ -7,7 +7,11 @@
  *
  * One walk reads every key with its sibling (engine/fact-walk.ts) and plans
  * (plan.ts): most decisions as pairs are seen, those of workers that may be
- * dead once the walk has shown each pid's newest write. Then the plan is
+ * dead once the walk has shown each pid's newest write. Unless orphans or
+ * TTLs are asked for, a meta is read only when its pair goes (a plan rarely
+ * takes much of a store, and every meta read costs Redis as much again as
+ * the metrics): a meta that is not an exporter hash then stays and is
+ * counted, as the script that deletes would judge it. Then the plan is
  * carried out a chunk at a time by one atomic script each (atomic.ts), which
  * judges each decision again on the server, against the same marks, and
  * touches only hashes of the exporter's shape. Interrupted at any point, the
@@ -92,6 +96,7 @@ export async function prune(redis: Connection, o: PruneOptions): Promise<PruneRe
   // One named pid and nothing else asked: only its keys need reading.
   const onlyNamed =
     named.size === 1 && !o.local && o.staleMs === undefined && !o.orphans && !o.artifacts && o.olderThanMs === undefined && o.fixTtlSeconds === undefined
+  let deadPids: number[] = []
   const {names} = await readKeyFacts(
     redis,
     {
@@ -99,14 +104,18 @@ export async function prune(redis: Connection, o: PruneOptions): Promise<PruneRe
       scanCount: o.scanCount,
       onProgress: o.onProgress,
       pairs: true,
+      metasOnDemand: !plan.needsEveryMeta,
       withTtl: o.fixTtlSeconds !== undefined,
       pid: onlyNamed ? [...named][0] : undefined,
     },
     (k) => plan.see(k),
+    async (readMetas) => {
+      deadPids = plan.judge()
+      await o.afterJudgement?.(deadPids)
+      plan.decideWaiting()
+      await plan.readSiblings(readMetas)
+    },
   )
-  const deadPids = plan.judge()
-  await o.afterJudgement?.(deadPids)
-  plan.decideWaiting()
 
   const done: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
   const result: PruneResult = {
