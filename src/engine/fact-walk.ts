@@ -91,8 +91,6 @@ export interface FactStats {
   scannedKeys: number
   /** Keys under the prefix, redismp's own left out, per lane (per master on a cluster). */
   keysByLane: number[]
-  /** Pairs (metric keys, without `pairs`) visited. */
-  visited: number
   /** SCAN repeats (the server rehashed during the walk), each counted once. */
   repeats: number
   /** Exporter-shaped keys under a longer prefix: another application's. */
@@ -190,7 +188,7 @@ class FactBatch {
 }
 
 class FactWalk {
-  private readonly stats: FactStats = {scannedKeys: 0, keysByLane: [], visited: 0, repeats: 0, otherPrefix: 0, malformed: 0}
+  private readonly stats: FactStats = {scannedKeys: 0, keysByLane: [], repeats: 0, otherPrefix: 0, malformed: 0}
   /** With originalKeys: the series whose original_key was told. */
   private readonly named = new Set<number>()
   private readonly index = new SeriesIndex()
@@ -419,7 +417,6 @@ class FactWalk {
       fillHalf(f.metric, batch, 2 * i)
       if (f.meta) fillHalf(f.meta, batch, 2 * i + 1)
       f.originalKey = batch.originalKey[i]
-      this.stats.visited++
       this.visit(f)
     }
     this.spare.push(batch)

@@ -18,6 +18,9 @@ import type {AtomicItem, AtomicOp} from './atomic.js'
 export type PruneReason = 'dead-live-gauge' | 'dead-artifact' | 'artifact' | 'orphan' | 'older-than' | 'fix-ttl'
 
 export const PRUNE_REASONS: readonly PruneReason[] = ['dead-live-gauge', 'dead-artifact', 'artifact', 'orphan', 'older-than', 'fix-ttl']
+/** A count of keys per reason, all 0. */
+export const keysPerReason = () => Object.fromEntries(PRUNE_REASONS.map((reason) => [reason, 0])) as Record<PruneReason, number>
+
 const OPS: readonly AtomicOp[] = ['pair', 'metric', 'meta', 'ttl-metric', 'ttl-meta']
 
 /** What a plan is judged by: the cutoffs (Redis time, seconds) and the reasons asked for. */
@@ -173,7 +176,7 @@ class WaitingPairs {
 export class PrunePlan {
   readonly decisions = new Decisions()
   /** Keys planned per reason (a series' metric and meta count as two). */
-  readonly planned: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
+  readonly planned = keysPerReason()
   /** Keys at exporter-shaped names that are not hashes of the exporter's shape. */
   notOurs = 0
   /** Named pids with a key under the prefix. */

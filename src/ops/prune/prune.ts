@@ -25,7 +25,7 @@ import {plural} from '../../words.js'
 import {pidRunsHere} from '../local.js'
 import {applyAtomically} from './atomic.js'
 import {Lease} from './lock.js'
-import {type PlannedKey, PrunePlan, type PruneReason} from './plan.js'
+import {keysPerReason, type PlannedKey, PrunePlan, type PruneReason} from './plan.js'
 
 export type {PlannedKey, PruneReason} from './plan.js'
 
@@ -117,7 +117,7 @@ export async function prune(redis: Connection, o: PruneOptions): Promise<PruneRe
     },
   )
 
-  const done: Record<PruneReason, number> = {'dead-live-gauge': 0, 'dead-artifact': 0, artifact: 0, orphan: 0, 'older-than': 0, 'fix-ttl': 0}
+  const done = keysPerReason()
   const result: PruneResult = {
     dryRun: Boolean(o.dryRun),
     deadPids,
