@@ -26,7 +26,7 @@ import {type ReadLanes, withReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {Found, HASH_LENGTH, KeyJudge} from './key-bytes.js'
 import type {ReadOptions} from './read-options.js'
-import {isRepeat, type SlotHolder, slotOf} from './repeats.js'
+import {type CompactSlotHolder, newSlotHolder, PidBits, slotOf, slotPid, slotType} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
 import {SHAPE_FIELDS, type ShapeState} from './shape.js'
 
@@ -194,9 +194,11 @@ class FactWalk {
   private readonly index = new SeriesIndex()
   private readonly judge: KeyJudge
   /** Per series, the (pid, type) slots of the metric keys SCAN has shown. */
-  private readonly metrics: SlotHolder[] = []
+  private readonly metrics: CompactSlotHolder[] = []
   /** Likewise of the meta keys: one with no metric beside it after the scans is read then. */
-  private readonly metas: SlotHolder[] = []
+  private readonly metas: CompactSlotHolder[] = []
+  /** Numbers the pids for both kinds' holders. */
+  private readonly repeats = new PidBits()
   private readonly lanes: RawLane[]
   private readonly scanners: ChainedScan[]
   private readonly route: ReadLanes['laneOf'] | undefined
@@ -276,13 +278,12 @@ class FactWalk {
       else if (found === Found.Malformed) this.stats.malformed++
       if (found !== Found.Metric && found !== Found.Meta) continue
       const {pid, typeIndex, series} = judge
-      const slot = slotOf(pid, typeIndex)
       if (found === Found.Meta) {
         // Read with its metric, when SCAN shows that (or showed it); else after the scans.
-        if (this.pairs && isRepeat((this.metas[series] ??= {}), slot)) this.stats.repeats++
+        if (this.pairs && this.repeats.isRepeat((this.metas[series] ??= newSlotHolder()), pid, typeIndex)) this.stats.repeats++
         continue
       }
-      if (isRepeat((this.metrics[series] ??= {}), slot)) {
+      if (this.repeats.isRepeat((this.metrics[series] ??= newSlotHolder()), pid, typeIndex)) {
         this.stats.repeats++
         continue
       }
@@ -467,16 +468,16 @@ class FactWalk {
   private async readLoneMetas(): Promise<void> {
     const lone: [number, number][] = this.again.splice(0)
     this.metas.forEach((metas, series) => {
-      const metrics = this.metrics[series] ?? {}
-      for (const slot of metas.slots ?? []) if (!hasSlot(metrics, slot)) lone.push([series, slot])
+      const metrics = this.metrics[series]
+      for (const slot of this.repeats.slotsOf(metas)) {
+        if (metrics === undefined || !this.repeats.has(metrics, slotPid(slot), slotType(slot))) lone.push([series, slot])
+      }
     })
     for (let from = 0; from < lone.length; from += LONE_CHUNK) {
       const part = lone.slice(from, from + LONE_CHUNK)
       const batch = (this.spare.pop() ?? new FactBatch()).reset(part.length, this.lanes.length)
       for (const [series, slot] of part) {
-        const pid = Math.floor(slot / 16)
-        const typeIndex = slot % 16
-        const i = batch.add(pid, typeIndex, series)
+        const i = batch.add(slotPid(slot), slotType(slot), series)
         this.write(batch, i, 0)
         this.write(batch, i, 1)
       }
@@ -484,12 +485,6 @@ class FactWalk {
       await this.drain()
     }
   }
-}
-
-/** Whether SCAN has shown the key of `slot` in this series. */
-function hasSlot(holder: SlotHolder, slot: number): boolean {
-  const seen = holder.slots
-  return seen === undefined ? false : Array.isArray(seen) ? seen.includes(slot) : seen.has(slot)
 }
 
 function fillHalf(half: KeyHalf, batch: FactBatch, h: number): void {

@@ -5,6 +5,9 @@
 
 /** A (pid, type) pair as one number: what tells a repeated key of a series from a new one. */
 export const slotOf = (pid: number, typeIndex: number) => pid * 16 + typeIndex
+/** A slot's pid and type, back again. */
+export const slotPid = (slot: number) => Math.floor(slot / 16)
+export const slotType = (slot: number) => slot % 16
 
 /** Where a series keeps the (pid, type) slots SCAN has shown already. */
 export interface SlotHolder {
@@ -12,12 +15,11 @@ export interface SlotHolder {
 }
 
 /**
- * Records a slot in its series' holder; true when SCAN showed it before. SCAN
- * may return a key twice while the server rehashes, and a sum must count it
- * once. A short list of small numbers per series (a Set past 64 pids): a few
- * bytes per key, and no key string retained.
+ * Records a slot in its series' holder; true when SCAN showed it before: the
+ * fallback of PidBits, a short list of small numbers per series (a Set past
+ * 64 pids), a few bytes per key and no key string retained.
  */
-export function isRepeat(holder: SlotHolder, slot: number): boolean {
+function isRepeat(holder: SlotHolder, slot: number): boolean {
   const seen = holder.slots
   if (seen === undefined) {
     holder.slots = [slot]
@@ -44,6 +46,9 @@ export interface CompactSlotHolder extends SlotHolder {
   /** Bit n: the pid numbered n by PidBits was seen under bitsType. */
   bits: number
 }
+
+/** A holder that has seen nothing yet. */
+export const newSlotHolder = (): CompactSlotHolder => ({bitsType: -1, bits: 0, slots: undefined})
 
 /** Pids past this many take a slot in the holder's list, as before. */
 const BIT_PIDS = 32
@@ -78,6 +83,15 @@ export class PidBits {
       }
     }
     return isRepeat(holder, slotOf(pid, typeIndex))
+  }
+
+  /** Whether SCAN has shown this (pid, type) key of the series; records nothing. */
+  has(holder: CompactSlotHolder, pid: number, typeIndex: number): boolean {
+    const n = holder.bitsType === typeIndex ? this.numberOf.get(pid) : undefined
+    if (n !== undefined && n < BIT_PIDS) return (holder.bits & (1 << n)) !== 0
+    const seen = holder.slots
+    const slot = slotOf(pid, typeIndex)
+    return seen === undefined ? false : Array.isArray(seen) ? seen.includes(slot) : seen.has(slot)
   }
 
   /** Every slot (slotOf) the series has seen, in no particular order. */

@@ -17,7 +17,7 @@
  * without that meta, the one mode other pids stored the series under).
  */
 import {GAUGE_MODES, type GaugeMode, TYPE_INDEX} from '../metrics/keys.js'
-import type {SlotHolder} from './repeats.js'
+import {slotPid, slotType} from './repeats.js'
 
 /** TYPE_INFOS index of the bare `gauge` twin. */
 export const TWIN_TYPE = TYPE_INDEX.get('gauge')!
@@ -27,14 +27,10 @@ export const MODE_TYPE = Object.fromEntries(GAUGE_MODES.map((m) => [m, TYPE_INDE
 export const TWIN_MODES: readonly GaugeMode[] = ['livesum', 'livemax', 'livemin', 'mostrecent', 'livemostrecent']
 const MODE_OF_TYPE = new Map(GAUGE_MODES.map((m) => [MODE_TYPE[m], m]))
 
-/** The slots are `pid * 16 + type` (repeats.ts): a slot's pid and type, back again. */
-const slotPid = (slot: number) => Math.floor(slot / 16)
-const slotType = (slot: number) => slot % 16
-
 /** The gauge modes the slots hold, for `pid` or for every pid but it. */
-function modesOf(holder: SlotHolder | readonly number[], pid: number, own: boolean): Set<GaugeMode> {
+function modesOf(slots: readonly number[], pid: number, own: boolean): Set<GaugeMode> {
   const modes = new Set<GaugeMode>()
-  for (const slot of Array.isArray(holder) ? holder : ((holder as SlotHolder).slots ?? [])) {
+  for (const slot of slots) {
     const mode = MODE_OF_TYPE.get(slotType(slot))
     if (mode && (slotPid(slot) === pid) === own) modes.add(mode)
   }
@@ -43,14 +39,14 @@ function modesOf(holder: SlotHolder | readonly number[], pid: number, own: boole
 
 /**
  * Whether `pid` wrote the series under a mode of its own: then its twin is
- * what init left behind, not a value. `holder`: the series' slots, or where it keeps them.
+ * what init left behind, not a value. `slots`: the series' (PidBits.slotsOf).
  */
-export function wroteOwnKey(holder: SlotHolder | readonly number[], pid: number): boolean {
-  return modesOf(holder, pid, true).size > 0
+export function wroteOwnKey(slots: readonly number[], pid: number): boolean {
+  return modesOf(slots, pid, true).size > 0
 }
 
 /** The one mode the other pids stored the series under; undefined when none did, or they disagree. */
-export function modeElsewhere(holder: SlotHolder | readonly number[], pid: number): GaugeMode | undefined {
-  const modes = modesOf(holder, pid, false)
+export function modeElsewhere(slots: readonly number[], pid: number): GaugeMode | undefined {
+  const modes = modesOf(slots, pid, false)
   return modes.size === 1 ? [...modes][0] : undefined
 }
