@@ -12,9 +12,11 @@
  * Prints wall time, keys/s and peak RSS of the real CLI process, and the
  * time of `redismp stats` (sampled memory, no --exact) on the same store
  * against dump's. Sizes can be chosen: `npm run bench -- 10000 100000`.
- * BENCH_RUNS=3 times dump and stats alternately three times on each store and
- * prints the fastest of each: on a shared machine the load drifts, and
- * alternating keeps the two compared under the same load.
+ * BENCH_RUNS=3 times dump, stats, keys and prune alternately three times on
+ * each store and prints the fastest of each: on a shared machine the load
+ * drifts, and alternating keeps them compared under the same load. Each
+ * ratio is to dump's fastest; Redis's CPU is printed for all four (keys' and
+ * prune's after their times).
  */
 import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
@@ -55,7 +57,7 @@ const {port, dir, redis} = store
 try {
   console.log(`redismp dump benchmark: ${PIDS} pids, one meta key per metric key, redis-server on 127.0.0.1:${port}`)
   console.log(
-    'metric keys | populate s | redis-cli --scan s | dump s | Redis CPU s | dump / Redis CPU | metric keys/s | peak RSS MB | keys to a pipe s (/ dump) | prune --dry-run s (/ dump) | stats s (/ dump) | stats RSS MB',
+    'metric keys | populate s | redis-cli --scan s | dump s | Redis CPU s | dump / Redis CPU | metric keys/s | peak RSS MB | keys to a pipe s (/ dump; Redis CPU s) | prune --dry-run s (/ dump; Redis CPU s) | stats s (/ dump) | stats RSS MB',
   )
   for (const size of SIZES) {
     await redis.flushdb()
@@ -69,6 +71,8 @@ try {
     const fastest = (a, b) => (a === undefined || b.seconds < a.seconds ? b : a)
     let dump
     let stats
+    let keys
+    let prune
     for (let run = 0; run < RUNS; run++) {
       const d = await withRedisCpu(redis, () => timed(process.execPath, [...cli, 'dump', '--format', 'prometheus'], env))
       if (!d.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
@@ -78,12 +82,13 @@ try {
       if (!s.stdout.includes('FAMILIES BY MEMORY')) throw new Error(`stats printed no view: ${s.stdout.slice(0, 200)}`)
       if (s.stderr) throw new Error(`stats warned: ${s.stderr}`)
       stats = fastest(stats, {...s, rssMb: Number(readFileSync(rssFile, 'utf8')) / 1024})
+      const k = await withRedisCpu(redis, () => timed('bash', ['-c', `'${process.execPath}' '${cli[0]}' keys | wc -l`], env))
+      if (Number(k.stdout.trim()) !== 2 * size) throw new Error(`keys listed ${k.stdout.trim()} keys, not ${2 * size}`)
+      keys = fastest(keys, k)
+      prune = fastest(prune, await withRedisCpu(redis, () => timed(process.execPath, [...cli, 'prune', '--stale', '10m', '--dry-run'], env)))
     }
     const {rssMb} = dump
-    const keys = timed('bash', ['-c', `'${process.execPath}' '${cli[0]}' keys | wc -l`], env)
-    if (Number(keys.stdout.trim()) !== 2 * size) throw new Error(`keys listed ${keys.stdout.trim()} keys, not ${2 * size}`)
-    const prune = timed(process.execPath, [...cli, 'prune', '--stale', '10m', '--dry-run'], env)
-    const ratio = (x) => `${x.seconds.toFixed(2)} (${(x.seconds / dump.seconds).toFixed(2)})`
+    const ratio = (x) => `${x.seconds.toFixed(2)} (${(x.seconds / dump.seconds).toFixed(2)}; Redis ${x.redisCpu.toFixed(2)})`
     console.log(
       [
         size,
@@ -96,7 +101,7 @@ try {
         rssMb.toFixed(0),
         ratio(keys),
         ratio(prune),
-        ratio(stats),
+        `${stats.seconds.toFixed(2)} (${(stats.seconds / dump.seconds).toFixed(2)})`,
         stats.rssMb.toFixed(0),
       ].join(' | '),
     )
