@@ -25,6 +25,7 @@ import {loadConfig} from '../../src/config/load.js'
 import {RedisStorageDict} from '../../src/storage/dict.js'
 import {Lease} from '../../src/ops/prune/lock.js'
 import {runCli} from '../helpers/cli.js'
+import {scrape, startServe, value} from '../helpers/serve.js'
 import {type RedisCluster, useCluster} from '../helpers/redis-cluster.js'
 import {type RedisServer, startRedis} from '../helpers/redis-server.js'
 import {makeScenario, markDead, normalize, reference, replayIntoRedis} from '../helpers/scenarios.js'
@@ -140,6 +141,19 @@ describe('reads over every master', () => {
       const same = args[0] === 'keys' && args.length === 1 ? (t: string) => t.split('\n').sort().join('\n') : strip
       expect(same(a.stdout)).toBe(same(b.stdout))
     }
+  })
+
+  it("serve pointed at one node serves the whole cluster: /metrics is dump's exposition, then the self-metrics", async () => {
+    const scenario = makeScenario(6)
+    await replayIntoRedis(conn, 'gunicorn', scenario)
+    const [dumped, served] = await Promise.all([runCli(['dump'], ctx.env), startServe(['--refresh', '0'], ctx.env)])
+    expect(dumped.code).toBe(0)
+    expect(dumped.stdout).toMatch(/^# HELP /)
+    const page = await scrape(served)
+    expect(page.status).toBe(200)
+    expect(page.body.startsWith(dumped.stdout)).toBe(true)
+    expect(value(page.body, 'redismp_up')).toBe(1)
+    expect(await served.stop()).toBe(0)
   })
 })
 
