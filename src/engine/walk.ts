@@ -12,7 +12,7 @@
 import {isValidLabelName, isValidMetricName, type LabelPairs, type SeriesSlot} from '../metrics/aggregate.js'
 import {escapeGlob, formatKey, type GaugeMode, prefixPattern, TYPE_INFOS} from '../metrics/keys.js'
 import {parsePyFloatBytes} from '../metrics/pyfloat.js'
-import {compareCodePoints, parseOriginalKey, sortByCodePoint} from '../metrics/pyjson.js'
+import {compareCodePoints, parseOriginalKeyPairs, sortByCodePoint} from '../metrics/pyjson.js'
 import {ChainedScan} from '../redis/chained-scan.js'
 import {type OnReply, type RawLane, ReplyError} from '../redis/lane.js'
 import type {ReadLanes} from '../redis/read-lanes.js'
@@ -27,13 +27,12 @@ type Known = SeriesIdentity | 'bad-json' | 'bad-name' | 'filtered'
 
 /** A series' identity from its original_key, judged once per series: names that are not Prometheus names never reach an output. */
 function toIdentity(text: string, filter?: (name: string) => boolean): Known {
-  const id = parseOriginalKey(text)
+  const id = parseOriginalKeyPairs(text)
   if (!id) return 'bad-json'
   if (!isValidMetricName(id.metricName) || !isValidMetricName(id.sampleName)) return 'bad-name'
   if (filter && !filter(id.metricName)) return 'filtered'
-  const labels = Object.entries(id.labels)
-  for (const [name] of labels) if (!isValidLabelName(name)) return 'bad-name'
-  return {metricName: id.metricName, sampleName: id.sampleName, labels: inCodePointOrder(labels), help: id.help}
+  for (const [name] of id.labels) if (!isValidLabelName(name)) return 'bad-name'
+  return {metricName: id.metricName, sampleName: id.sampleName, labels: inCodePointOrder(id.labels), help: id.help}
 }
 
 /** Label pairs by name in code-point order: json.dumps(sort_keys=True) wrote them so, and a sort is only for other writers. */

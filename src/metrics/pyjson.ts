@@ -94,6 +94,16 @@ export interface SeriesIdentity {
  * four-element shape the exporter writes (foreign data, never a crash).
  */
 export function parseOriginalKey(text: string): SeriesIdentity | undefined {
+  const id = parseOriginalKeyPairs(text)
+  return id && {...id, labels: Object.fromEntries(id.labels)}
+}
+
+/**
+ * parseOriginalKey with the labels as [name, value] pairs in the order the
+ * text has them: what a walk keeps of each series, without an object made
+ * only to be taken apart (half the cost per series, measured).
+ */
+export function parseOriginalKeyPairs(text: string): (Omit<SeriesIdentity, 'labels'> & {labels: [string, string][]}) | undefined {
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
@@ -104,7 +114,11 @@ export function parseOriginalKey(text: string): SeriesIdentity | undefined {
   const [metricName, sampleName, labels, help] = parsed as unknown[]
   if (typeof metricName !== 'string' || typeof sampleName !== 'string' || typeof help !== 'string') return undefined
   if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) return undefined
-  const entries = Object.entries(labels as Record<string, unknown>)
-  if (!entries.every(([, v]) => typeof v === 'string')) return undefined
-  return {metricName, sampleName, labels: Object.fromEntries(entries) as Labels, help}
+  const pairs: [string, string][] = []
+  for (const name of Object.keys(labels)) {
+    const value = (labels as Record<string, unknown>)[name]
+    if (typeof value !== 'string') return undefined
+    pairs.push([name, value])
+  }
+  return {metricName, sampleName, labels: pairs, help}
 }
