@@ -6,7 +6,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
 import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
-import {type KeyRow, type KeysOptions, type KeysResult, listKeys, streamKeys} from '../ops/keys.js'
+import {type KeyRow, type KeysOptions, type KeysResult, listKeys, streamKeyNames, streamKeys} from '../ops/keys.js'
 import {count, duration, plural} from '../render/human.js'
 import {progress} from '../render/progress.js'
 import {isLineSafe} from '../render/safe-text.js'
@@ -84,19 +84,23 @@ ${EXIT_CODES_HELP}`
     }
     const redis = await this.redis()
     if ((output.format === 'lines' || output.format === 'tsv') && !this.jsonEnabled()) {
-      // A pipe gets keys as they are found: memory stays at one batch, and `| head` gets them at once.
+      // A pipe gets keys as they are found: memory stays at a batch or two, and `| head` gets them at once.
       let unsafe = 0
-      const tsv = output.format === 'tsv'
-      if (tsv) await writeOut(tsvLine(KEY_COLUMNS.map((c) => c.head)) + '\n')
-      const done = await streamKeys(redis, options, (rows) => {
-        let text = ''
-        for (const r of rows) {
-          if (tsv) text += tsvLine(keyCells(r)) + '\n'
-          else if (isLineSafe(r.key)) text += r.key + '\n'
-          else unsafe++
-        }
-        return text ? writeOut(text) : Promise.resolve()
-      }).finally(() => meter.done())
+      let done: Awaited<ReturnType<typeof streamKeys>>
+      if (output.format === 'tsv') {
+        await writeOut(tsvLine(KEY_COLUMNS.map((c) => c.head)) + '\n')
+        done = await streamKeys(redis, options, (rows) => writeOut(rows.map((r) => tsvLine(keyCells(r)) + '\n').join(''))).finally(() => meter.done())
+      } else {
+        // Names only: nothing is read per key (ops/keys.ts says why no TTL is asked).
+        done = await streamKeyNames(redis, options, (names) => {
+          let text = ''
+          for (const name of names) {
+            if (isLineSafe(name)) text += name + '\n'
+            else unsafe++
+          }
+          return text ? writeOut(text) : Promise.resolve()
+        }).finally(() => meter.done())
+      }
       if (unsafe > 0)
         this.note(
           `left out ${plural(unsafe, 'key')} whose names hold control characters, whitespace, quotes or backslashes: one key per line cannot carry them safely (--json, tsv or a table shows them escaped)`,
