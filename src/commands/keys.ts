@@ -92,13 +92,17 @@ ${EXIT_CODES_HELP}`
         done = await streamKeys(redis, options, (rows) => writeOut(rows.map((r) => tsvLine(keyCells(r)) + '\n').join(''))).finally(() => meter.done())
       } else {
         // Names only: nothing is read per key (ops/keys.ts says why no TTL is asked).
-        done = await streamKeyNames(redis, options, (names) => {
+        // A name of the schema is as safe in a line as the prefix is: only foreign names are judged one by one.
+        const prefixSafe = isLineSafe(prefix)
+        done = await streamKeyNames(redis, options, async ({schema, ends, foreign}) => {
+          if (!prefixSafe) unsafe += ends.length
+          else if (schema.length > 0) await writeOut(schema)
           let text = ''
-          for (const name of names) {
+          for (const name of foreign) {
             if (isLineSafe(name)) text += name + '\n'
             else unsafe++
           }
-          return text ? writeOut(text) : Promise.resolve()
+          if (text) await writeOut(text)
         }).finally(() => meter.done())
       }
       if (unsafe > 0)
@@ -134,6 +138,6 @@ function keyCells(k: KeyRow): Cell[] {
 }
 
 /** Writes to stdout, waiting while a slow reader (a pipe) catches up. */
-async function writeOut(text: string): Promise<void> {
+async function writeOut(text: Buffer | string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, 'drain')
 }

@@ -6,12 +6,12 @@
  * leaves out expired keys, and a key deleted after SCAN saw it could as well
  * be deleted just after its name was printed, so a PTTL per key would buy nothing.
  */
-import {escapeGlob, type GaugeMode, type KeyKind, type MetricType} from '../metrics/keys.js'
+import {escapeGlob, type GaugeMode, type KeyKind, type MetricType, TYPE_INFOS} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
 import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'
 import {ttlSeconds} from '../redis/time.js'
-import {type BatchReads, keyBatches} from '../engine/key-batches.js'
+import {type BatchReads, keyBatches, keyNameBatches} from '../engine/key-batches.js'
 import type {ReadOptions} from '../engine/read-options.js'
 
 export interface KeyRow {
@@ -172,34 +172,58 @@ export async function streamKeys(
   return {count, truncated: false, otherPrefixSkipped}
 }
 
+/** A batch of names from streamKeyNames. */
+export interface KeyNames {
+  /**
+   * The exporter's keys listed, each followed by a newline, as stored: past
+   * the prefix, such a name holds only [a-z0-9_:], so it is as safe to print
+   * as the prefix is.
+   */
+  schema: Buffer
+  /** Where each of those names ends in `schema` (just past its newline): as many as there are names. */
+  ends: number[]
+  /** Keys under the prefix outside the schema, listed (only without filters on the parts). */
+  foreign: string[]
+}
+
 /**
  * The names of the keys `streamKeys` would list, in SCAN order, one batch at
  * a time to `onNames` (awaited: it can wait for a slow pipe), for output that
  * shows names and nothing else (one key per line). Nothing is read per key,
- * not even a PTTL: the only request is SCAN, and no row is made per key. The
- * next SCAN is out while a batch is handed over, so memory stays at two
- * batches however slow the reader.
+ * not even a PTTL: the only request is SCAN, and a key of the schema never
+ * becomes a string or a row (engine/key-batches.ts keyNameBatches). Memory
+ * stays at two batches however slow the reader.
  */
 export async function streamKeyNames(
   redis: Connection,
   o: Omit<KeysOptions, 'resolve' | 'countAll'>,
-  onNames: (names: string[]) => Promise<void>,
+  onNames: (names: KeyNames) => Promise<void>,
 ): Promise<{count: number; truncated: boolean; otherPrefixSkipped: number}> {
   let count = 0
   let otherPrefixSkipped = 0
   const limit = o.limit ?? Infinity
   const foreign = foreignWanted(o)
   const filtered = Boolean(o.type || o.mode || o.pid !== undefined || o.kind)
-  for await (const batch of keyBatches(redis, {prefix: o.prefix, rest: scanRest(o), scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT})) {
-    otherPrefixSkipped += batch.otherPrefix.length
-    const names: string[] = []
-    for (const k of batch.ours) if (!filtered || partsWanted(k, o)) names.push(k.key)
-    if (foreign) for (const f of batch.foreign) names.push(f.key)
-    if (names.length > limit - count) names.length = limit - count
-    count += names.length
-    // Unless --limit is reached, the next SCAN goes out now: Redis scans while this batch is printed.
-    if (count < limit) batch.read([], []).catch(() => undefined)
-    if (names.length > 0) await onNames(names)
+  const want = filtered ? (typeIndex: number, pid: number, kind: KeyKind) => partsWanted({...TYPE_INFOS[typeIndex], pid, kind}, o) : undefined
+  const batches = keyNameBatches(redis, {prefix: o.prefix, rest: scanRest(o), scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT, want})
+  let scanned = 0
+  for await (const batch of batches) {
+    otherPrefixSkipped += batch.otherPrefix
+    scanned += batch.scanned
+    o.onProgress?.(scanned)
+    let {schema, ends} = batch
+    let others = foreign ? batch.foreign.map((f) => f.key) : []
+    if (ends.length + others.length > limit - count) {
+      // --limit reached in this batch: the first names, as they came (the schema's first, as in streamKeys).
+      const room = limit - count
+      if (ends.length > room) {
+        ends = ends.slice(0, room)
+        schema = schema.subarray(0, ends.at(-1) ?? 0)
+      }
+      others = others.slice(0, room - ends.length)
+    }
+    count += ends.length + others.length
+    if (ends.length + others.length > 0) await onNames({schema, ends, foreign: others})
     if (count >= limit) return {count, truncated: true, otherPrefixSkipped}
   }
   return {count, truncated: false, otherPrefixSkipped}
