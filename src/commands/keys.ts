@@ -94,10 +94,10 @@ ${EXIT_CODES_HELP}`
         // Names only: nothing is read per key (ops/keys.ts says why no TTL is asked).
         // A name of the schema is as safe in a line as the prefix is: only foreign names are judged one by one.
         const prefixSafe = isLineSafe(prefix)
-        done = await streamKeyNames(redis, options, async ({schema, ends, foreign}) => {
-          if (!prefixSafe) unsafe += ends.length
-          else if (schema.length > 0) await writeOut(schema)
+        done = await streamKeyNames(redis, options, async ({schema, schemaCount, foreign}) => {
           let text = ''
+          if (prefixSafe) text = schema
+          else unsafe += schemaCount
           for (const name of foreign) {
             if (isLineSafe(name)) text += name + '\n'
             else unsafe++
@@ -138,6 +138,6 @@ function keyCells(k: KeyRow): Cell[] {
 }
 
 /** Writes to stdout, waiting while a slow reader (a pipe) catches up. */
-async function writeOut(text: Buffer | string): Promise<void> {
+async function writeOut(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, 'drain')
 }

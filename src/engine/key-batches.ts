@@ -133,8 +133,10 @@ async function* clusterKeyBatches(cluster: Cluster, o: ReadOptions & {rest?: str
 export interface NameBatch {
   /**
    * The wanted keys of the schema (`{prefix}:{type}:{pid}:{kind}:{md5}`), in
-   * SCAN order, each followed by a newline: their bytes as stored, in a buffer
-   * of this batch's own. Past the prefix such a name holds only [a-z0-9_:].
+   * SCAN order, each followed by a newline: their bytes as stored. Past the
+   * prefix such a name holds only [a-z0-9_:]. The buffer is reused for the
+   * batch after next: it holds these names until the caller asks for the next
+   * batch, so copy or decode it before.
    */
   schema: Buffer
   /** Where each of those names ends in `schema` (just past its newline). */
@@ -150,8 +152,8 @@ export interface NameBatch {
 /** Which keys of the schema a listing keeps, from their parts (an index in TYPE_INFOS, the pid, the kind). */
 export type PartsFilter = (typeIndex: number, pid: number, kind: KeyKind) => boolean
 
-/** How many bytes a batch's names took, for the next batch's first guess. */
-const FIRST_NAMES_BYTES = 1 << 16
+/** A names buffer's first size; it grows to the largest batch. */
+const FIRST_NAMES_BYTES = 1 << 17
 
 /**
  * The names under `prefix:` a SCAN batch at a time, for a listing that reads
@@ -171,7 +173,9 @@ export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?
   const match = prefixPattern(prefix, o.rest ?? '*')
   const count = String(o.scanCount ?? DUMP_SCAN_COUNT)
   const parts = {typeIndex: 0, pid: 0}
-  let guess = FIRST_NAMES_BYTES
+  // Two buffers taken in turn: the batch the caller holds, and the next one, filled as its SCAN reply arrives.
+  const buffers = [Buffer.allocUnsafe(FIRST_NAMES_BYTES), Buffer.allocUnsafe(FIRST_NAMES_BYTES)]
+  let turn = 0
   const lane = await RawLane.open(redis)
   try {
     const writer = new CommandWriter()
@@ -184,7 +188,8 @@ export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?
       r.bulk()
       cursor = r.text()
       const n = r.count()
-      let out = Buffer.allocUnsafe(guess)
+      turn ^= 1
+      let out = buffers[turn]
       let at = 0
       const ends: number[] = []
       const foreign: NameBatch['foreign'] = []
@@ -211,14 +216,13 @@ export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?
         if (at + end - start + 1 > out.length) {
           const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, at + end - start + 1))
           out.copy(bigger, 0, 0, at)
-          out = bigger
+          out = buffers[turn] = bigger
         }
         // A byte loop: a native copy per short name costs more than the copy.
         for (let p = start; p < end; p++) out[at++] = buf[p]
         out[at++] = 0x0a
         ends.push(at)
       }
-      guess = Math.max(FIRST_NAMES_BYTES, at + (at >> 2))
       batch = {schema: out.subarray(0, at), ends, foreign, otherPrefix, scanned: n}
     }
     await scan()

@@ -179,9 +179,9 @@ export interface KeyNames {
    * the prefix, such a name holds only [a-z0-9_:], so it is as safe to print
    * as the prefix is.
    */
-  schema: Buffer
-  /** Where each of those names ends in `schema` (just past its newline): as many as there are names. */
-  ends: number[]
+  schema: string
+  /** How many names `schema` holds. */
+  schemaCount: number
   /** Keys under the prefix outside the schema, listed (only without filters on the parts). */
   foreign: string[]
 }
@@ -211,19 +211,18 @@ export async function streamKeyNames(
     otherPrefixSkipped += batch.otherPrefix
     scanned += batch.scanned
     o.onProgress?.(scanned)
-    let {schema, ends} = batch
+    let {ends} = batch
     let others = foreign ? batch.foreign.map((f) => f.key) : []
     if (ends.length + others.length > limit - count) {
       // --limit reached in this batch: the first names, as they came (the schema's first, as in streamKeys).
       const room = limit - count
-      if (ends.length > room) {
-        ends = ends.slice(0, room)
-        schema = schema.subarray(0, ends.at(-1) ?? 0)
-      }
+      if (ends.length > room) ends = ends.slice(0, room)
       others = others.slice(0, room - ends.length)
     }
     count += ends.length + others.length
-    if (ends.length + others.length > 0) await onNames({schema, ends, foreign: others})
+    // One string per batch, decoded before the next batch reuses the bytes: the garbage of a batch is V8's, collected young.
+    const schema = batch.schema.toString('utf8', 0, ends.at(-1) ?? 0)
+    if (ends.length + others.length > 0) await onNames({schema, schemaCount: ends.length, foreign: others})
     if (count >= limit) return {count, truncated: true, otherPrefixSkipped}
   }
   return {count, truncated: false, otherPrefixSkipped}
