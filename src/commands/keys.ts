@@ -31,6 +31,7 @@ export default class Keys extends BaseCommand<typeof Keys> {
 
 PATTERN is a glob for the part after "{prefix}:" (the prefix is always matched literally): 'counter:*', not 'gunicorn:counter:*'.
 Output is a table on a terminal (the first 1,000 keys unless --limit says otherwise, shortened to fit; -o wide for every column in full) and one key per line when piped (tab-separated columns with --resolve or -o tsv), so it composes with wc and xargs. A key whose name holds a control character, whitespace, a quote or a backslash is left out of the lines (and counted in one warning on stderr), so that "keys | xargs redis-cli del" can only ever name whole keys under the prefix; tables show such names escaped (\\x1b, \\n).
+One key per line asks Redis for nothing but SCAN, which leaves out keys already expired: a key that expires or is deleted while the listing runs can still be listed, as it could be deleted just after being printed. The table, -o tsv, --resolve and --json read each key's TTL too (and leave out keys gone by then).
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
