@@ -13,6 +13,10 @@
  * and each batch's reads go through the cluster client, which sends each
  * command to its key's master (a meta most often lives on another master than
  * its metric): a round trip per batch and master, not one write on one lane.
+ *
+ * A listing of names alone (keys one per line) has nothing to read:
+ * keyNameBatches sends only the SCANs, and copies the names of the schema's
+ * keys from the reply's bytes into a buffer per batch.
  */
 import {type KeyKind, prefixPattern, TYPE_INDEX} from '../metrics/keys.js'
 import {type Cluster, type Connection, isCluster} from '../redis/cluster.js'

@@ -190,9 +190,10 @@ export interface KeyNames {
  * The names of the keys `streamKeys` would list, in SCAN order, one batch at
  * a time to `onNames` (awaited: it can wait for a slow pipe), for output that
  * shows names and nothing else (one key per line). Nothing is read per key,
- * not even a PTTL: the only request is SCAN, and a key of the schema never
- * becomes a string or a row (engine/key-batches.ts keyNameBatches). Memory
- * stays at two batches however slow the reader.
+ * not even a PTTL: the only request is SCAN. A key of the schema becomes no
+ * string or row of its own: a batch's names are judged from the reply's bytes
+ * (engine/key-batches.ts keyNameBatches) and handed over as one string.
+ * Memory stays at two batches however slow the reader.
  */
 export async function streamKeyNames(
   redis: Connection,
