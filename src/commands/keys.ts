@@ -87,6 +87,11 @@ ${EXIT_CODES_HELP}`
     if ((output.format === 'lines' || output.format === 'tsv') && !this.jsonEnabled()) {
       // A pipe gets keys as they are found: memory stays at a batch or two, and `| head` gets them at once.
       let unsafe = 0
+      // Lines on a terminal (-o lines or tsv asked for) share it with the progress line: it is erased before each batch.
+      const writeOut = (text: string) => {
+        if (process.stdout.isTTY) meter.done()
+        return writeStdout(text)
+      }
       let done: Awaited<ReturnType<typeof streamKeys>>
       if (output.format === 'tsv') {
         await writeOut(tsvLine(KEY_COLUMNS.map((c) => c.head)) + '\n')
@@ -139,6 +144,6 @@ function keyCells(k: KeyRow): Cell[] {
 }
 
 /** Writes to stdout, waiting while a slow reader (a pipe) catches up. */
-async function writeOut(text: string): Promise<void> {
+async function writeStdout(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, 'drain')
 }
