@@ -6,7 +6,7 @@ import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {modeFlag, pidFlag, typeFlag} from '../cli/choices.js'
 import {colorEnabled} from '../cli/color.js'
 import {chooseOutput, formatFlag, wideFlag} from '../cli/output.js'
-import {type KeyRow, type KeysOptions, type KeysResult, listKeys, streamKeys} from '../ops/keys.js'
+import {type KeyRow, type KeysOptions, type KeysResult, listKeys, streamKeyNames, streamKeys} from '../ops/keys.js'
 import {count, duration, plural} from '../render/human.js'
 import {progress} from '../render/progress.js'
 import {isLineSafe} from '../render/safe-text.js'
@@ -31,6 +31,7 @@ export default class Keys extends BaseCommand<typeof Keys> {
 
 PATTERN is a glob for the part after "{prefix}:" (the prefix is always matched literally): 'counter:*', not 'gunicorn:counter:*'.
 Output is a table on a terminal (the first 1,000 keys unless --limit says otherwise, shortened to fit; -o wide for every column in full) and one key per line when piped (tab-separated columns with --resolve or -o tsv), so it composes with wc and xargs. A key whose name holds a control character, whitespace, a quote or a backslash is left out of the lines (and counted in one warning on stderr), so that "keys | xargs redis-cli del" can only ever name whole keys under the prefix; tables show such names escaped (\\x1b, \\n).
+One key per line asks Redis for nothing but SCAN, which leaves out keys already expired: a key that expires or is deleted while the listing runs can still be listed, as it could be deleted just after being printed. The table, -o tsv, --resolve and --json read each key's TTL too (and leave out keys gone by then).
 
 EXIT CODES
 ${EXIT_CODES_HELP}`
@@ -84,19 +85,32 @@ ${EXIT_CODES_HELP}`
     }
     const redis = await this.redis()
     if ((output.format === 'lines' || output.format === 'tsv') && !this.jsonEnabled()) {
-      // A pipe gets keys as they are found: memory stays at one batch, and `| head` gets them at once.
+      // A pipe gets keys as they are found: memory stays at a batch or two, and `| head` gets them at once.
       let unsafe = 0
-      const tsv = output.format === 'tsv'
-      if (tsv) await writeOut(tsvLine(KEY_COLUMNS.map((c) => c.head)) + '\n')
-      const done = await streamKeys(redis, options, (rows) => {
-        let text = ''
-        for (const r of rows) {
-          if (tsv) text += tsvLine(keyCells(r)) + '\n'
-          else if (isLineSafe(r.key)) text += r.key + '\n'
-          else unsafe++
-        }
-        return text ? writeOut(text) : Promise.resolve()
-      }).finally(() => meter.done())
+      // Lines on a terminal (-o lines or tsv asked for) share it with the progress line: it is erased before each batch.
+      const writeOut = (text: string) => {
+        if (process.stdout.isTTY) meter.done()
+        return writeStdout(text)
+      }
+      let done: Awaited<ReturnType<typeof streamKeys>>
+      if (output.format === 'tsv') {
+        await writeOut(tsvLine(KEY_COLUMNS.map((c) => c.head)) + '\n')
+        done = await streamKeys(redis, options, (rows) => writeOut(rows.map((r) => tsvLine(keyCells(r)) + '\n').join(''))).finally(() => meter.done())
+      } else {
+        // Names only: nothing is read per key (ops/keys.ts says why no TTL is asked).
+        // A name of the schema is as safe in a line as the prefix is: only foreign names are judged one by one.
+        const prefixSafe = isLineSafe(prefix)
+        done = await streamKeyNames(redis, options, async ({schema, schemaCount, foreign}) => {
+          let text = ''
+          if (prefixSafe) text = schema
+          else unsafe += schemaCount
+          for (const name of foreign) {
+            if (isLineSafe(name)) text += name + '\n'
+            else unsafe++
+          }
+          if (text) await writeOut(text)
+        }).finally(() => meter.done())
+      }
       if (unsafe > 0)
         this.note(
           `left out ${plural(unsafe, 'key')} whose names hold control characters, whitespace, quotes or backslashes: one key per line cannot carry them safely (--json, tsv or a table shows them escaped)`,
@@ -130,6 +144,6 @@ function keyCells(k: KeyRow): Cell[] {
 }
 
 /** Writes to stdout, waiting while a slow reader (a pipe) catches up. */
-async function writeOut(text: string): Promise<void> {
+async function writeStdout(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, 'drain')
 }

@@ -13,15 +13,21 @@
  * and each batch's reads go through the cluster client, which sends each
  * command to its key's master (a meta most often lives on another master than
  * its metric): a round trip per batch and master, not one write on one lane.
+ *
+ * A listing of names alone (keys one per line) has nothing to read:
+ * keyNameBatches sends only the SCANs, and copies the names of the schema's
+ * keys from the reply's bytes into a buffer per batch.
  */
-import {prefixPattern} from '../metrics/keys.js'
+import {type KeyKind, prefixPattern, TYPE_INDEX} from '../metrics/keys.js'
 import {type Cluster, type Connection, isCluster} from '../redis/cluster.js'
 import {RawLane, ReplyError} from '../redis/lane.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
-import {type ClassifiedBatch, classifyBatch, scanPrefix} from './keyspace.js'
+import {Found, HASH_LENGTH, plainKeyAt} from './key-bytes.js'
+import {type ClassifiedBatch, classifyBatch, classifyFound, scanPrefix} from './keyspace.js'
 import type {ReadOptions} from './read-options.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
+import {SeriesIndex} from './series-index.js'
 
 export interface BatchReads {
   /** PTTL of each key asked, in order: ms to live, -1 without TTL, -2 gone; undefined when Redis refused it. */
@@ -124,5 +130,130 @@ async function* clusterKeyBatches(cluster: Cluster, o: ReadOptions & {rest?: str
       }
     }
     yield {...batch, read}
+  }
+}
+
+/** One SCAN batch of a listing of names alone (keyNameBatches). */
+export interface NameBatch {
+  /**
+   * The wanted keys of the schema (`{prefix}:{type}:{pid}:{kind}:{md5}`), in
+   * SCAN order, each followed by a newline: their bytes as stored. Past the
+   * prefix such a name holds only [a-z0-9_:]. The buffer is reused for the
+   * batch after next: it holds these names until the caller asks for the next
+   * batch, so copy or decode it before.
+   */
+  schema: Buffer
+  /** Where each of those names ends in `schema` (just past its newline). */
+  ends: number[]
+  /** Keys under the prefix that do not fit the schema. */
+  foreign: {key: string; detail: string}[]
+  /** Exporter-shaped keys under a longer prefix (another application's): left out, counted. */
+  otherPrefix: number
+  /** How many keys this SCAN batch returned, kept or not (for progress). */
+  scanned: number
+}
+
+/** Which keys of the schema a listing keeps, from their parts (an index in TYPE_INFOS, the pid, the kind). */
+export type PartsFilter = (typeIndex: number, pid: number, kind: KeyKind) => boolean
+
+/** A names buffer's first size; it grows to the largest batch. */
+const FIRST_NAMES_BYTES = 1 << 17
+
+/**
+ * The names under `prefix:` a SCAN batch at a time, for a listing that reads
+ * nothing else: a key of the schema is judged from its bytes (key-bytes.ts)
+ * and copied into the batch's buffer without becoming a string or an object;
+ * anything else is judged as text, as keyBatches judges it. The next SCAN goes
+ * out as a batch is handed over, so the caller prints one batch while Redis
+ * scans the next: memory stays at two batches however slow the caller.
+ */
+export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?: string; want?: PartsFilter}): AsyncGenerator<NameBatch> {
+  if (isCluster(redis)) {
+    yield* clusterNameBatches(redis, o)
+    return
+  }
+  const {prefix, want} = o
+  const prefixBytes = Buffer.from(prefix + ':')
+  const match = prefixPattern(prefix, o.rest ?? '*')
+  const count = String(o.scanCount ?? DUMP_SCAN_COUNT)
+  const parts = {typeIndex: 0, pid: 0}
+  // Two buffers taken in turn: the batch the caller holds, and the next one, filled as its SCAN reply arrives.
+  const buffers = [Buffer.allocUnsafe(FIRST_NAMES_BYTES), Buffer.allocUnsafe(FIRST_NAMES_BYTES)]
+  let turn = 0
+  const lane = await RawLane.open(redis)
+  try {
+    const writer = new CommandWriter()
+    let cursor = '0'
+    let batch: NameBatch | undefined
+    const scan = () => lane.request(writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(match).arg('COUNT').arg(count).take(), 1, onScan)
+    const onScan = (r: ReplyCursor) => {
+      if (r.type === 0x2d) throw new ReplyError(r.line())
+      r.count() // [cursor, keys]
+      r.bulk()
+      cursor = r.text()
+      const n = r.count()
+      turn ^= 1
+      let out = buffers[turn]
+      let at = 0
+      const ends: number[] = []
+      const foreign: NameBatch['foreign'] = []
+      let otherPrefix = 0
+      for (let i = 0; i < n; i++) {
+        r.bulk()
+        const {buf, start, end} = r
+        let found = plainKeyAt(buf, start, end, prefixBytes, parts)
+        if (found === undefined || !SeriesIndex.isHash(buf, end - HASH_LENGTH)) {
+          // Not a plain key of ours: judged as text.
+          const key = r.text()
+          const v = classifyFound(key, prefix)
+          if (v === undefined) continue
+          if (!v.ours) {
+            if (v.reason === 'other-prefix') otherPrefix++
+            else foreign.push({key, detail: v.detail})
+            continue
+          }
+          found = v.parsed.kind === 'metric' ? Found.Metric : Found.Meta
+          parts.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
+          parts.pid = v.parsed.pid
+        }
+        if (want && !want(parts.typeIndex, parts.pid, found === Found.Metric ? 'metric' : 'meta')) continue
+        if (at + end - start + 1 > out.length) {
+          const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, at + end - start + 1))
+          out.copy(bigger, 0, 0, at)
+          out = buffers[turn] = bigger
+        }
+        // A byte loop: a native copy per short name costs more than the copy.
+        for (let p = start; p < end; p++) out[at++] = buf[p]
+        out[at++] = 0x0a
+        ends.push(at)
+      }
+      batch = {schema: out.subarray(0, at), ends, foreign, otherPrefix, scanned: n}
+    }
+    await scan()
+    for (;;) {
+      const ready = batch!
+      // The next SCAN is out while the caller prints this batch; its reply makes the next batch.
+      const next = cursor === '0' ? undefined : scan()
+      next?.catch(() => undefined)
+      yield ready
+      if (!next) return
+      await next
+    }
+  } finally {
+    lane.close()
+  }
+}
+
+/** keyNameBatches on a cluster: every master scanned (scanPrefix), names as keyBatches classifies them. */
+async function* clusterNameBatches(cluster: Cluster, o: ReadOptions & {rest?: string; want?: PartsFilter}): AsyncGenerator<NameBatch> {
+  for await (const batch of scanPrefix(cluster, o.prefix, {rest: o.rest, count: o.scanCount ?? DUMP_SCAN_COUNT})) {
+    const lines: string[] = []
+    for (const k of batch.ours) if (!o.want || o.want(TYPE_INDEX.get(k.typeSegment)!, k.pid, k.kind)) lines.push(k.key + '\n')
+    const schema = Buffer.from(lines.join(''))
+    const ends: number[] = []
+    let at = 0
+    for (const line of lines) ends.push((at += Buffer.byteLength(line)))
+    const scanned = batch.ours.length + batch.foreign.length + batch.otherPrefix.length
+    yield {schema, ends, foreign: batch.foreign, otherPrefix: batch.otherPrefix.length, scanned}
   }
 }

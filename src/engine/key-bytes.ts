@@ -83,37 +83,40 @@ export class KeyJudge {
     this.series = this.index.idOf(buf, end - HASH_LENGTH)
     return v.parsed.kind === 'metric' ? Found.Metric : Found.Meta
   }
-
-  /**
-   * Type and pid of a plain key of ours (`{prefix}:{type}:{pid}:{kind}:{md5}`)
-   * from its bytes, or undefined for anything else (classifyFound then
-   * judges it). The md5 digits are checked by the series index.
-   */
   private parseFast(b: Buffer, start: number, end: number): Found | undefined {
-    const prefix = this.prefixBytes
-    let kind: Found = Found.Metric
-    let tail = end - HASH_LENGTH - METRIC_TAIL.length
-    if (!matchesAt(b, tail, METRIC_TAIL)) {
-      kind = Found.Meta
-      tail = end - HASH_LENGTH - META_TAIL.length
-      if (!matchesAt(b, tail, META_TAIL)) return undefined
-    }
-    if (tail - start <= prefix.length + 2 || !matchesAt(b, start, prefix)) return undefined
-    // The pid: 1 to 10 digits, no leading zero, right before `:metric:` (or `:meta:`).
-    let p = tail - 1
-    let pid = 0
-    let scale = 1
-    while (p > start && b[p] >= 0x30 && b[p] <= 0x39) {
-      pid += (b[p] - 0x30) * scale
-      scale *= 10
-      p--
-    }
-    const digits = tail - 1 - p
-    if (digits === 0 || digits > 10 || b[p + 1] === 0x30 || b[p] !== 0x3a) return undefined
-    const typeIndex = typeIndexAt(b, start + prefix.length, p)
-    if (typeIndex === undefined) return undefined
-    this.typeIndex = typeIndex
-    this.pid = pid
-    return kind
+    return plainKeyAt(b, start, end, this.prefixBytes, this)
   }
+}
+
+/**
+ * Type and pid of a plain key of ours (`{prefix}:{type}:{pid}:{kind}:{md5}`)
+ * from its bytes, into `into`, or undefined for anything else (classifyFound
+ * then judges it). `prefix` is the prefix's bytes with the `:` after it. The
+ * md5 digits are not checked here (the series index or SeriesIndex.isHash does).
+ */
+export function plainKeyAt(b: Uint8Array, start: number, end: number, prefix: Uint8Array, into: {typeIndex: number; pid: number}): Found | undefined {
+  let kind: Found = Found.Metric
+  let tail = end - HASH_LENGTH - METRIC_TAIL.length
+  if (!matchesAt(b, tail, METRIC_TAIL)) {
+    kind = Found.Meta
+    tail = end - HASH_LENGTH - META_TAIL.length
+    if (!matchesAt(b, tail, META_TAIL)) return undefined
+  }
+  if (tail - start <= prefix.length + 2 || !matchesAt(b, start, prefix)) return undefined
+  // The pid: 1 to 10 digits, no leading zero, right before `:metric:` (or `:meta:`).
+  let p = tail - 1
+  let pid = 0
+  let scale = 1
+  while (p > start && b[p] >= 0x30 && b[p] <= 0x39) {
+    pid += (b[p] - 0x30) * scale
+    scale *= 10
+    p--
+  }
+  const digits = tail - 1 - p
+  if (digits === 0 || digits > 10 || b[p + 1] === 0x30 || b[p] !== 0x3a) return undefined
+  const typeIndex = typeIndexAt(b, start + prefix.length, p)
+  if (typeIndex === undefined) return undefined
+  into.typeIndex = typeIndex
+  into.pid = pid
+  return kind
 }

@@ -2,13 +2,16 @@
  * `keys`: the keys under the prefix with their parsed parts, filtered, with
  * TTLs and (optionally) the metric each one belongs to. One round trip per SCAN
  * batch on a read lane (engine/key-batches.ts); each distinct hash's meta is read once.
+ * A listing of names alone (streamKeyNames) reads nothing per key: SCAN itself
+ * leaves out expired keys, and a key deleted after SCAN saw it could as well
+ * be deleted just after its name was printed, so a PTTL per key would buy nothing.
  */
-import {escapeGlob, type GaugeMode, type KeyKind, type MetricType} from '../metrics/keys.js'
+import {escapeGlob, type GaugeMode, type KeyKind, type MetricType, TYPE_INFOS} from '../metrics/keys.js'
 import {parseOriginalKey} from '../metrics/pyjson.js'
 import type {Connection} from '../redis/cluster.js'
 import {DEFAULT_SCAN_COUNT} from '../redis/scan.js'
 import {ttlSeconds} from '../redis/time.js'
-import {type BatchReads, keyBatches} from '../engine/key-batches.js'
+import {type BatchReads, keyBatches, keyNameBatches} from '../engine/key-batches.js'
 import type {ReadOptions} from '../engine/read-options.js'
 
 export interface KeyRow {
@@ -56,13 +59,27 @@ export interface KeysResult {
   total?: number
 }
 
-function wanted(row: KeyRow, o: KeysOptions): boolean {
-  if (row.kind === 'foreign') return o.includeForeign !== false && !o.type && !o.mode && o.pid === undefined && !o.kind
-  if (o.type && row.type !== o.type) return false
-  if (o.mode && row.mode !== o.mode) return false
-  if (o.pid !== undefined && row.pid !== o.pid) return false
-  if (o.kind && row.kind !== o.kind) return false
+/** Whether keys outside the schema (foreign) are listed: only when no filter on the parts is asked. */
+function foreignWanted(o: KeysOptions): boolean {
+  return o.includeForeign !== false && !o.type && !o.mode && o.pid === undefined && !o.kind
+}
+
+/** Whether a key of the schema passes the filters. */
+function partsWanted(k: Pick<KeyRow, 'type' | 'mode' | 'pid' | 'kind'>, o: KeysOptions): boolean {
+  if (o.type && k.type !== o.type) return false
+  if (o.mode && k.mode !== o.mode) return false
+  if (o.pid !== undefined && k.pid !== o.pid) return false
+  if (o.kind && k.kind !== o.kind) return false
   return true
+}
+
+function wanted(row: KeyRow, o: KeysOptions): boolean {
+  return row.kind === 'foreign' ? foreignWanted(o) : partsWanted(row, o)
+}
+
+/** The SCAN MATCH after `{prefix}:`: the pattern, or with --pid alone one that SCAN can filter on. */
+function scanRest(o: KeysOptions): string {
+  return o.pattern ?? (o.pid === undefined ? '*' : `*:${escapeGlob(String(o.pid))}:*`)
 }
 
 /**
@@ -88,7 +105,7 @@ export async function streamKeys(
   o: KeysOptions,
   onBatch: (rows: KeyRow[]) => Promise<void>,
 ): Promise<Omit<KeysResult, 'keys'> & {count: number}> {
-  const rest = o.pattern ?? (o.pid === undefined ? '*' : `*:${escapeGlob(String(o.pid))}:*`)
+  const rest = scanRest(o)
   const names = new Map<string, {metric: string; sample: string} | null>()
   /** Hashes whose meta was asked for (names has them once the answer is in). */
   const asked = new Set<string>()
@@ -152,6 +169,63 @@ export async function streamKeys(
   }
   while (pending.length > 0) await settle()
   if (o.countAll) return {count, truncated: beyond > 0, otherPrefixSkipped, total: count + beyond}
+  return {count, truncated: false, otherPrefixSkipped}
+}
+
+/** A batch of names from streamKeyNames. */
+export interface KeyNames {
+  /**
+   * The exporter's keys listed, each followed by a newline, as stored: past
+   * the prefix, such a name holds only [a-z0-9_:], so it is as safe to print
+   * as the prefix is.
+   */
+  schema: string
+  /** How many names `schema` holds. */
+  schemaCount: number
+  /** Keys under the prefix outside the schema, listed (only without filters on the parts). */
+  foreign: string[]
+}
+
+/**
+ * The names of the keys `streamKeys` would list, in SCAN order, one batch at
+ * a time to `onNames` (awaited: it can wait for a slow pipe), for output that
+ * shows names and nothing else (one key per line). Nothing is read per key,
+ * not even a PTTL: the only request is SCAN. A key of the schema becomes no
+ * string or row of its own: a batch's names are judged from the reply's bytes
+ * (engine/key-batches.ts keyNameBatches) and handed over as one string.
+ * Memory stays at two batches however slow the reader.
+ */
+export async function streamKeyNames(
+  redis: Connection,
+  o: Omit<KeysOptions, 'resolve' | 'countAll'>,
+  onNames: (names: KeyNames) => Promise<void>,
+): Promise<{count: number; truncated: boolean; otherPrefixSkipped: number}> {
+  let count = 0
+  let otherPrefixSkipped = 0
+  const limit = o.limit ?? Infinity
+  const foreign = foreignWanted(o)
+  const filtered = Boolean(o.type || o.mode || o.pid !== undefined || o.kind)
+  const want = filtered ? (typeIndex: number, pid: number, kind: KeyKind) => partsWanted({...TYPE_INFOS[typeIndex], pid, kind}, o) : undefined
+  const batches = keyNameBatches(redis, {prefix: o.prefix, rest: scanRest(o), scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT, want})
+  let scanned = 0
+  for await (const batch of batches) {
+    otherPrefixSkipped += batch.otherPrefix
+    scanned += batch.scanned
+    o.onProgress?.(scanned)
+    let {ends} = batch
+    let others = foreign ? batch.foreign.map((f) => f.key) : []
+    if (ends.length + others.length > limit - count) {
+      // --limit reached in this batch: the first names, as they came (the schema's first, as in streamKeys).
+      const room = limit - count
+      if (ends.length > room) ends = ends.slice(0, room)
+      others = others.slice(0, room - ends.length)
+    }
+    count += ends.length + others.length
+    // One string per batch, decoded before the next batch reuses the bytes: the garbage of a batch is V8's, collected young.
+    const schema = batch.schema.toString('utf8', 0, ends.at(-1) ?? 0)
+    if (ends.length + others.length > 0) await onNames({schema, schemaCount: ends.length, foreign: others})
+    if (count >= limit) return {count, truncated: true, otherPrefixSkipped}
+  }
   return {count, truncated: false, otherPrefixSkipped}
 }
 

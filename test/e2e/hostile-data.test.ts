@@ -90,6 +90,20 @@ describe('hostile data', () => {
       expect(r.stdout).not.toContain(victim)
     })
 
+    it('keys in a pipe under a prefix that one line cannot carry: every key left out and counted, foreign ones too', async () => {
+      const spaced = 'my app'
+      const keys = [`${spaced}:counter:1:metric:${H}`, `${spaced}:counter:1:meta:${H}`, `${spaced}:not-a-metric`]
+      for (const key of keys) await ctx.redis.hset(key, 'value', '1.0')
+      try {
+        const r = await runCli(['keys'], env(spaced))
+        expect(r.code).toBe(0)
+        expect(r.stdout).toBe('')
+        expect(r.stderr.trim()).toMatch(/^warning: left out 3 keys whose names hold control characters/)
+      } finally {
+        await ctx.redis.unlink(...keys)
+      }
+    })
+
     it('keys as a table (and --resolve): every hostile name escaped, one row each', async () => {
       const r = await runCli(['keys', '--format', 'table', '--resolve'], env(prefix))
       expect(r.code).toBe(0)

@@ -101,6 +101,24 @@ describe('seed, keys, health', () => {
     }
   })
 
+  it("keys in lines reads no TTL: SCAN is all it sends (tsv still reads each key's PTTL), and filters keep what --json lists", async () => {
+    const pttls = async () => Number(/^cmdstat_pttl:calls=(\d+)/m.exec(await ctx.redis.info('commandstats'))?.[1] ?? 0)
+    const before = await pttls()
+    const r = await runCli(['keys'], ctx.env)
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(20)
+    expect(await pttls()).toBe(before)
+    const filters = ['--type', 'gauge', '--pid', '10002', '--kind', 'metric']
+    const lines = await runCli(['keys', ...filters], ctx.env)
+    expect(await pttls()).toBe(before)
+    const json = JSON.parse((await runCli(['keys', ...filters, '--json'], ctx.env)).stdout) as {keys: {key: string}[]}
+    expect(json.keys.length).toBeGreaterThan(1)
+    expect(lines.stdout.trim().split('\n').sort()).toEqual(json.keys.map((k) => k.key))
+    // The count is right: a listing that shows TTLs asks one PTTL per key it lists.
+    const tsv = await runCli(['keys', '-o', 'tsv'], ctx.env)
+    expect(await pttls()).toBe(before + json.keys.length + tsv.stdout.trim().split('\n').length - 1)
+  })
+
   it('keys --limit stops early and says so on stderr only', async () => {
     const r = await runCli(['keys', '--limit', '3'], ctx.env)
     expect(r.stdout.trim().split('\n')).toHaveLength(3)

@@ -94,6 +94,15 @@ describe('on an 80-column terminal', () => {
     expect(Math.max(...rows.map(stringWidth))).toBeGreaterThan(80)
   })
 
+  it('keys -o lines on a terminal: every key, one per line, and the progress line on the way, erased', async () => {
+    const r = await onTerminal(['keys', '-o', 'lines'], ctx.env)
+    expect(r.code).toBe(0)
+    // The progress is erased before each batch of keys: no line starts on the end of a progress line.
+    expect(r.raw).toMatch(/\rkeys: [\d,]+ keys…\u001b\[K/)
+    expect(r.lines).toHaveLength(totalKeys)
+    for (const line of r.lines) expect(line).toMatch(/^gunicorn:[a-z_]+:\d+:(metric|meta):[0-9a-f]{32}$/)
+  })
+
   it('pid: fits, says whether the worker looks alive, buckets in le order and cumulative with a _count row', async () => {
     const r = await onTerminal(['pid', '10002', '--live-within', '1h'], ctx.env)
     expect(r.code).toBe(0)
