@@ -71,13 +71,11 @@ export class CommandWriter {
   raw(src: Buffer, start = 0, end = src.length): this {
     const n = end - start
     this.room(n)
-    if (n > 512) {
+    if (n > 48) {
       this.len += src.copy(this.buf, this.len, start, end)
       return this
     }
-    // A command head, a field list or a key: a loop, since Buffer#copy of part of a buffer makes a
-    // view each time (at a key per call, 100 MB of garbage for a million keys, which the GC then
-    // copies and promotes); the loop also costs less below ~48 bytes (measured).
+    // A command head or a field list: a loop costs less than Buffer#copy below ~48 bytes (measured), which also makes a view per partial copy.
     const {buf} = this
     let at = this.len
     for (let i = start; i < end; i++) buf[at++] = src[i]
