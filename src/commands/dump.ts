@@ -82,8 +82,7 @@ ${EXIT_CODES_HELP}`
         // A pipe takes a write at once and queues what the reader has not taken yet: without waiting
         // for 'drain', all ~10 MB of a million-key dump sat in that queue as the chunks' string trees.
         for (const chunk of prometheusChunks(result.families)) if (!process.stdout.write(out(chunk))) await once(process.stdout, 'drain')
-      }
-      else this.log(renderFamiliesTable(result.families, {color: colorEnabled(process.stdout), wide: output.wide}))
+      } else this.log(renderFamiliesTable(result.families, {color: colorEnabled(process.stdout), wide: output.wide}))
     }
     // Only --json prints what run() returns: a JSON copy of every sample is not made for nothing.
     return {families: this.jsonEnabled() ? familiesToJson(result.families) : [], stats: result.stats, deadPids: result.deadPids}

@@ -10,7 +10,7 @@
 import {GAUGE_MODES, type GaugeMode, isLiveMode, type MetricType} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
-import {ABOVE_SURROGATES, compareCodePoints} from './pyjson.js'
+import {ABOVE_SURROGATES, codePointRank, compareCodePoints} from './pyjson.js'
 
 export type LabelPairs = [string, string][]
 
@@ -359,29 +359,14 @@ function finish(name: string, f: FamilyState): MetricFamily {
  * end of a million-key dump these were most of what the heap grew by.
  */
 function singleSamples(f: FamilyState): Sample[] {
-  const made: Sample[] = []
-  const keys: string[] = []
-  let surrogates = false
+  const samples: Sample[] = []
   f.samples.forEach(({name, labels, acc}) => {
     const value = acc.result()
-    if (value === undefined) return
-    const key = labelsSortKey(labels)
-    if (!surrogates && ABOVE_SURROGATES.test(key)) surrogates = true
-    made.push({name, labels, value})
-    keys.push(key)
+    if (value !== undefined) samples.push({name, labels, value})
   })
-  // Positions, sorted by their keys; ties keep first-seen order, as the stable sort of groups does.
-  const at = Array.from({length: made.length}, (_, i) => i)
-  at.sort(
-    surrogates
-      ? (i, j) => compareCodePoints(keys[i], keys[j]) || i - j
-      : (i, j) => {
-          const x = keys[i]
-          const y = keys[j]
-          return x < y ? -1 : x > y ? 1 : i - j
-        },
-  )
-  return at.map((i) => made[i])
+  // Stable: equal label sets (none, here) would keep first-seen order, as groups do.
+  const utf16 = !samples.some((s) => aboveSurrogates(s.labels))
+  return samples.sort((x, y) => compareLabels(x.labels, y.labels, utf16))
 }
 
 /**
@@ -400,7 +385,7 @@ function groupedSamples(name: string, f: FamilyState): Sample[] {
       g.rows.push(row)
       return g
     }
-    const made: Group = {labels, rows: [row], sortKey: ''}
+    const made: Group = {labels, rows: [row]}
     groups.set(key, made)
     order.push(made)
     return made
@@ -430,14 +415,9 @@ function groupedSamples(name: string, f: FamilyState): Sample[] {
     if (g.rows.some((r) => r.name === countName)) g.rows = g.rows.filter((r) => r.name !== countName)
     g.rows.push(count)
   })
-  // As sortByCodePoint orders (stable; UTF-16 order unless a key holds a character at or above the
-  // surrogates), in place: a flat key per group, compared by the engine, and no keyed copy.
-  let surrogates = false
-  for (const g of order) {
-    g.sortKey = labelsSortKey(g.labels)
-    if (!surrogates && ABOVE_SURROGATES.test(g.sortKey)) surrogates = true
-  }
-  order.sort(surrogates ? (x, y) => compareCodePoints(x.sortKey, y.sortKey) : (x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0))
+  // Stable, in place, and no key made per group (compareLabels).
+  const utf16 = !order.some((g) => aboveSurrogates(g.labels))
+  order.sort((x, y) => compareLabels(x.labels, y.labels, utf16))
   const samples: Sample[] = []
   for (const {rows} of order) {
     if (rows.length > 1) rows.sort((a, b) => a.rank - b.rank || (a.le < b.le ? -1 : a.le > b.le ? 1 : 0) || compareCodePoints(a.name, b.name))
@@ -449,24 +429,84 @@ function groupedSamples(name: string, f: FamilyState): Sample[] {
 interface Group {
   labels: LabelPairs
   rows: Row[]
-  /** labelsSortKey(labels), made once every group is in. */
-  sortKey: string
 }
-
-/** labelsSortKey's pieces, one array for every call. */
-const sortKeyParts: string[] = []
 
 /**
  * One string per label set that sorts in a human order under code-point
  * comparison: pair by pair, names then values, pids numerically.
  */
 function labelsSortKey(labels: LabelPairs): string {
-  // Joined into one flat string: `+=` made a rope of a dozen pieces, flattened at its first comparison.
-  const parts = sortKeyParts
-  parts.length = 0
+  const parts: string[] = []
   for (const pair of labels) {
     const n = pair[0]
     parts.push(n, '\u0001', n === 'pid' ? pair[1].padStart(10, '0') : pair[1], '\u0000')
   }
   return parts.join('')
 }
+
+/**
+ * labelsSortKey(a) against labelsSortKey(b) in code-point order, without
+ * making the keys: a million-key dump sorted ~130,000 label sets, and their
+ * keys were garbage the heap grew by. Pair by pair, the first pair that
+ * differs decides, as it does in the keys; a difference the keys' separators
+ * could blur (a value with a NUL where the other ends) is left to the keys
+ * themselves. `utf16`: no label holds a surrogate or a character above them,
+ * so the engine's comparison of UTF-16 units gives code-point order.
+ */
+export function compareLabels(a: LabelPairs, b: LabelPairs, utf16 = false): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const pa = a[i]
+    const pb = b[i]
+    const name = pa[0]
+    if (name !== pb[0]) return segmentOrder(name, pb[0], 1, utf16) ?? compareKeys(a, b)
+    const x = pa[1]
+    const y = pb[1]
+    if (x === y) continue
+    if (name === 'pid') {
+      const order = comparePids(x, y)
+      if (order === 0) continue
+      if (order !== undefined) return order
+      const px = x.padStart(10, '0')
+      const py = y.padStart(10, '0')
+      if (px === py) continue
+      return segmentOrder(px, py, 0, utf16) ?? compareKeys(a, b)
+    }
+    return segmentOrder(x, y, 0, utf16) ?? compareKeys(a, b)
+  }
+  // Every pair alike: the key with fewer pairs is a prefix of the other.
+  return a.length - b.length
+}
+
+/** Whether some label name or value holds a surrogate or a character above them (see compareLabels). */
+export const aboveSurrogates = (labels: LabelPairs) => labels.some((pair) => ABOVE_SURROGATES.test(pair[0]) || ABOVE_SURROGATES.test(pair[1]))
+
+/** Two pids in their keys' order (zero-padded to 10 digits), as numbers: undefined unless both are 1 to 10 digits. */
+function comparePids(x: string, y: string): number | undefined {
+  if (x.length > 10 || y.length > 10 || !DIGITS.test(x) || !DIGITS.test(y)) return undefined
+  return Number(x) - Number(y)
+}
+const DIGITS = /^\d+$/
+
+/**
+ * The order of two different key pieces each followed by the character `end`
+ * (\u0001 after a name, \u0000 after a value); undefined when the longer one
+ * holds `end` where the shorter one ends, and what follows decides.
+ */
+function segmentOrder(x: string, y: string, end: number, utf16: boolean): number | undefined {
+  const m = Math.min(x.length, y.length)
+  if (x.length < y.length ? y.startsWith(x) : x.startsWith(y)) {
+    const next = (x.length > y.length ? x : y).charCodeAt(m)
+    if (next === end) return undefined
+    const shorterFirst = end - codePointRank(next)
+    return x.length < y.length ? shorterFirst : -shorterFirst
+  }
+  if (utf16) return x < y ? -1 : 1
+  for (let i = 0; ; i++) {
+    const p = x.charCodeAt(i)
+    const q = y.charCodeAt(i)
+    if (p !== q) return codePointRank(p) - codePointRank(q)
+  }
+}
+
+const compareKeys = (a: LabelPairs, b: LabelPairs) => compareCodePoints(labelsSortKey(a), labelsSortKey(b))
