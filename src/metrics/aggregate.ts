@@ -182,8 +182,22 @@ interface FamilyState {
   /** sample name + labels -> accumulator */
   samples: Map<string, {name: string; labels: LabelPairs; acc: Accumulator}>
   /** histogram labels (without le) -> le -> summed bucket */
-  buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>}>
+  buckets: Map<string, BucketGroup>
 }
+
+/**
+ * One histogram label set's bucket sums, by bound in first-seen order: two
+ * short arrays, where a Map took ~400 bytes even for one bucket (a
+ * million-key dump kept 18,750). Bounds are told apart as a Map's keys are
+ * (NaN is one bound, -0 is 0).
+ */
+interface BucketGroup {
+  labels: LabelPairs
+  les: number[]
+  sums: ExactSum[]
+}
+
+const sameBound = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b))
 
 interface PreparedSeries {
   /** The aggregator that worked this out (a caller's series object may meet several). */
@@ -213,8 +227,8 @@ const pidSuffix = (pid: number) => SEP + SEP + 'pid' + SEP + pid
  * fold cache (a sample without `series`, see prepare); otherwise, without a
  * pid, the series' own array, shared: nothing downstream changes labels.
  */
-const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number, cachedOn: unknown): LabelPairs =>
-  keepsPid ? [...labels, ['pid', String(pid)]] : cachedOn === labels ? [...labels] : labels
+const withPid = (labels: LabelPairs, pidPair: [string, string] | undefined, cachedOn: unknown): LabelPairs =>
+  pidPair ? [...labels, pidPair] : cachedOn === labels ? [...labels] : labels
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
 
 export class Aggregator {
@@ -223,6 +237,11 @@ export class Aggregator {
   /** live-mode gauge samples wait until liveness is known. */
   private readonly pendingLive: StoredSample[] = []
   readonly rejected: Record<RejectReason, number> = {'bad-le': 0, 'type-conflict': 0, 'bad-name': 0}
+  /**
+   * Each pid's `pid` label pair, one array shared by all its samples that keep
+   * a pid: a million-key dump kept 50,000 of them, a pair and a string apiece.
+   */
+  private readonly pidPairs = new Map<number, [string, string]>()
 
   constructor(private readonly options: AggregateOptions = {}) {}
 
@@ -258,7 +277,10 @@ export class Aggregator {
         fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
         byType.set(typeKey, fam)
       }
-      Object.assign(series, {typeKey, fam, acc: undefined, byPid: undefined})
+      series.typeKey = typeKey
+      series.fam = fam
+      series.acc = undefined
+      series.byPid = undefined
     }
     const acc = series.bucket ? this.bucketSum(series, s, keepsPid) : this.sampleAcc(series, s, mode, keepsPid)
     if (!acc) return
@@ -278,7 +300,7 @@ export class Aggregator {
     if (!entry) {
       entry = {
         name: s.sampleName,
-        labels: withPid(s.labels, keepsPid, s.pid, s.series ?? s.labels),
+        labels: withPid(s.labels, keepsPid ? this.pidPair(s.pid) : undefined, s.series ?? s.labels),
         acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode),
       }
       fam.samples.set(key, entry)
@@ -295,11 +317,27 @@ export class Aggregator {
     }
     const fam = series.fam!
     const key = keepsPid ? groupKey + pidSuffix(s.pid) : groupKey
-    let buckets = fam.buckets.get(key)
-    if (!buckets) fam.buckets.set(key, (buckets = {labels: withPid(group, keepsPid, s.pid, undefined), byLe: new Map()}))
-    let sum = buckets.byLe.get(bound)
-    if (!sum) buckets.byLe.set(bound, (sum = new ExactSum()))
-    return sum
+    const le = bound === 0 ? 0 : bound
+    const buckets = fam.buckets.get(key)
+    if (!buckets) {
+      const sum = new ExactSum()
+      fam.buckets.set(key, {labels: withPid(group, keepsPid ? this.pidPair(s.pid) : undefined, undefined), les: [le], sums: [sum]})
+      return sum
+    }
+    const {les, sums} = buckets
+    let i = 0
+    while (i < les.length && !sameBound(les[i], le)) i++
+    if (i === les.length) {
+      les.push(le)
+      sums.push(new ExactSum())
+    }
+    return sums[i]
+  }
+
+  private pidPair(pid: number): [string, string] {
+    let pair = this.pidPairs.get(pid)
+    if (!pair) this.pidPairs.set(pid, (pair = ['pid', String(pid)]))
+    return pair
   }
 
   /**
@@ -311,11 +349,18 @@ export class Aggregator {
     const cache = s.series ?? (s.labels as SeriesSlot)
     let p = cache.folded?.owner === this ? (cache.folded as PreparedSeries) : undefined
     if (p && p.sampleName === s.sampleName) return p
-    p = {owner: this, sampleName: s.sampleName, key: s.sampleName + NAME_END + labelsKey(s.labels)}
     const le = s.type === 'histogram' ? s.labels.find(([n]) => n === 'le') : undefined
-    if (le) {
-      const group = s.labels.filter(([n]) => n !== 'le')
-      p.bucket = {bound: parsePyFloat(le[1]), group, groupKey: labelsKey(group)}
+    const group = le ? s.labels.filter(([n]) => n !== 'le') : undefined
+    // Every field at once: one shape, its fields in the object (added later, they took an array of their own).
+    p = {
+      owner: this,
+      sampleName: s.sampleName,
+      key: s.sampleName + NAME_END + labelsKey(s.labels),
+      bucket: le && group ? {bound: parsePyFloat(le[1]), group, groupKey: labelsKey(group)} : undefined,
+      typeKey: undefined,
+      fam: undefined,
+      acc: undefined,
+      byPid: undefined,
     }
     cache.folded = p
     return p
@@ -400,12 +445,13 @@ function groupedSamples(name: string, f: FamilyState): Sample[] {
   })
   const countName = `${name}_count`
   const bucketName = `${name}_bucket`
-  f.buckets.forEach(({labels, byLe}, key) => {
+  f.buckets.forEach(({labels, les, sums}, key) => {
     let acc = 0
-    const bounds = [...byLe.keys()]
-    if (bounds.length > 1) bounds.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    for (const le of bounds) {
-      acc += byLe.get(le)!.value()
+    const at = les.map((_, i) => i)
+    if (at.length > 1) at.sort((i, j) => (les[i] < les[j] ? -1 : les[i] > les[j] ? 1 : 0))
+    for (const i of at) {
+      const le = les[i]
+      acc += sums[i].value()
       addRow(labels, key, {name: bucketName, labels: [...labels, ['le', floatToGoString(le)]], value: acc, rank: 0, le})
     }
     const count: Row = {name: countName, labels, value: acc, rank: 1, le: 0}
