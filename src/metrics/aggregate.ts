@@ -10,7 +10,7 @@
 import {GAUGE_MODES, type GaugeMode, isLiveMode, type MetricType} from './keys.js'
 import {ExactSum} from './exactsum.js'
 import {floatToGoString, parsePyFloat} from './pyfloat.js'
-import {ABOVE_SURROGATES, codePointRank, compareCodePoints} from './pyjson.js'
+import {codePointRank, compareCodePoints} from './pyjson.js'
 
 export type LabelPairs = [string, string][]
 
@@ -506,18 +506,17 @@ export function compareLabels(a: LabelPairs, b: LabelPairs, utf16 = false): numb
     const pb = b[i]
     const name = pa[0]
     if (name !== pb[0]) return segmentOrder(name, pb[0], 1, utf16) ?? compareKeys(a, b)
-    const x = pa[1]
-    const y = pb[1]
+    let x = pa[1]
+    let y = pb[1]
     if (x === y) continue
-    if (name === 'pid') {
-      const order = comparePids(x, y)
-      if (order === 0) continue
-      if (order !== undefined) return order
-      const px = x.padStart(10, '0')
-      const py = y.padStart(10, '0')
-      if (px === py) continue
-      return segmentOrder(px, py, 0, utf16) ?? compareKeys(a, b)
+    // Pids are zero-padded to 10 digits in the keys: two of one length are padded alike.
+    if (name === 'pid' && x.length !== y.length && (x.length < 10 || y.length < 10)) {
+      x = x.padStart(10, '0')
+      y = y.padStart(10, '0')
+      if (x === y) continue
     }
+    // segmentOrder's first case, here: nearly every comparison ends with it.
+    if (utf16 && (x.length === y.length || (x.length < y.length ? y.charCodeAt(x.length) : x.charCodeAt(y.length)) > 0)) return x < y ? -1 : 1
     return segmentOrder(x, y, 0, utf16) ?? compareKeys(a, b)
   }
   // Every pair alike: the key with fewer pairs is a prefix of the other.
@@ -525,14 +524,16 @@ export function compareLabels(a: LabelPairs, b: LabelPairs, utf16 = false): numb
 }
 
 /** Whether some label name or value holds a surrogate or a character above them (see compareLabels). */
-export const aboveSurrogates = (labels: LabelPairs) => labels.some((pair) => ABOVE_SURROGATES.test(pair[0]) || ABOVE_SURROGATES.test(pair[1]))
-
-/** Two pids in their keys' order (zero-padded to 10 digits), as numbers: undefined unless both are 1 to 10 digits. */
-function comparePids(x: string, y: string): number | undefined {
-  if (x.length > 10 || y.length > 10 || !DIGITS.test(x) || !DIGITS.test(y)) return undefined
-  return Number(x) - Number(y)
+export function aboveSurrogates(labels: LabelPairs): boolean {
+  for (const pair of labels) if (highUnit(pair[0]) || highUnit(pair[1])) return true
+  return false
 }
-const DIGITS = /^\d+$/
+
+/** ABOVE_SURROGATES.test(s), without a call into the regex engine per label. */
+function highUnit(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0xd8_00) return true
+  return false
+}
 
 /**
  * The order of two different key pieces each followed by the character `end`
@@ -541,6 +542,8 @@ const DIGITS = /^\d+$/
  */
 function segmentOrder(x: string, y: string, end: number, utf16: boolean): number | undefined {
   const m = Math.min(x.length, y.length)
+  // The engine's order is the keys' unless the longer piece holds `end` or less where the shorter ends.
+  if (utf16 && (x.length === y.length || (x.length < y.length ? y : x).charCodeAt(m) > end)) return x < y ? -1 : 1
   if (x.length < y.length ? y.startsWith(x) : x.startsWith(y)) {
     const next = (x.length > y.length ? x : y).charCodeAt(m)
     if (next === end) return undefined
