@@ -62,7 +62,7 @@ export function sortByCodePoint<T>(items: readonly T[], keyOf: (item: T) => stri
  * UTF-16 units reordered so surrogates (code points above U+FFFF) sort after
  * U+E000–U+FFFF, as the code points they encode do.
  */
-export function codePointRank(unit: number): number {
+function codePointRank(unit: number): number {
   if (unit >= 0xd8_00 && unit <= 0xdf_ff) return unit + 0x20_00
   if (unit >= 0xe0_00) return unit - 0x8_00
   return unit

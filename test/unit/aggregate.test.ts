@@ -5,9 +5,8 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {aboveSurrogates, Aggregator, compareLabels, type StoredSample} from '../../src/metrics/aggregate.js'
+import {Aggregator, type StoredSample} from '../../src/metrics/aggregate.js'
 import {ExactSum} from '../../src/metrics/exactsum.js'
-import {compareCodePoints} from '../../src/metrics/pyjson.js'
 import type {GaugeMode} from '../../src/metrics/keys.js'
 
 const gauge = (pid: number, mode: GaugeMode, value: number, timestamp = 0, labels: [string, string][] = []): StoredSample => ({
@@ -163,35 +162,5 @@ describe('metric name globs', () => {
     expect(m('m[!12]', 'm2')).toBe(false)
     expect(m('m[', 'm[')).toBe(true)
     expect(() => globToRegExp('m[z-a]')).toThrow(/--metric: "m\[z-a\]" is not a valid glob/)
-  })
-})
-
-describe('compareLabels', () => {
-  // The order it must give: the label sets' keys (name \u0001 value \u0000 per pair, pids zero-padded
-  // to 10 digits) compared by code point.
-  const key = (labels: [string, string][]) => labels.map(([n, v]) => `${n}\u0001${n === 'pid' ? v.padStart(10, '0') : v}\u0000`).join('')
-  const sign = (x: number) => (x < 0 ? -1 : x > 0 ? 1 : 0)
-
-  it('orders label sets as their keys do, separators, pids and surrogates included', () => {
-    // A fixed pseudo-random walk over pieces that meet at the keys' separators.
-    let seed = 12_345
-    const next = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
-      return seed % n
-    }
-    const names = ['a', 'ab', 'b', 'pid', 'path']
-    const pieces = ['', 'a', 'b', '0', '9', '\u0000', '\u0001', '\u0002', '\ud83d\ude00', '\ue000', '\uffff', '12', '007']
-    const labelSet = (): [string, string][] =>
-      Array.from({length: next(3)}, () => [names[next(names.length)], pieces[next(pieces.length)] + pieces[next(pieces.length)]])
-    const sets = Array.from({length: 300}, labelSet)
-    const wrong: string[] = []
-    for (const a of sets) {
-      for (const b of sets) {
-        const expected = sign(compareCodePoints(key(a), key(b)))
-        if (sign(compareLabels(a, b)) !== expected) wrong.push(JSON.stringify([a, b]))
-        if (!aboveSurrogates(a) && !aboveSurrogates(b) && sign(compareLabels(a, b, true)) !== expected) wrong.push(JSON.stringify([a, b, 'utf16']))
-      }
-    }
-    expect(wrong.slice(0, 5)).toEqual([])
   })
 })
