@@ -1,3 +1,5 @@
+import {once} from 'node:events'
+
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
@@ -76,8 +78,11 @@ ${EXIT_CODES_HELP}`
     if (!this.jsonEnabled()) {
       // A file or a pipe gets the exact bytes; a terminal gets help and label values escaped (safe-text.ts).
       const out = process.stdout.isTTY ? terminalText : (text: string) => text
-      if (output.format === 'prometheus') for (const chunk of prometheusChunks(result.families)) process.stdout.write(out(chunk))
-      else this.log(renderFamiliesTable(result.families, {color: colorEnabled(process.stdout), wide: output.wide}))
+      if (output.format === 'prometheus') {
+        // A pipe takes a write at once and queues what the reader has not taken yet: without waiting
+        // for 'drain', all ~10 MB of a million-key dump sat in that queue as the chunks' string trees.
+        for (const chunk of prometheusChunks(result.families)) if (!process.stdout.write(out(chunk))) await once(process.stdout, 'drain')
+      } else this.log(renderFamiliesTable(result.families, {color: colorEnabled(process.stdout), wide: output.wide}))
     }
     // Only --json prints what run() returns: a JSON copy of every sample is not made for nothing.
     return {families: this.jsonEnabled() ? familiesToJson(result.families) : [], stats: result.stats, deadPids: result.deadPids}

@@ -182,8 +182,22 @@ interface FamilyState {
   /** sample name + labels -> accumulator */
   samples: Map<string, {name: string; labels: LabelPairs; acc: Accumulator}>
   /** histogram labels (without le) -> le -> summed bucket */
-  buckets: Map<string, {labels: LabelPairs; byLe: Map<number, ExactSum>}>
+  buckets: Map<string, BucketGroup>
 }
+
+/**
+ * One histogram label set's bucket sums, by bound in first-seen order: two
+ * short arrays, where a Map took ~400 bytes even for one bucket (a
+ * million-key dump kept 18,750). Bounds are told apart as a Map's keys are
+ * (NaN is one bound, -0 is 0).
+ */
+interface BucketGroup {
+  labels: LabelPairs
+  les: number[]
+  sums: ExactSum[]
+}
+
+const sameBound = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b))
 
 interface PreparedSeries {
   /** The aggregator that worked this out (a caller's series object may meet several). */
@@ -213,8 +227,8 @@ const pidSuffix = (pid: number) => SEP + SEP + 'pid' + SEP + pid
  * fold cache (a sample without `series`, see prepare); otherwise, without a
  * pid, the series' own array, shared: nothing downstream changes labels.
  */
-const withPid = (labels: LabelPairs, keepsPid: boolean, pid: number, cachedOn: unknown): LabelPairs =>
-  keepsPid ? [...labels, ['pid', String(pid)]] : cachedOn === labels ? [...labels] : labels
+const withPid = (labels: LabelPairs, pidPair: [string, string] | undefined, cachedOn: unknown): LabelPairs =>
+  pidPair ? [...labels, pidPair] : cachedOn === labels ? [...labels] : labels
 const labelsKey = (labels: LabelPairs) => labels.map(([n, v]) => n + SEP + v).join(SEP + SEP)
 
 export class Aggregator {
@@ -223,6 +237,11 @@ export class Aggregator {
   /** live-mode gauge samples wait until liveness is known. */
   private readonly pendingLive: StoredSample[] = []
   readonly rejected: Record<RejectReason, number> = {'bad-le': 0, 'type-conflict': 0, 'bad-name': 0}
+  /**
+   * Each pid's `pid` label pair, one array shared by all its samples that keep
+   * a pid: a million-key dump kept 50,000 of them, a pair and a string apiece.
+   */
+  private readonly pidPairs = new Map<number, [string, string]>()
 
   constructor(private readonly options: AggregateOptions = {}) {}
 
@@ -258,7 +277,10 @@ export class Aggregator {
         fam = {name: s.metricName, type: s.type, mode: raw ? undefined : mode, help: s.help, samples: new Map(), buckets: new Map()}
         byType.set(typeKey, fam)
       }
-      Object.assign(series, {typeKey, fam, acc: undefined, byPid: undefined})
+      series.typeKey = typeKey
+      series.fam = fam
+      series.acc = undefined
+      series.byPid = undefined
     }
     const acc = series.bucket ? this.bucketSum(series, s, keepsPid) : this.sampleAcc(series, s, mode, keepsPid)
     if (!acc) return
@@ -278,7 +300,7 @@ export class Aggregator {
     if (!entry) {
       entry = {
         name: s.sampleName,
-        labels: withPid(s.labels, keepsPid, s.pid, s.series ?? s.labels),
+        labels: withPid(s.labels, keepsPid ? this.pidPair(s.pid) : undefined, s.series ?? s.labels),
         acc: this.options.raw ? new LastAcc() : accumulatorFor(s.type, mode),
       }
       fam.samples.set(key, entry)
@@ -295,11 +317,27 @@ export class Aggregator {
     }
     const fam = series.fam!
     const key = keepsPid ? groupKey + pidSuffix(s.pid) : groupKey
-    let buckets = fam.buckets.get(key)
-    if (!buckets) fam.buckets.set(key, (buckets = {labels: withPid(group, keepsPid, s.pid, undefined), byLe: new Map()}))
-    let sum = buckets.byLe.get(bound)
-    if (!sum) buckets.byLe.set(bound, (sum = new ExactSum()))
-    return sum
+    const le = bound === 0 ? 0 : bound
+    const buckets = fam.buckets.get(key)
+    if (!buckets) {
+      const sum = new ExactSum()
+      fam.buckets.set(key, {labels: withPid(group, keepsPid ? this.pidPair(s.pid) : undefined, undefined), les: [le], sums: [sum]})
+      return sum
+    }
+    const {les, sums} = buckets
+    let i = 0
+    while (i < les.length && !sameBound(les[i], le)) i++
+    if (i === les.length) {
+      les.push(le)
+      sums.push(new ExactSum())
+    }
+    return sums[i]
+  }
+
+  private pidPair(pid: number): [string, string] {
+    let pair = this.pidPairs.get(pid)
+    if (!pair) this.pidPairs.set(pid, (pair = ['pid', String(pid)]))
+    return pair
   }
 
   /**
@@ -311,11 +349,18 @@ export class Aggregator {
     const cache = s.series ?? (s.labels as SeriesSlot)
     let p = cache.folded?.owner === this ? (cache.folded as PreparedSeries) : undefined
     if (p && p.sampleName === s.sampleName) return p
-    p = {owner: this, sampleName: s.sampleName, key: s.sampleName + NAME_END + labelsKey(s.labels)}
     const le = s.type === 'histogram' ? s.labels.find(([n]) => n === 'le') : undefined
-    if (le) {
-      const group = s.labels.filter(([n]) => n !== 'le')
-      p.bucket = {bound: parsePyFloat(le[1]), group, groupKey: labelsKey(group)}
+    const group = le ? s.labels.filter(([n]) => n !== 'le') : undefined
+    // Every field at once: one shape, its fields in the object (added later, they took an array of their own).
+    p = {
+      owner: this,
+      sampleName: s.sampleName,
+      key: s.sampleName + NAME_END + labelsKey(s.labels),
+      bucket: le && group ? {bound: parsePyFloat(le[1]), group, groupKey: labelsKey(group)} : undefined,
+      typeKey: undefined,
+      fam: undefined,
+      acc: undefined,
+      byPid: undefined,
     }
     cache.folded = p
     return p
@@ -345,11 +390,41 @@ interface Row extends Sample {
   le: number
 }
 
-/**
- * The family's samples: grouped by label set (sorted), and within a group
- * buckets in `le` order, then _count, _sum and anything else.
- */
+/** The family with its samples in a stable order. */
 function finish(name: string, f: FamilyState): MetricFamily {
+  const samples = f.buckets.size === 0 && (f.type === 'counter' || f.type === 'gauge') ? singleSamples(f) : groupedSamples(name, f)
+  return {name, type: f.type, help: f.help, ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}), samples}
+}
+
+/**
+ * The samples of a counter or gauge family: one sample name, so every sample
+ * is a label set of its own and needs no group, only its place in label
+ * order. The order groupedSamples gives them, with two things made per
+ * sample (it and its key) instead of six (row, group, its rows, its map key,
+ * its key, the sample): at the end of a million-key dump those were most of
+ * what the heap grew by. (Comparing label pairs in place, without the keys,
+ * saved ~10 MB more but made the sort twice as slow.)
+ */
+function singleSamples(f: FamilyState): Sample[] {
+  const samples: Sample[] = []
+  f.samples.forEach(({name, labels, acc}) => {
+    const value = acc.result()
+    if (value !== undefined) samples.push({name, labels, value})
+  })
+  // As groupedSamples orders groups: by their keys, ties in first-seen order.
+  const keys = samples.map((s) => labelsSortKey(s.labels))
+  const utf16 = !keys.some((k) => ABOVE_SURROGATES.test(k))
+  const at = samples.map((_, i) => i)
+  at.sort(utf16 ? (i, j) => (keys[i] < keys[j] ? -1 : keys[i] > keys[j] ? 1 : i - j) : (i, j) => compareCodePoints(keys[i], keys[j]) || i - j)
+  return at.map((i) => samples[i])
+}
+
+/**
+ * The samples of a family whose label sets may hold several: grouped by label
+ * set (sorted), and within a group buckets in `le` order, then _count, _sum
+ * and anything else.
+ */
+function groupedSamples(name: string, f: FamilyState): Sample[] {
   // A group per label set, in first-seen order; its rows start as a one-element array (an
   // array filled by push() from empty reserves 17 slots, and most groups hold one row).
   const groups = new Map<string, Group>()
@@ -375,12 +450,13 @@ function finish(name: string, f: FamilyState): MetricFamily {
   })
   const countName = `${name}_count`
   const bucketName = `${name}_bucket`
-  f.buckets.forEach(({labels, byLe}, key) => {
+  f.buckets.forEach(({labels, les, sums}, key) => {
     let acc = 0
-    const bounds = [...byLe.keys()]
-    if (bounds.length > 1) bounds.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    for (const le of bounds) {
-      acc += byLe.get(le)!.value()
+    const at = les.map((_, i) => i)
+    if (at.length > 1) at.sort((i, j) => (les[i] < les[j] ? -1 : les[i] > les[j] ? 1 : 0))
+    for (const i of at) {
+      const le = les[i]
+      acc += sums[i].value()
       addRow(labels, key, {name: bucketName, labels: [...labels, ['le', floatToGoString(le)]], value: acc, rank: 0, le})
     }
     const count: Row = {name: countName, labels, value: acc, rank: 1, le: 0}
@@ -390,6 +466,7 @@ function finish(name: string, f: FamilyState): MetricFamily {
     if (g.rows.some((r) => r.name === countName)) g.rows = g.rows.filter((r) => r.name !== countName)
     g.rows.push(count)
   })
+  // Stable, in place, and no key made per group (compareLabels).
   // As sortByCodePoint orders (stable; UTF-16 order unless a key holds a character at or above the
   // surrogates), in place: a flat key per group, compared by the engine, and no keyed copy.
   let surrogates = false
@@ -403,7 +480,7 @@ function finish(name: string, f: FamilyState): MetricFamily {
     if (rows.length > 1) rows.sort((a, b) => a.rank - b.rank || (a.le < b.le ? -1 : a.le > b.le ? 1 : 0) || compareCodePoints(a.name, b.name))
     for (const r of rows) samples.push({name: r.name, labels: r.labels, value: r.value})
   }
-  return {name, type: f.type, help: f.help, ...(f.mode && f.type === 'gauge' ? {mode: f.mode} : {}), samples}
+  return samples
 }
 
 interface Group {
@@ -418,7 +495,6 @@ interface Group {
  * comparison: pair by pair, names then values, pids numerically.
  */
 function labelsSortKey(labels: LabelPairs): string {
-  // Joined into one flat string: `+=` made a rope of a dozen pieces, flattened at its first comparison.
   const parts: string[] = []
   for (const pair of labels) {
     const n = pair[0]
