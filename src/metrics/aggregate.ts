@@ -466,7 +466,6 @@ function groupedSamples(name: string, f: FamilyState): Sample[] {
     if (g.rows.some((r) => r.name === countName)) g.rows = g.rows.filter((r) => r.name !== countName)
     g.rows.push(count)
   })
-  // Stable, in place, and no key made per group (compareLabels).
   // As sortByCodePoint orders (stable; UTF-16 order unless a key holds a character at or above the
   // surrogates), in place: a flat key per group, compared by the engine, and no keyed copy.
   let surrogates = false
@@ -495,6 +494,7 @@ interface Group {
  * comparison: pair by pair, names then values, pids numerically.
  */
 function labelsSortKey(labels: LabelPairs): string {
+  // Joined into one flat string: `+=` made a rope of a dozen pieces, flattened at its first comparison.
   const parts: string[] = []
   for (const pair of labels) {
     const n = pair[0]
