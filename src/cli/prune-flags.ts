@@ -6,7 +6,6 @@
 import {Flags} from '@oclif/core'
 
 import type {RedisConfig} from '../config/load.js'
-import type {PruneOptions} from '../ops/prune/prune.js'
 import {durationFlag} from './choices.js'
 
 export const pruneChoiceFlags = {
@@ -29,9 +28,18 @@ export interface PruneChoiceFlagValues {
   'fix-ttl'?: boolean
 }
 
-/** The part of ops/prune's PruneOptions these flags choose (the dead pids always a list). */
-export type PruneChoices = Pick<PruneOptions, 'prefix' | 'local' | 'staleMs' | 'orphans' | 'orphanGraceMs' | 'artifacts' | 'olderThanMs' | 'fixTtlSeconds'> & {
+/** The part of ops/prune's PruneOptions these flags choose (cli/ sits below ops/, so the shape is spelled here; test/unit/flag-shapes.test.ts checks it still fits). */
+export interface PruneChoices {
+  prefix: string
   pids: number[]
+  local?: boolean
+  staleMs?: number
+  orphans?: boolean
+  /** Undefined: prune's default (60s). */
+  orphanGraceMs?: number
+  artifacts?: boolean
+  olderThanMs?: number
+  fixTtlSeconds?: number
 }
 
 export function pruneChoices(flags: PruneChoiceFlagValues, config: Pick<RedisConfig, 'prefix' | 'ttlSeconds'>, pids: number[] = []): PruneChoices {
