@@ -26,7 +26,7 @@ import {type ReadLanes, withReadLanes} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {Found, HASH_LENGTH, KeyJudge} from './key-bytes.js'
 import type {ReadOptions} from './read-options.js'
-import {type CompactSlotHolder, newSlotHolder, PidBits, slotOf, slotPid, slotType} from './repeats.js'
+import {type CompactSlotHolder, newSlotHolder, PidBits, slotPid, slotType} from './repeats.js'
 import {SeriesIndex} from './series-index.js'
 import {SHAPE_FIELDS, type ShapeState} from './shape.js'
 
@@ -210,8 +210,8 @@ class FactWalk {
   private readonly facts: KeyFacts
   private readonly pairs: boolean
   private readonly withTtl: boolean
-  /** With metasOnDemand: pairs whose metric was not ours, as (series, slot), read whole after the scans. */
-  private readonly again: [number, number][] = []
+  /** With metasOnDemand: pairs whose metric was not ours, read whole after the scans. */
+  private readonly again: PairRef[] = []
 
   constructor(
     lanes: ReadLanes,
@@ -405,7 +405,7 @@ class FactWalk {
     for (let i = 0; i < batch.size; i++) {
       if (batch.state[2 * i + 1] === UNREAD && batch.state[2 * i] !== OURS) {
         // Its meta may be judged alone: read with its metric after the scans.
-        this.again.push([batch.series[i], slotOf(batch.pid[i], batch.typeIndex[i])])
+        this.again.push({pid: batch.pid[i], typeIndex: batch.typeIndex[i], series: batch.series[i]})
         continue
       }
       const info = TYPE_INFOS[batch.typeIndex[i]]
@@ -434,13 +434,24 @@ class FactWalk {
   }
 
   /** The metas of pairs the walk visited (MetaReader), a chunk at a time, a request per lane. */
-  readonly readMetas: MetaReader = async (pairs, told) => {
+  readonly readMetas: MetaReader = (pairs, told) => this.readPairs(pairs, told)
+
+  /**
+   * Reads pairs outside the scans, a chunk at a time, a request per lane:
+   * both halves, visited as the walk's pairs are; or with `told`, only the
+   * metas, told to it.
+   */
+  private async readPairs(pairs: readonly PairRef[], told?: (i: number, meta: KeyHalf) => void): Promise<void> {
     for (let from = 0; from < pairs.length; from += LONE_CHUNK) {
       const part = pairs.slice(from, from + LONE_CHUNK)
       const batch = (this.spare.pop() ?? new FactBatch()).reset(part.length, this.lanes.length)
       batch.told = told
       batch.first = from
-      for (const {pid, typeIndex, series} of part) this.write(batch, batch.add(pid, typeIndex, series), 1)
+      for (const {pid, typeIndex, series} of part) {
+        const i = batch.add(pid, typeIndex, series)
+        if (!told) this.write(batch, i, 0)
+        this.write(batch, i, 1)
+      }
       this.send(batch, undefined)
       await this.drain()
     }
@@ -466,24 +477,15 @@ class FactWalk {
    * with its metric (written meanwhile, perhaps), a request per lane per chunk.
    */
   private async readLoneMetas(): Promise<void> {
-    const lone: [number, number][] = this.again.splice(0)
+    const lone: PairRef[] = this.again.splice(0)
     this.metas.forEach((metas, series) => {
       const metrics = this.metrics[series]
       for (const slot of this.repeats.slotsOf(metas)) {
-        if (metrics === undefined || !this.repeats.has(metrics, slotPid(slot), slotType(slot))) lone.push([series, slot])
+        const [pid, typeIndex] = [slotPid(slot), slotType(slot)]
+        if (metrics === undefined || !this.repeats.has(metrics, pid, typeIndex)) lone.push({pid, typeIndex, series})
       }
     })
-    for (let from = 0; from < lone.length; from += LONE_CHUNK) {
-      const part = lone.slice(from, from + LONE_CHUNK)
-      const batch = (this.spare.pop() ?? new FactBatch()).reset(part.length, this.lanes.length)
-      for (const [series, slot] of part) {
-        const i = batch.add(slotPid(slot), slotType(slot), series)
-        this.write(batch, i, 0)
-        this.write(batch, i, 1)
-      }
-      this.send(batch, undefined)
-      await this.drain()
-    }
+    await this.readPairs(lone)
   }
 }
 

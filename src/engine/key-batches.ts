@@ -19,8 +19,9 @@
  * keys from the reply's bytes into a buffer per batch.
  */
 import {type KeyKind, prefixPattern, TYPE_INDEX} from '../metrics/keys.js'
+import {scanCursor, writeScan} from '../redis/chained-scan.js'
 import {type Cluster, type Connection, isCluster} from '../redis/cluster.js'
-import {RawLane, ReplyError} from '../redis/lane.js'
+import {RawLane} from '../redis/lane.js'
 import {pipelineReplies} from '../redis/pipeline.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {Found, HASH_LENGTH, plainKeyAt} from './key-bytes.js'
@@ -52,18 +53,15 @@ export async function* keyBatches(redis: Connection, o: ReadOptions & {rest?: st
     return
   }
   const match = prefixPattern(o.prefix, o.rest ?? '*')
-  const count = String(o.scanCount ?? DUMP_SCAN_COUNT)
+  const count = o.scanCount ?? DUMP_SCAN_COUNT
   const lane = await RawLane.open(redis)
   try {
     const writer = new CommandWriter()
     let cursor = '0'
     let keys: string[] = []
-    const scan = () => writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(match).arg('COUNT').arg(count)
+    const scan = () => writeScan(writer, cursor, match, count)
     const onScan = (r: ReplyCursor) => {
-      if (r.type === 0x2d) throw new ReplyError(r.line())
-      r.count() // [cursor, keys]
-      r.bulk()
-      cursor = r.text()
+      cursor = scanCursor(r)
       keys = new Array<string>(r.count())
       for (let i = 0; i < keys.length; i++) {
         r.bulk()
@@ -175,7 +173,7 @@ export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?
   const {prefix, want} = o
   const prefixBytes = Buffer.from(prefix + ':')
   const match = prefixPattern(prefix, o.rest ?? '*')
-  const count = String(o.scanCount ?? DUMP_SCAN_COUNT)
+  const count = o.scanCount ?? DUMP_SCAN_COUNT
   const parts = {typeIndex: 0, pid: 0}
   // Two buffers taken in turn: the batch the caller holds, and the next one, filled as its SCAN reply arrives.
   const buffers = [Buffer.allocUnsafe(FIRST_NAMES_BYTES), Buffer.allocUnsafe(FIRST_NAMES_BYTES)]
@@ -185,12 +183,9 @@ export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?
     const writer = new CommandWriter()
     let cursor = '0'
     let batch: NameBatch | undefined
-    const scan = () => lane.request(writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(match).arg('COUNT').arg(count).take(), 1, onScan)
+    const scan = () => lane.request(writeScan(writer, cursor, match, count).take(), 1, onScan)
     const onScan = (r: ReplyCursor) => {
-      if (r.type === 0x2d) throw new ReplyError(r.line())
-      r.count() // [cursor, keys]
-      r.bulk()
-      cursor = r.text()
+      cursor = scanCursor(r)
       const n = r.count()
       turn ^= 1
       let out = buffers[turn]

@@ -20,20 +20,18 @@ export interface SlotHolder {
  * 64 pids), a few bytes per key and no key string retained.
  */
 function isRepeat(holder: SlotHolder, slot: number): boolean {
+  if (inList(holder, slot)) return true
   const seen = holder.slots
-  if (seen === undefined) {
-    holder.slots = [slot]
-    return false
-  }
-  if (Array.isArray(seen)) {
-    if (seen.includes(slot)) return true
-    seen.push(slot)
-    if (seen.length > 64) holder.slots = new Set(seen)
-    return false
-  }
-  if (seen.has(slot)) return true
-  seen.add(slot)
+  if (seen === undefined) holder.slots = [slot]
+  else if (!Array.isArray(seen)) seen.add(slot)
+  else if (seen.push(slot) > 64) holder.slots = new Set(seen)
   return false
+}
+
+/** Whether the holder's list (or Set) has the slot. */
+function inList(holder: SlotHolder, slot: number): boolean {
+  const seen = holder.slots
+  return seen === undefined ? false : Array.isArray(seen) ? seen.includes(slot) : seen.has(slot)
 }
 
 /**
@@ -89,9 +87,7 @@ export class PidBits {
   has(holder: CompactSlotHolder, pid: number, typeIndex: number): boolean {
     const n = holder.bitsType === typeIndex ? this.numberOf.get(pid) : undefined
     if (n !== undefined && n < BIT_PIDS) return (holder.bits & (1 << n)) !== 0
-    const seen = holder.slots
-    const slot = slotOf(pid, typeIndex)
-    return seen === undefined ? false : Array.isArray(seen) ? seen.includes(slot) : seen.has(slot)
+    return inList(holder, slotOf(pid, typeIndex))
   }
 
   /** Every slot (slotOf) the series has seen, in no particular order. */

@@ -215,10 +215,7 @@ export class Walk {
   ) {
     this.judge = new KeyJudge(o.prefix, this.index)
     this.withTtl = o.withTtl ?? false
-    this.reused =
-      o.transientKeys && !o.memory
-        ? newReadKey(0, TYPE_INFOS[0], {metricName: '', sampleName: '', labels: [], help: ''}, this.current, new SeriesEntry(), undefined, undefined)
-        : undefined
+    this.reused = o.transientKeys && !o.memory ? blankReadKey() : undefined
     this.lanes = lanes.lanes
     this.scanners = this.lanes.map((lane) => new ChainedScan(lane, prefixPattern(o.prefix, scanRest(o)), o.scanCount))
     this.route = this.lanes.length > 1 ? lanes.laneOf : undefined
@@ -458,26 +455,9 @@ export class Walk {
     const pttl = this.withTtl ? f.pttl : undefined
     const name = this.o.withKeys ? this.keyOf(pid, storedAs, series, 'metric') : undefined
     const {reused} = this
-    if (reused) {
-      // transientKeys: the one object, filled anew (the visitor kept nothing of it).
-      reused.pid = pid
-      reused.type = info.type
-      reused.mode = info.mode
-      reused.metricName = id.metricName
-      reused.sampleName = id.sampleName
-      reused.labels = id.labels
-      reused.help = id.help
-      reused.value = f.value
-      reused.timestamp = f.timestamp
-      reused.series = entry
-      reused.identity = id
-      reused.updatedAt = f.updatedAt
-      reused.pttl = pttl
-      reused.key = name
-      reused.createdAt = entry.createdAt
-      return this.visit(reused)
-    }
-    const key = newReadKey(pid, info, id, f, entry, pttl, name)
+    // transientKeys: the one object, filled anew (the visitor kept nothing of it).
+    if (reused) return this.visit(fillReadKey(reused, pid, info, id, f, entry, pttl, name))
+    const key = fillReadKey(blankReadKey(), pid, info, id, f, entry, pttl, name)
     this.visit(key)
     if (this.o.memory?.pick(key)) this.memoryAsked.push({pid, typeIndex: storedAs, series, key})
   }
@@ -614,8 +594,32 @@ function metaKeyOf(buf: Buffer, start: number, end: number, kind: number): Buffe
   return Buffer.concat([buf.subarray(start, kind), META, buf.subarray(kind + 'metric'.length, end)])
 }
 
-/** A key as visited; every field always set, so that every key has one shape and the fold's reads of it stay monomorphic. */
-function newReadKey(
+const NO_IDENTITY: SeriesIdentity = {metricName: '', sampleName: '', labels: [], help: ''}
+
+/** A key with every field set, so that every key has one shape and the fold's reads of it stay monomorphic; fillReadKey gives it its values. */
+function blankReadKey(): ReadKey {
+  return {
+    pid: 0,
+    type: TYPE_INFOS[0].type,
+    mode: TYPE_INFOS[0].mode,
+    metricName: '',
+    sampleName: '',
+    labels: NO_IDENTITY.labels,
+    help: '',
+    value: 0,
+    timestamp: 0,
+    series: {},
+    identity: NO_IDENTITY,
+    updatedAt: Number.NaN,
+    pttl: undefined,
+    key: undefined,
+    createdAt: Number.NaN,
+  }
+}
+
+/** `k` as the key visited now. */
+function fillReadKey(
+  k: ReadKey,
   pid: number,
   info: (typeof TYPE_INFOS)[number],
   id: SeriesIdentity,
@@ -624,23 +628,22 @@ function newReadKey(
   pttl: number | undefined,
   key: string | undefined,
 ): ReadKey {
-  return {
-    pid,
-    type: info.type,
-    mode: info.mode,
-    metricName: id.metricName,
-    sampleName: id.sampleName,
-    labels: id.labels,
-    help: id.help,
-    value: f.value,
-    timestamp: f.timestamp,
-    series: entry,
-    identity: id,
-    updatedAt: f.updatedAt,
-    pttl,
-    key,
-    createdAt: entry.createdAt,
-  }
+  k.pid = pid
+  k.type = info.type
+  k.mode = info.mode
+  k.metricName = id.metricName
+  k.sampleName = id.sampleName
+  k.labels = id.labels
+  k.help = id.help
+  k.value = f.value
+  k.timestamp = f.timestamp
+  k.series = entry
+  k.identity = id
+  k.updatedAt = f.updatedAt
+  k.pttl = pttl
+  k.key = key
+  k.createdAt = entry.createdAt
+  return k
 }
 
 /** value, timestamp, updated_at from an HMGET reply. */

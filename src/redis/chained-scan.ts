@@ -8,6 +8,19 @@ import type {RawLane} from './lane.js'
 import {ReplyError} from './lane.js'
 import {CommandWriter, type ReplyCursor} from './resp.js'
 
+/** `SCAN cursor MATCH match COUNT count`, written to `w`. */
+export function writeScan(w: CommandWriter, cursor: string, match: string, count: number): CommandWriter {
+  return w.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(match).arg('COUNT').arg(String(count))
+}
+
+/** A SCAN reply's next cursor; `r` is left at the header of its key array. An error reply ends the walk. */
+export function scanCursor(r: ReplyCursor): string {
+  if (r.type === 0x2d) throw new ReplyError(r.line())
+  r.count() // [cursor, keys]
+  r.bulk()
+  return r.text()
+}
+
 export class ChainedScan {
   /** Requests not yet finished, oldest first; run() waits for each. */
   private readonly inFlight: Promise<void>[] = []
@@ -37,12 +50,8 @@ export class ChainedScan {
   }
 
   private scan(cursor: string, onKeys: (r: ReplyCursor) => void): void {
-    const command = this.writer.command(6).arg('SCAN').arg(cursor).arg('MATCH').arg(this.match).arg('COUNT').arg(String(this.count)).take()
-    this.request(command, 1, (r) => {
-      if (r.type === 0x2d) throw new ReplyError(r.line())
-      r.count() // [cursor, keys]
-      r.bulk()
-      const next = r.text()
+    this.request(writeScan(this.writer, cursor, this.match, this.count).take(), 1, (r) => {
+      const next = scanCursor(r)
       if (next !== '0') this.scan(next, onKeys)
       onKeys(r)
     })
