@@ -17,6 +17,12 @@
  * drifts, and alternating keeps them compared under the same load. Each
  * ratio is to dump's fastest; Redis's CPU is printed for all four (keys' and
  * prune's after their times).
+ *
+ * "bare walk / Redis CPU" is the floor on this machine for any client: the
+ * same SCAN, meta and field reads as dump, sent by a script that folds
+ * nothing (bench/bare-walk.js). Its distance from 1.00 is the round trips and
+ * the cores Redis shares with the client; dump's distance from it is what
+ * redismp itself costs (start-up, aggregation, the exposition).
  */
 import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
@@ -57,7 +63,7 @@ const {port, dir, redis} = store
 try {
   console.log(`redismp dump benchmark: ${PIDS} pids, one meta key per metric key, redis-server on 127.0.0.1:${port}`)
   console.log(
-    'metric keys | populate s | redis-cli --scan s | dump s | Redis CPU s | dump / Redis CPU | metric keys/s | peak RSS MB | keys to a pipe s (/ dump; Redis CPU s) | prune --dry-run s (/ dump; Redis CPU s) | stats s (/ dump) | stats RSS MB',
+    'metric keys | populate s | redis-cli --scan s | dump s | Redis CPU s | dump / Redis CPU | bare walk / Redis CPU | metric keys/s | peak RSS MB | keys to a pipe s (/ dump; Redis CPU s) | prune --dry-run s (/ dump; Redis CPU s) | stats s (/ dump) | stats RSS MB',
   )
   for (const size of SIZES) {
     await redis.flushdb()
@@ -73,6 +79,7 @@ try {
     let stats
     let keys
     let prune
+    let bare
     for (let run = 0; run < RUNS; run++) {
       const d = await withRedisCpu(redis, () => timed(process.execPath, [...cli, 'dump', '--format', 'prometheus'], env))
       if (!d.stdout.startsWith('# HELP ')) throw new Error('dump printed no exposition')
@@ -86,6 +93,9 @@ try {
       if (Number(k.stdout.trim()) !== 2 * size) throw new Error(`keys listed ${k.stdout.trim()} keys, not ${2 * size}`)
       keys = fastest(keys, k)
       prune = fastest(prune, await withRedisCpu(redis, () => timed(process.execPath, [...cli, 'prune', '--stale', '10m', '--dry-run'], env)))
+      const b = await withRedisCpu(redis, () => timed(process.execPath, [join(root, 'bench/bare-walk.js'), String(port), PREFIX]))
+      if (Number(b.stdout.trim()) !== size) throw new Error(`the bare walk read ${b.stdout.trim()} keys, not ${size}`)
+      bare = fastest(bare, b)
     }
     const {rssMb} = dump
     const ratio = (x) => `${x.seconds.toFixed(2)} (${(x.seconds / dump.seconds).toFixed(2)}; Redis ${x.redisCpu.toFixed(2)})`
@@ -97,6 +107,7 @@ try {
         dump.seconds.toFixed(2),
         dump.redisCpu.toFixed(2),
         (dump.seconds / dump.redisCpu).toFixed(2),
+        (bare.seconds / bare.redisCpu).toFixed(2),
         Math.round(size / dump.seconds),
         rssMb.toFixed(0),
         ratio(keys),
