@@ -3,7 +3,7 @@
  * variable optional, an empty value counting as unset. The same parsers check
  * the flags (load.ts), so both fail with the same explanation.
  */
-import {z} from 'zod'
+import {z} from 'zod/v3' // why v3: see parsers.ts
 
 import {SETTING_NAMES, type SettingName, SETTINGS, type SettingValue} from './settings.js'
 

@@ -7,7 +7,7 @@
  * Row order is the order of `redismp config`, of the flags in help, and of
  * the checks (the first bad variable or flag is the one reported).
  */
-import {z} from 'zod'
+import {z} from 'zod/v3' // why v3: see parsers.ts
 
 import {boolText, hostPortsText, intText, natMapText, prefixText, text, timeoutText, urlText} from './parsers.js'
 
@@ -29,7 +29,7 @@ export interface FlagSpec {
 export interface Setting {
   env: string
   /** Checks the text of the variable or the flag and gives the value. */
-  parse: z.ZodType<unknown, string>
+  parse: z.ZodType<unknown, z.ZodTypeDef, string>
   default?: unknown
   /** The default as help shows it when not the value itself (5s for 5000 ms). Switches show none. */
   defaultHelp?: string
