@@ -9,10 +9,10 @@
  * however slow the pipe. The caller may take the next batch before the
  * reads of this one are in (it then gets it once they are).
  *
- * On a cluster the keys come from every master's SCAN at once (scanPrefix)
- * and each batch's reads go through the cluster client, which sends each
- * command to its key's master (a meta most often lives on another master than
- * its metric): a round trip per batch and master, not one write on one lane.
+ * On a cluster each master is scanned in turn on its own lane (read-lanes.ts)
+ * and a meta's read goes to the lane of the master that owns it (most often
+ * another than its metric's): a round trip per batch and master. A cluster
+ * that changes under the listing fails it, as it fails the walks.
  *
  * A listing of names alone (keys one per line) has nothing to read:
  * keyNameBatches sends only the SCANs, and copies the names of the schema's
@@ -20,12 +20,12 @@
  */
 import {type KeyKind, prefixPattern, TYPE_INDEX} from '../metrics/keys.js'
 import {scanCursor, writeScan} from '../redis/chained-scan.js'
-import {type Cluster, type Connection, isCluster} from '../redis/cluster.js'
-import {RawLane} from '../redis/lane.js'
-import {pipelineReplies} from '../redis/pipeline.js'
+import type {Connection} from '../redis/cluster.js'
+import {type RawLane, ReplyError} from '../redis/lane.js'
+import {type ReadLanes, readLanesYielding} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
 import {Found, HASH_LENGTH, plainKeyAt} from './key-bytes.js'
-import {type ClassifiedBatch, classifyBatch, classifyFound, scanPrefix} from './keyspace.js'
+import {type ClassifiedBatch, classifyBatch, classifyFound} from './keyspace.js'
 import type {ReadOptions} from './read-options.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
 import {SeriesIndex} from './series-index.js'
@@ -47,89 +47,89 @@ const HGET = encodeHead(3, 'HGET')
 const ORIGINAL_KEY = encodeArgs('original_key')
 
 /** Batches of classified keys under `prefix:` (MATCH `rest` after the escaped prefix), each with its reads. */
-export async function* keyBatches(redis: Connection, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
-  if (isCluster(redis)) {
-    yield* clusterKeyBatches(redis, o)
-    return
-  }
+export function keyBatches(redis: Connection, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
+  const progress = {scanned: 0}
+  return readLanesYielding(redis, async function* (lanes) {
+    for (let lane = 0; lane < lanes.lanes.length; lane++) yield* laneKeyBatches(lanes, lane, o, progress)
+  })
+}
+
+/** keyBatches of the keys of one lane's server; `progress` counts the keys scanned on every lane so far. */
+async function* laneKeyBatches(lanes: ReadLanes, scanning: number, o: ReadOptions & {rest?: string}, progress: {scanned: number}): AsyncGenerator<KeyBatch> {
   const match = prefixPattern(o.prefix, o.rest ?? '*')
   const count = o.scanCount ?? DUMP_SCAN_COUNT
-  const lane = await RawLane.open(redis)
-  try {
-    const writer = new CommandWriter()
-    let cursor = '0'
-    let keys: string[] = []
-    const scan = () => writeScan(writer, cursor, match, count)
-    const onScan = (r: ReplyCursor) => {
-      cursor = scanCursor(r)
-      keys = new Array<string>(r.count())
-      for (let i = 0; i < keys.length; i++) {
-        r.bulk()
-        keys[i] = r.text()
-      }
+  const lane = lanes.lanes[scanning]
+  const writer = new CommandWriter()
+  let cursor = '0'
+  let keys: string[] = []
+  const scan = () => writeScan(writer, cursor, match, count)
+  const onScan = (r: ReplyCursor) => {
+    cursor = scanCursor(r)
+    keys = new Array<string>(r.count())
+    for (let i = 0; i < keys.length; i++) {
+      r.bulk()
+      keys[i] = r.text()
     }
-    scan()
-    await lane.request(writer.take(), 1, onScan)
-    let scanned = 0
-    for (;;) {
-      const batch = classifyBatch(keys, o.prefix)
-      scanned += keys.length
-      o.onProgress?.(scanned)
-      const last = cursor === '0'
-      /** This batch's reads with the next SCAN, once sent. */
-      let sent: Promise<void> | undefined
-      const read = async (pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads> => {
-        if (sent) throw new Error('a batch is read once')
-        for (const k of pttlKeys) writer.raw(PTTL).arg(k)
-        for (const k of metaKeys) writer.raw(HGET).arg(k).raw(ORIGINAL_KEY)
-        if (!last) scan()
-        const out: BatchReads = {pttls: [], originalKeys: []}
-        let at = 0
-        // Error replies are the key's, not the lane's: an unreadable TTL or a meta of another type shows as unknown.
-        sent = lane.request(writer.take(), pttlKeys.length + metaKeys.length + (last ? 0 : 1), (r) => {
-          const i = at++
-          if (i < pttlKeys.length) out.pttls.push(r.type === 0x3a ? r.count() : undefined)
-          else if (i < pttlKeys.length + metaKeys.length) out.originalKeys.push(r.type === 0x24 && r.bulk() ? r.text() : undefined)
-          else onScan(r)
-        })
-        await sent
-        return out
-      }
-      yield {...batch, read}
-      // The caller may ask for the next batch before this one's reads are in (it prints one batch while
-      // the next is read): the next SCAN's reply comes after them, and the lane stays open until they are in.
-      if (sent) await sent
-      else if (!last) await read([], [])
-      if (last) return
+  }
+  scan()
+  await lane.request(writer.take(), 1, onScan)
+  for (;;) {
+    const batch = classifyBatch(keys, o.prefix)
+    progress.scanned += keys.length
+    o.onProgress?.(progress.scanned)
+    const last = cursor === '0'
+    /** This batch's reads with the next SCAN, once sent. */
+    let sent: Promise<unknown> | undefined
+    const read = async (pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads> => {
+      if (sent) throw new Error('a batch is read once')
+      const out: BatchReads = {pttls: [], originalKeys: new Array<string | undefined>(metaKeys.length)}
+      // The keys scanned are this lane's own; a meta is read on the lane of the master that owns it.
+      const metasByLane = lanes.lanes.map((): number[] => [])
+      metaKeys.forEach((k, j) => metasByLane[lanes.lanes.length === 1 ? scanning : lanes.laneOf(Buffer.from(k))].push(j))
+      const own = metasByLane[scanning]
+      for (const k of pttlKeys) writer.raw(PTTL).arg(k)
+      for (const j of own) writer.raw(HGET).arg(metaKeys[j]).raw(ORIGINAL_KEY)
+      if (!last) scan()
+      let at = 0
+      const here = lane.request(writer.take(), pttlKeys.length + own.length + (last ? 0 : 1), (r) => {
+        const i = at++
+        if (i < pttlKeys.length) out.pttls.push(pttlReply(r))
+        else if (i < pttlKeys.length + own.length) out.originalKeys[own[i - pttlKeys.length]] = originalKeyReply(r)
+        else onScan(r)
+      })
+      const elsewhere = metasByLane.map((js, l) => {
+        if (l === scanning || js.length === 0) return undefined
+        const w = new CommandWriter(1 << 12)
+        for (const j of js) w.raw(HGET).arg(metaKeys[j]).raw(ORIGINAL_KEY)
+        let k = 0
+        return lanes.lanes[l].request(w.take(), js.length, (r) => void (out.originalKeys[js[k++]] = originalKeyReply(r)))
+      })
+      sent = Promise.all([here, ...elsewhere])
+      await sent
+      return out
     }
-  } finally {
-    lane.close()
+    yield {...batch, read}
+    // The caller may ask for the next batch before this one's reads are in (it prints one batch while
+    // the next is read): the next SCAN's reply comes after them, and the lane stays open until they are in.
+    if (sent) await sent
+    else if (!last) await read([], [])
+    if (last) return
   }
 }
 
-/** keyBatches on a cluster: every master scanned, each read sent to the master of its key. */
-async function* clusterKeyBatches(cluster: Cluster, o: ReadOptions & {rest?: string}): AsyncGenerator<KeyBatch> {
-  let scanned = 0
-  for await (const batch of scanPrefix(cluster, o.prefix, {rest: o.rest, count: o.scanCount ?? DUMP_SCAN_COUNT})) {
-    scanned += batch.ours.length + batch.foreign.length + batch.otherPrefix.length
-    o.onProgress?.(scanned)
-    let done = false
-    const read = async (pttlKeys: readonly string[], metaKeys: readonly string[]): Promise<BatchReads> => {
-      if (done) throw new Error('a batch is read once')
-      done = true
-      const replies = await pipelineReplies(cluster, (p) => {
-        for (const k of pttlKeys) p.pttl(k)
-        for (const k of metaKeys) p.hget(k, 'original_key')
-      })
-      // As on one server: a refused PTTL or a meta of another type shows as unknown.
-      return {
-        pttls: replies.slice(0, pttlKeys.length).map((r) => (r.ok ? Number(r.value) : undefined)),
-        originalKeys: replies.slice(pttlKeys.length).map((r) => (r.ok && typeof r.value === 'string' ? r.value : undefined)),
-      }
-    }
-    yield {...batch, read}
-  }
+/**
+ * An error reply is the key's own (a meta of another type, a PTTL an ACL
+ * refuses) and shows as unknown, unless it is MOVED or ASK: the cluster is
+ * changing under the listing, which ends it.
+ */
+function keysOwnError(r: ReplyCursor): undefined {
+  const message = r.line()
+  if (message.startsWith('MOVED ') || message.startsWith('ASK ')) throw new ReplyError(message)
+  return undefined
 }
+
+const pttlReply = (r: ReplyCursor): number | undefined => (r.type === 0x2d ? keysOwnError(r) : r.type === 0x3a ? r.count() : undefined)
+const originalKeyReply = (r: ReplyCursor): string | undefined => (r.type === 0x2d ? keysOwnError(r) : r.type === 0x24 && r.bulk() ? r.text() : undefined)
 
 /** One SCAN batch of a listing of names alone (keyNameBatches). */
 export interface NameBatch {
@@ -165,11 +165,14 @@ const FIRST_NAMES_BYTES = 1 << 17
  * out as a batch is handed over, so the caller prints one batch while Redis
  * scans the next: memory stays at two batches however slow the caller.
  */
-export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?: string; want?: PartsFilter}): AsyncGenerator<NameBatch> {
-  if (isCluster(redis)) {
-    yield* clusterNameBatches(redis, o)
-    return
-  }
+export function keyNameBatches(redis: Connection, o: ReadOptions & {rest?: string; want?: PartsFilter}): AsyncGenerator<NameBatch> {
+  return readLanesYielding(redis, async function* (lanes) {
+    for (const lane of lanes.lanes) yield* laneNameBatches(lane, o)
+  })
+}
+
+/** keyNameBatches of the keys of one lane's server. */
+async function* laneNameBatches(lane: RawLane, o: ReadOptions & {rest?: string; want?: PartsFilter}): AsyncGenerator<NameBatch> {
   const {prefix, want} = o
   const prefixBytes = Buffer.from(prefix + ':')
   const match = prefixPattern(prefix, o.rest ?? '*')
@@ -178,77 +181,58 @@ export async function* keyNameBatches(redis: Connection, o: ReadOptions & {rest?
   // Two buffers taken in turn: the batch the caller holds, and the next one, filled as its SCAN reply arrives.
   const buffers = [Buffer.allocUnsafe(FIRST_NAMES_BYTES), Buffer.allocUnsafe(FIRST_NAMES_BYTES)]
   let turn = 0
-  const lane = await RawLane.open(redis)
-  try {
-    const writer = new CommandWriter()
-    let cursor = '0'
-    let batch: NameBatch | undefined
-    const scan = () => lane.request(writeScan(writer, cursor, match, count).take(), 1, onScan)
-    const onScan = (r: ReplyCursor) => {
-      cursor = scanCursor(r)
-      const n = r.count()
-      turn ^= 1
-      let out = buffers[turn]
-      let at = 0
-      const ends: number[] = []
-      const foreign: NameBatch['foreign'] = []
-      let otherPrefix = 0
-      for (let i = 0; i < n; i++) {
-        r.bulk()
-        const {buf, start, end} = r
-        let found = plainKeyAt(buf, start, end, prefixBytes, parts)
-        if (found === undefined || !SeriesIndex.isHash(buf, end - HASH_LENGTH)) {
-          // Not a plain key of ours: judged as text.
-          const key = r.text()
-          const v = classifyFound(key, prefix)
-          if (v === undefined) continue
-          if (!v.ours) {
-            if (v.reason === 'other-prefix') otherPrefix++
-            else foreign.push({key, detail: v.detail})
-            continue
-          }
-          found = v.parsed.kind === 'metric' ? Found.Metric : Found.Meta
-          parts.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
-          parts.pid = v.parsed.pid
-        }
-        if (want && !want(parts.typeIndex, parts.pid, found === Found.Metric ? 'metric' : 'meta')) continue
-        if (at + end - start + 1 > out.length) {
-          const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, at + end - start + 1))
-          out.copy(bigger, 0, 0, at)
-          out = buffers[turn] = bigger
-        }
-        // A byte loop: a native copy per short name costs more than the copy.
-        for (let p = start; p < end; p++) out[at++] = buf[p]
-        out[at++] = 0x0a
-        ends.push(at)
-      }
-      batch = {schema: out.subarray(0, at), ends, foreign, otherPrefix, scanned: n}
-    }
-    await scan()
-    for (;;) {
-      const ready = batch!
-      // The next SCAN is out while the caller prints this batch; its reply makes the next batch.
-      const next = cursor === '0' ? undefined : scan()
-      next?.catch(() => undefined)
-      yield ready
-      if (!next) return
-      await next
-    }
-  } finally {
-    lane.close()
-  }
-}
-
-/** keyNameBatches on a cluster: every master scanned (scanPrefix), names as keyBatches classifies them. */
-async function* clusterNameBatches(cluster: Cluster, o: ReadOptions & {rest?: string; want?: PartsFilter}): AsyncGenerator<NameBatch> {
-  for await (const batch of scanPrefix(cluster, o.prefix, {rest: o.rest, count: o.scanCount ?? DUMP_SCAN_COUNT})) {
-    const lines: string[] = []
-    for (const k of batch.ours) if (!o.want || o.want(TYPE_INDEX.get(k.typeSegment)!, k.pid, k.kind)) lines.push(k.key + '\n')
-    const schema = Buffer.from(lines.join(''))
-    const ends: number[] = []
+  const writer = new CommandWriter()
+  let cursor = '0'
+  let batch: NameBatch | undefined
+  const scan = () => lane.request(writeScan(writer, cursor, match, count).take(), 1, onScan)
+  const onScan = (r: ReplyCursor) => {
+    cursor = scanCursor(r)
+    const n = r.count()
+    turn ^= 1
+    let out = buffers[turn]
     let at = 0
-    for (const line of lines) ends.push((at += Buffer.byteLength(line)))
-    const scanned = batch.ours.length + batch.foreign.length + batch.otherPrefix.length
-    yield {schema, ends, foreign: batch.foreign, otherPrefix: batch.otherPrefix.length, scanned}
+    const ends: number[] = []
+    const foreign: NameBatch['foreign'] = []
+    let otherPrefix = 0
+    for (let i = 0; i < n; i++) {
+      r.bulk()
+      const {buf, start, end} = r
+      let found = plainKeyAt(buf, start, end, prefixBytes, parts)
+      if (found === undefined || !SeriesIndex.isHash(buf, end - HASH_LENGTH)) {
+        // Not a plain key of ours: judged as text.
+        const key = r.text()
+        const v = classifyFound(key, prefix)
+        if (v === undefined) continue
+        if (!v.ours) {
+          if (v.reason === 'other-prefix') otherPrefix++
+          else foreign.push({key, detail: v.detail})
+          continue
+        }
+        found = v.parsed.kind === 'metric' ? Found.Metric : Found.Meta
+        parts.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
+        parts.pid = v.parsed.pid
+      }
+      if (want && !want(parts.typeIndex, parts.pid, found === Found.Metric ? 'metric' : 'meta')) continue
+      if (at + end - start + 1 > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * out.length, at + end - start + 1))
+        out.copy(bigger, 0, 0, at)
+        out = buffers[turn] = bigger
+      }
+      // A byte loop: a native copy per short name costs more than the copy.
+      for (let p = start; p < end; p++) out[at++] = buf[p]
+      out[at++] = 0x0a
+      ends.push(at)
+    }
+    batch = {schema: out.subarray(0, at), ends, foreign, otherPrefix, scanned: n}
+  }
+  await scan()
+  for (;;) {
+    const ready = batch!
+    // The next SCAN is out while the caller prints this batch; its reply makes the next batch.
+    const next = cursor === '0' ? undefined : scan()
+    next?.catch(() => undefined)
+    yield ready
+    if (!next) return
+    await next
   }
 }

@@ -31,8 +31,48 @@ export interface ReadLanes {
 
 /** Runs `work` on the read lanes of `redis` and closes them however it ends. */
 export async function withReadLanes<T>(redis: Connection, work: (lanes: ReadLanes) => Promise<T>): Promise<T> {
-  if (!isCluster(redis)) return RawLane.using(redis, (lane) => work({lanes: [lane], names: [''], laneOf: () => 0}))
-  return withClusterLanes(redis, work)
+  const once = async function* (lanes: ReadLanes) {
+    yield await work(lanes)
+  }
+  let result: T | undefined
+  // Taken to the end, so that on a cluster the work is checked against a change as a listing is.
+  for await (const r of readLanesYielding(redis, once)) result = r
+  return result as T
+}
+
+/**
+ * withReadLanes for a walk that hands out what it reads as it goes (a
+ * listing): the lanes stay open while the caller takes the items, and close
+ * when it has taken the last or stops. On a cluster, a walk taken to its end
+ * fails as withReadLanes's does when the cluster changed under it.
+ */
+export async function* readLanesYielding<T>(redis: Connection, work: (lanes: ReadLanes) => AsyncIterable<T>): AsyncGenerator<T> {
+  const held = await holdReadLanes(redis)
+  try {
+    yield* work(held)
+    await held.verify()
+  } catch (error) {
+    throw held.explain(error)
+  } finally {
+    held.close()
+  }
+}
+
+/** Read lanes open for one walk. */
+interface HeldLanes extends ReadLanes {
+  /** After the walk: fails when the cluster changed under it (nothing to check on one server). */
+  verify(): Promise<void>
+  /** An error of the walk as said of the master whose lane failed (one that died, a slot MOVED away), not of the seed node. */
+  explain(error: unknown): unknown
+  close(): void
+}
+
+async function holdReadLanes(redis: Connection): Promise<HeldLanes> {
+  if (!isCluster(redis)) {
+    const lane = await RawLane.open(redis)
+    return {lanes: [lane], names: [''], laneOf: () => 0, verify: async () => undefined, explain: (error) => error, close: () => lane.close()}
+  }
+  return holdClusterLanes(redis)
 }
 
 /** One master's `myself` line of CLUSTER NODES, without the parts that change by themselves (ping times, link state). */
@@ -60,32 +100,37 @@ async function selfLine(lane: RawLane, name: string): Promise<SelfLine> {
 
 const describe = (s: SelfLine) => `${s.id} ${s.master ? 'master' : 'replica'} ${s.epoch} ${s.slots.join(' ')}`
 
-async function withClusterLanes<T>(cluster: Cluster, work: (lanes: ReadLanes) => Promise<T>): Promise<T> {
+async function holdClusterLanes(cluster: Cluster): Promise<HeldLanes> {
   const masters = clusterMasters(cluster)
   const names = masters.map(nodeName)
   const opened = await Promise.allSettled(masters.map((m) => RawLane.open(m)))
   const lanes = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+  const explain = (error: unknown) => {
+    const i = lanes.findIndex((l) => l.failed === error)
+    const [host, port] = [masters[i]?.options.host, masters[i]?.options.port]
+    return (i !== -1 && host && port && mapRedisError(error, {host, port, tls: Boolean(masters[i].options.tls)})) || error
+  }
+  const close = () => {
+    for (const lane of lanes) lane.close()
+  }
   try {
     const failed = opened.findIndex((o) => o.status === 'rejected')
     if (failed !== -1) throw (opened[failed] as PromiseRejectedResult).reason
     const before = await Promise.all(lanes.map((l, i) => selfLine(l, names[i])))
     const owner = slotOwners(before, names)
-    const result = await work({lanes, names, laneOf: (b, start = 0, end = b.length) => owner[keySlotOf(b, start, end)]})
-    const after = await Promise.all(lanes.map((l, i) => selfLine(l, names[i])))
-    const changed = after.findIndex((s, i) => describe(s) !== describe(before[i]))
-    if (changed !== -1) {
-      throw new RedisConnectionError(
-        `the cluster changed while redismp read it (${names[changed]}: slots, role or config epoch; resharding or failover): what was read may be incomplete, run again`,
-      )
+    const verify = async () => {
+      const after = await Promise.all(lanes.map((l, i) => selfLine(l, names[i])))
+      const changed = after.findIndex((s, i) => describe(s) !== describe(before[i]))
+      if (changed !== -1) {
+        throw new RedisConnectionError(
+          `the cluster changed while redismp read it (${names[changed]}: slots, role or config epoch; resharding or failover): what was read may be incomplete, run again`,
+        )
+      }
     }
-    return result
+    return {lanes, names, laneOf: (b, start = 0, end = b.length) => owner[keySlotOf(b, start, end)], verify, explain, close}
   } catch (error) {
-    // Said of the master whose lane failed (a master that died, a slot MOVED away), not of the seed node.
-    const i = lanes.findIndex((l) => l.failed === error)
-    const [host, port] = [masters[i]?.options.host, masters[i]?.options.port]
-    throw (i !== -1 && host && port && mapRedisError(error, {host, port, tls: Boolean(masters[i].options.tls)})) || error
-  } finally {
-    for (const lane of lanes) lane.close()
+    close()
+    throw explain(error)
   }
 }
 

@@ -14,6 +14,7 @@ import {RedisConnectionError} from '../../src/errors.js'
 import {generateLatest} from '../../src/metrics/exposition.js'
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
 import {dump} from '../../src/ops/dump.js'
+import {listKeys, streamKeyNames} from '../../src/ops/keys.js'
 import {prune} from '../../src/ops/prune/prune.js'
 import {listPids} from '../../src/ops/pids.js'
 import {stats, type StatsReport} from '../../src/ops/stats/index.js'
@@ -414,7 +415,7 @@ describe('the cluster changing under a walk', () => {
     return dumpText(conn, prefix)
   }
 
-  it('a slot migrating when the walk starts: exit 3 naming the resharding', async () => {
+  it('a slot migrating when the walk starts: exit 3 naming the resharding, for dump and both key listings', async () => {
     const expected = await fill('mig')
     const slot = keySlot('mig:counter:1000:metric:00000000000000000000000000000000')
     const owner = ctx.cluster.masters().indexOf(await ctx.cluster.slotOwner(slot))
@@ -431,11 +432,20 @@ describe('the cluster changing under a walk', () => {
       },
     })
     await migrating
-    const failure = await dump(conn, {prefix: 'mig'}).catch((error: unknown) => error)
+    const failures = await Promise.all(
+      [
+        dump(conn, {prefix: 'mig'}),
+        // keys -o lines (names alone), and keys with TTLs and names resolved (read on the lanes of their masters).
+        streamKeyNames(conn, {prefix: 'mig'}, async () => undefined),
+        listKeys(conn, {prefix: 'mig', resolve: true}),
+      ].map((walk) => walk.catch((error: unknown) => error)),
+    )
     release()
     await migration
-    expect(failure).toBeInstanceOf(RedisConnectionError)
-    expect((failure as Error).message).toMatch(/slot \d+ is migrating on .* \(resharding in progress\)/)
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(RedisConnectionError)
+      expect((failure as Error).message).toMatch(/slot \d+ is migrating on .* \(resharding in progress\)/)
+    }
     // Once the slot has moved, a fresh connection reads the new layout and the dump is whole again.
     const fresh = await connectRedis(loadConfig(ctx.env, {}).config)
     try {
