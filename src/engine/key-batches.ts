@@ -18,14 +18,14 @@
  * keyNameBatches sends only the SCANs, and copies the names of the schema's
  * keys from the reply's bytes into a buffer per batch.
  */
-import {type KeyKind, prefixPattern, TYPE_INDEX} from '../metrics/keys.js'
+import {type KeyKind, prefixPattern} from '../metrics/keys.js'
 import {scanCursor, writeScan} from '../redis/chained-scan.js'
 import type {Connection} from '../redis/cluster.js'
 import {type RawLane, ReplyError} from '../redis/lane.js'
 import {type ReadLanes, readLanesYielding} from '../redis/read-lanes.js'
 import {CommandWriter, encodeArgs, encodeHead, type ReplyCursor} from '../redis/resp.js'
-import {Found, HASH_LENGTH, plainKeyAt} from './key-bytes.js'
-import {type ClassifiedBatch, classifyBatch, classifyFound} from './keyspace.js'
+import {Found, HASH_LENGTH, judgeText, kindFound, plainKeyAt} from './key-bytes.js'
+import {type ClassifiedBatch, classifyBatch} from './keyspace.js'
 import type {ReadOptions} from './read-options.js'
 import {DUMP_SCAN_COUNT} from './reader.js'
 import {SeriesIndex} from './series-index.js'
@@ -201,16 +201,14 @@ async function* laneNameBatches(lane: RawLane, o: ReadOptions & {rest?: string; 
       if (found === undefined || !SeriesIndex.isHash(buf, end - HASH_LENGTH)) {
         // Not a plain key of ours: judged as text.
         const key = r.text()
-        const v = classifyFound(key, prefix)
+        const v = judgeText(key, prefix, parts)
         if (v === undefined) continue
         if (!v.ours) {
           if (v.reason === 'other-prefix') otherPrefix++
           else foreign.push({key, detail: v.detail})
           continue
         }
-        found = v.parsed.kind === 'metric' ? Found.Metric : Found.Meta
-        parts.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
-        parts.pid = v.parsed.pid
+        found = kindFound(v.parsed.kind)
       }
       if (want && !want(parts.typeIndex, parts.pid, found === Found.Metric ? 'metric' : 'meta')) continue
       if (at + end - start + 1 > out.length) {

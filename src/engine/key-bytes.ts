@@ -5,7 +5,7 @@
  * same in each. A plain key of ours is recognised without making a string;
  * anything else is judged as text by classifyFound, as health and keys judge it.
  */
-import {TYPE_INDEX, TYPE_INFOS} from '../metrics/keys.js'
+import {type KeyKind, type KeyVerdict, TYPE_INDEX, TYPE_INFOS} from '../metrics/keys.js'
 import type {ReplyCursor} from '../redis/resp.js'
 import {classifyFound} from './keyspace.js'
 import type {SeriesIndex} from './series-index.js'
@@ -75,13 +75,11 @@ export class KeyJudge {
       if (this.series >= 0) return fast
     }
     // Not a plain key of ours: judged as text.
-    const v = classifyFound(r.text(), this.prefix)
+    const v = judgeText(r.text(), this.prefix, this)
     if (v === undefined) return Found.Tool
     if (!v.ours) return v.reason === 'other-prefix' ? Found.OtherPrefix : Found.Malformed
-    this.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
-    this.pid = v.parsed.pid
     this.series = this.index.idOf(buf, end - HASH_LENGTH)
-    return v.parsed.kind === 'metric' ? Found.Metric : Found.Meta
+    return kindFound(v.parsed.kind)
   }
   private parseFast(b: Buffer, start: number, end: number): Found | undefined {
     return plainKeyAt(b, start, end, this.prefixBytes, this)
@@ -120,3 +118,19 @@ export function plainKeyAt(b: Uint8Array, start: number, end: number, prefix: Ui
   into.pid = pid
   return kind
 }
+
+/**
+ * A key plainKeyAt did not take, judged as text (classifyFound, as health and
+ * keys judge keys); for a key of ours, its type and pid go into `into` as
+ * plainKeyAt puts them.
+ */
+export function judgeText(key: string, prefix: string, into: {typeIndex: number; pid: number}): KeyVerdict | undefined {
+  const v = classifyFound(key, prefix)
+  if (v?.ours) {
+    into.typeIndex = TYPE_INDEX.get(v.parsed.typeSegment)!
+    into.pid = v.parsed.pid
+  }
+  return v
+}
+
+export const kindFound = (kind: KeyKind): Found => (kind === 'metric' ? Found.Metric : Found.Meta)
