@@ -63,9 +63,15 @@ ${EXIT_CODES_HELP}`
       }
     }
     if (!this.jsonEnabled()) {
-      const kept = allKeys
-        ? ''
-        : ` (left alone: ${plan.foreignKept} foreign, ${result.notOursKept} not exporter hashes, ${plan.otherPrefixKept} under nested prefixes)`
+      // What stays under the prefix, only where there is any: three zeros made the line ~150 columns.
+      const left = allKeys
+        ? []
+        : [
+            [plan.foreignKept, 'foreign'],
+            [result.notOursKept, 'not exporter hashes'],
+            [plan.otherPrefixKept, 'under nested prefixes'],
+          ].filter(([n]) => n)
+      const kept = left.length > 0 ? ` (left alone: ${left.map(([n, what]) => `${n} ${what}`).join(', ')})` : ''
       if (flags['dry-run']) {
         this.log(`flushdb: would delete ${scope}${kept}`)
         for (const k of plan.sample) this.log(`  ${safeText(k)}`)
