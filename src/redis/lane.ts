@@ -71,16 +71,6 @@ export class RawLane {
     return new RawLane(redis, dup, socket, redis.options.commandTimeout ?? DEFAULT_TIMEOUT_MS)
   }
 
-  /** Runs `work` on a lane opened beside `redis`, and closes the lane however it ends. */
-  static async using<T>(redis: Redis, work: (lane: RawLane) => Promise<T>): Promise<T> {
-    const lane = await RawLane.open(redis)
-    try {
-      return await work(lane)
-    } finally {
-      lane.close()
-    }
-  }
-
   /**
    * Sends `commands` (already encoded) and calls `onReply` for each of the
    * `replies` replies they produce, in order. Resolves once all were read.
