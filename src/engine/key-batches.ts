@@ -104,7 +104,10 @@ async function* laneKeyBatches(lanes: ReadLanes, scanning: number, o: ReadOption
         let k = 0
         return lanes.lanes[l].request(w.take(), js.length, (r) => void (out.originalKeys[js[k++]] = originalKeyReply(r)))
       })
-      sent = Promise.all([here, ...elsewhere])
+      // A failed read reaches the caller before the walk: said of the master whose lane failed, as the walk says it.
+      sent = Promise.all([here, ...elsewhere]).catch((error: unknown) => {
+        throw lanes.explain(error)
+      })
       await sent
       return out
     }
@@ -118,13 +121,14 @@ async function* laneKeyBatches(lanes: ReadLanes, scanning: number, o: ReadOption
 }
 
 /**
- * An error reply is the key's own (a meta of another type, a PTTL an ACL
- * refuses) and shows as unknown, unless it is MOVED or ASK: the cluster is
- * changing under the listing, which ends it.
+ * An error reply that is the key's own shows as unknown: a meta of another
+ * type (WRONGTYPE), a key the ACL user may not read (NOPERM). Any other (MOVED
+ * or ASK: the cluster is changing under the listing; CLUSTERDOWN, LOADING…)
+ * ends the listing: a TTL shown as "none" must mean the key has none.
  */
 function keysOwnError(r: ReplyCursor): undefined {
   const message = r.line()
-  if (message.startsWith('MOVED ') || message.startsWith('ASK ')) throw new ReplyError(message)
+  if (!message.startsWith('WRONGTYPE') && !message.startsWith('NOPERM')) throw new ReplyError(message)
   return undefined
 }
 

@@ -145,7 +145,7 @@ export function mapRedisError(err: unknown, ep: Endpoint): RedismpError | undefi
       {cause: err},
     )
   }
-  if (/^(LOADING|MASTERDOWN|CLUSTERDOWN)\b/.test(message)) {
+  if (/^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/.test(message)) {
     return new RedisConnectionError(`${at} cannot serve us now: ${message}`, {cause: err})
   }
   if (message.startsWith('READONLY')) {

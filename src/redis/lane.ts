@@ -12,7 +12,7 @@
 import type {Redis} from 'ioredis'
 
 import {failureOf, giveUp, openChecked} from './connect.js'
-import {ReplyCursor, ReplyFramer} from './resp.js'
+import {encodeHead, ReplyCursor, ReplyFramer} from './resp.js'
 
 /** Gets one whole reply; `r` is positioned at its first byte. Throwing ends the lane. */
 export type OnReply = (r: ReplyCursor) => void
@@ -30,6 +30,7 @@ export class ReplyError extends Error {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000
+const PING = encodeHead(1, 'PING')
 
 export class RawLane {
   private inbox = Buffer.allocUnsafe(1 << 20)
@@ -41,6 +42,7 @@ export class RawLane {
   private readonly queue: Pending[] = []
   private failure: Error | undefined
   private timer: NodeJS.Timeout | undefined
+  private keepAliveTimer: NodeJS.Timeout | undefined
 
   private constructor(
     private readonly parent: Redis,
@@ -65,7 +67,9 @@ export class RawLane {
     const failure = failureOf(redis)
     if (failure) throw failure
     // RESP2 whatever the main connection negotiated: the replies parsed here have one shape.
-    const dup = await openChecked(redis.duplicate({lazyConnect: true, connectionName: 'redismp-read', protocol: 2}))
+    // disconnectTimeout 0: closing a lane whose server went away (its socket already closed) made ioredis wait
+    // 2 s for a 'close' that had come, keeping the process alive after its error line.
+    const dup = await openChecked(redis.duplicate({lazyConnect: true, connectionName: 'redismp-read', protocol: 2, disconnectTimeout: 0}))
     // Connected, ioredis has had every handshake reply: nothing is left to arrive for it.
     const socket = dup.stream as unknown as NodeJS.ReadWriteStream & {destroy(): void}
     return new RawLane(redis, dup, socket, redis.options.commandTimeout ?? DEFAULT_TIMEOUT_MS)
@@ -92,6 +96,18 @@ export class RawLane {
   /** Why the lane ended, when it failed. */
   get failed(): Error | undefined {
     return this.failure
+  }
+
+  /**
+   * PINGs the server every `ms` while the lane owes nothing: a listing's lane
+   * sits idle while its reader is slow, or while the masters before its own
+   * are listed, and a server's idle `timeout` (or a load balancer's) would
+   * close it under the listing.
+   */
+  keepAlive(ms: number): void {
+    this.keepAliveTimer ??= setInterval(() => {
+      if (this.queue.length === 0 && !this.failure) this.request(PING, 1, () => undefined).catch(() => undefined)
+    }, ms).unref()
   }
 
   /** Closes the connection; pending requests fail. */
@@ -147,6 +163,7 @@ export class RawLane {
     if (this.failure) return
     this.failure = error
     this.unwatch()
+    clearInterval(this.keepAliveTimer)
     for (const p of this.queue.splice(0)) p.reject(error)
   }
 

@@ -27,7 +27,16 @@ export interface ReadLanes {
   names: string[]
   /** The lane of the master that owns the key in `b[start, end)`; always 0 on a single server. */
   laneOf(b: Uint8Array, start?: number, end?: number): number
+  /**
+   * An error of the walk as said of the master whose lane failed (one that
+   * died, a slot MOVED away), not of the seed node: for an error that reaches
+   * the caller of a listing before the walk sees it (a batch's reads).
+   */
+  explain(error: unknown): unknown
 }
+
+/** How often an idle lane is PINGed (RawLane.keepAlive): within a server `timeout` of 2 s or more. */
+const KEEP_ALIVE_MS = 1000
 
 /** Runs `work` on the read lanes of `redis` and closes them however it ends. */
 export async function withReadLanes<T>(redis: Connection, work: (lanes: ReadLanes) => Promise<T>): Promise<T> {
@@ -48,13 +57,25 @@ export async function withReadLanes<T>(redis: Connection, work: (lanes: ReadLane
  */
 export async function* readLanesYielding<T>(redis: Connection, work: (lanes: ReadLanes) => AsyncIterable<T>): AsyncGenerator<T> {
   const held = await holdReadLanes(redis)
+  for (const lane of held.lanes) lane.keepAlive(KEEP_ALIVE_MS)
+  let stoppedEarly = true
   try {
     yield* work(held)
+    stoppedEarly = false
     await held.verify()
   } catch (error) {
+    stoppedEarly = false
     throw held.explain(error)
   } finally {
-    held.close()
+    try {
+      // A caller that took what it needed and stopped (keys --limit) learns whether the cluster stood still meanwhile.
+      if (stoppedEarly) await held.verify()
+    } catch (error) {
+      // eslint-disable-next-line no-unsafe-finally -- how a generator's return() says the check failed
+      throw held.explain(error)
+    } finally {
+      held.close()
+    }
   }
 }
 
@@ -62,8 +83,6 @@ export async function* readLanesYielding<T>(redis: Connection, work: (lanes: Rea
 interface HeldLanes extends ReadLanes {
   /** After the walk: fails when the cluster changed under it (nothing to check on one server). */
   verify(): Promise<void>
-  /** An error of the walk as said of the master whose lane failed (one that died, a slot MOVED away), not of the seed node. */
-  explain(error: unknown): unknown
   close(): void
 }
 

@@ -14,7 +14,7 @@ import {RedisConnectionError} from '../../src/errors.js'
 import {generateLatest} from '../../src/metrics/exposition.js'
 import {md5Hex, originalKey} from '../../src/metrics/pyjson.js'
 import {dump} from '../../src/ops/dump.js'
-import {listKeys, streamKeyNames} from '../../src/ops/keys.js'
+import {listKeys, streamKeyNames, streamKeys} from '../../src/ops/keys.js'
 import {prune} from '../../src/ops/prune/prune.js'
 import {listPids} from '../../src/ops/pids.js'
 import {stats, type StatsReport} from '../../src/ops/stats/index.js'
@@ -450,6 +450,32 @@ describe('the cluster changing under a walk', () => {
     const fresh = await connectRedis(loadConfig(ctx.env, {}).config)
     try {
       expect(await dumpText(fresh, 'mig')).toBe(expected)
+    } finally {
+      fresh.disconnect()
+    }
+  })
+
+  it('a listing that stops at --limit while a slot moved under it: exit 3, as a whole listing would', async () => {
+    await fill('lim')
+    const node = await ctx.cluster.nodeClient(ctx.cluster.masters()[0])
+    const ours = (await node.call('SCAN', '0', 'MATCH', 'lim:*', 'COUNT', '1000')) as [string, string[]]
+    node.disconnect()
+    const slot = keySlot(ours[1][0])
+    const from = ctx.cluster.masters().indexOf(await ctx.cluster.slotOwner(slot))
+    const fresh = await connectRedis(loadConfig(ctx.env, {}).config)
+    try {
+      let moved: Promise<void> | undefined
+      const listings = {
+        names: (o: {limit: number}) =>
+          streamKeyNames(fresh, {prefix: 'lim', scanCount: 5, ...o}, async () => void (await (moved ??= ctx.cluster.migrateSlot(slot, (from + 1) % 3)))),
+        rows: (o: {limit: number}) => streamKeys(fresh, {prefix: 'lim', scanCount: 5, resolve: true, ...o}, async () => undefined),
+      }
+      // The slot moves while the first batch is taken; the listing then stops at its limit, long before the end.
+      const outcome = await listings.names({limit: 20}).catch((error: unknown) => error)
+      expect(outcome).toBeInstanceOf(RedisConnectionError)
+      expect((outcome as Error).message).toMatch(/the cluster changed while redismp read it/)
+      // On the cluster as it now stands, a limited listing ends cleanly.
+      expect((await listings.rows({limit: 20})).truncated).toBe(true)
     } finally {
       fresh.disconnect()
     }

@@ -12,6 +12,7 @@ import {createServer, type Server} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {formatKey, md5Hex, originalKey} from '../../src/index.js'
+import {streamKeyNames, streamKeys} from '../../src/ops/keys.js'
 import {runCli} from '../helpers/cli.js'
 import {freeze, startProxy} from '../helpers/proxy.js'
 import {type RedisServer, startRedis} from '../helpers/redis-server.js'
@@ -185,6 +186,17 @@ describe('Redis refusing a command', () => {
     }
   })
 
+  it('PTTL disabled: keys with TTLs exits 7 naming it (never a "none" TTL it could not read); names alone need no PTTL', async () => {
+    const s = await start('--rename-command', 'PTTL', '')
+    expect((await runCli(['seed', '--pids', '1', '--series', '1'], s.env())).code).toBe(0)
+    const r = await runCli(['keys', '-o', 'tsv'], s.env())
+    expect(r.code, r.stderr).toBe(7)
+    expectOneLineError(r.stderr, /refused PTTL: the command is disabled or renamed on this server/)
+    const names = await runCli(['keys'], s.env())
+    expect(names.code, names.stderr).toBe(0)
+    expect(names.stdout.trim().split('\n').length).toBeGreaterThan(0)
+  })
+
   it('EVAL disabled: prune, which needs scripts to delete, exits 7 and says so', async () => {
     const s = await start('--rename-command', 'EVAL', '')
     expect((await runCli(['seed', '--pids', '1', '--series', '1'], s.env())).code).toBe(0)
@@ -246,5 +258,41 @@ describe('Redis refusing a command', () => {
     const r = await runCli(['dump'], s.env({REDIS_PASSWORD: 'not-needed'}))
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
+  })
+})
+
+describe("a reader slower than the server's idle timeout", () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedis({extraArgs: ['--timeout', '3']})
+    await fill(server, 3000)
+  })
+  afterAll(() => server.stop())
+
+  it('keys keeps its read lane alive (PING while idle) and lists every key, names alone and with TTLs', async () => {
+    const redis = await server.client()
+    try {
+      // Each listing's reader stops for longer than the server lets a connection idle, once.
+      const pause = () => new Promise((r) => setTimeout(r, 5000))
+      let names = 0
+      let rows = 0
+      let pausedNames = false
+      let pausedRows = false
+      await Promise.all([
+        streamKeyNames(redis, {prefix: 'gunicorn', scanCount: 100}, async (batch) => {
+          names += batch.schemaCount
+          if (!pausedNames) await pause()
+          pausedNames = true
+        }),
+        streamKeys(redis, {prefix: 'gunicorn', scanCount: 100, resolve: true}, async (batch) => {
+          rows += batch.length
+          if (!pausedRows) await pause()
+          pausedRows = true
+        }),
+      ])
+      expect([names, rows]).toEqual([6000, 6000])
+    } finally {
+      redis.disconnect()
+    }
   })
 })
