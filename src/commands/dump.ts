@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {ConfigError} from '../errors.js'
+import {collectGarbage} from '../cli/collect-garbage.js'
 import {colorEnabled} from '../cli/color.js'
 import {dumpSelection, dumpSelectionFlags} from '../cli/dump-flags.js'
 import {dump} from '../ops/dump.js'
@@ -68,6 +69,8 @@ ${EXIT_CODES_HELP}`
       prefix: this.loaded.config.prefix,
       ...dumpSelection(flags),
       strict: flags.strict,
+      // The walk's garbage goes before the families are made: the peak RSS of a big dump is there.
+      afterRead: collectGarbage,
     }).finally(() => meter.done())
     if (result.warning) this.note(result.warning)
     if (result.deadPids.length > 0) this.note(`treated as dead for live gauges: pids ${result.deadPids.join(', ')}`)

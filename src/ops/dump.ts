@@ -28,6 +28,8 @@ export interface DumpOptions extends ReadOptions {
    * the prefix (metas too) has its name judged, as `health --strict` does.
    */
   strict?: boolean
+  /** See CollectorOptions.afterRead. */
+  afterRead?: () => void
 }
 
 export interface DumpResult {
@@ -76,6 +78,7 @@ export async function dump(redis: Connection, o: DumpOptions): Promise<DumpResul
     everyKey: o.strict,
     scanCount: o.scanCount,
     onProgress: o.onProgress,
+    afterRead: o.afterRead,
     // Counter families are named without `_total`; let `--metric requests_total` find them too.
     metricFilter: nameRe ? (name) => nameRe.test(name) || nameRe.test(`${name}_total`) : undefined,
   })

@@ -30,6 +30,12 @@ export interface CollectorOptions extends ReadOptions {
   raw?: boolean
   /** Count the names of every key under the prefix that are not the exporter's, metas included (see MetricReadOptions.everyKey). */
   everyKey?: boolean
+  /**
+   * Called once the store has been read, before the families are made: the
+   * walk's garbage is all dead then, and the families are the run's largest
+   * allocation (dump collects it there, see cli/collect-garbage.ts).
+   */
+  afterRead?: () => void
 }
 
 /** Anything that yields families: extra local metrics merged into collect(). */
@@ -108,6 +114,7 @@ export class RedisMultiProcessCollector {
         agg.add(k)
       },
     )
+    o.afterRead?.()
     const families = agg.result()
     stats.skipped.badLe += agg.rejected['bad-le']
     stats.skipped.typeConflict += agg.rejected['type-conflict']

@@ -4,7 +4,17 @@
  */
 import {describe, expect, it} from 'vitest'
 
-import {batchSet, loadConfig, originalKey, RedisConnectionError, RedisStorageClient, RedisStorageManager, RedisValue} from '../../src/index.js'
+import {
+  batchSet,
+  loadConfig,
+  originalKey,
+  RedisConnectionError,
+  RedisMultiProcessCollector,
+  RedisStorageClient,
+  RedisStorageDict,
+  RedisStorageManager,
+  RedisValue,
+} from '../../src/index.js'
 import {freePort, scanAll, useRedis} from '../helpers/redis-server.js'
 
 describe('RedisStorageClient and RedisStorageDict', () => {
@@ -92,6 +102,24 @@ describe('RedisStorageClient and RedisStorageDict', () => {
     expect((await manager.healthCheck()).probe.ok).toBe(true)
     await manager.close()
     expect(manager.isConnected()).toBe(false)
+  })
+
+  it('the collector calls afterRead once, after the last key is read and before the families are made; they are the same without it', async () => {
+    const values = new RedisStorageDict(ctx.redis, 'after', {pid: 7})
+    for (let i = 0; i < 40; i++) await values.writeValue(originalKey('jobs', 'jobs_total', {n: String(i)}, 'Jobs.'), i, 0, 'counter')
+    const events: string[] = []
+    const collector = new RedisMultiProcessCollector(ctx.redis, {
+      prefix: 'after',
+      scanCount: 10,
+      onProgress: (n) => void events.push(`read ${n}`),
+      afterRead: () => void events.push('afterRead'),
+    })
+    const families = await collector.collect()
+    expect(events.at(-1)).toBe('afterRead')
+    expect(events.filter((e) => e === 'afterRead')).toHaveLength(1)
+    expect(events.at(-2)).toBe('read 40')
+    expect(families).toEqual(await new RedisMultiProcessCollector(ctx.redis, {prefix: 'after'}).collect())
+    expect(families[0].samples).toHaveLength(40)
   })
 
   it('a manager against a dead port fails with RedisConnectionError, not a hang', async () => {
