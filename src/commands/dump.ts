@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, EXIT_CODES_HELP} from '../cli/base.js'
 import {ConfigError} from '../errors.js'
-import {collectGarbage} from '../cli/collect-garbage.js'
+import {collectGarbage} from '../ops/collect-garbage.js'
 import {colorEnabled} from '../cli/color.js'
 import {dumpSelection, dumpSelectionFlags} from '../cli/dump-flags.js'
 import {dump} from '../ops/dump.js'

@@ -33,7 +33,7 @@ export interface CollectorOptions extends ReadOptions {
   /**
    * Called once the store has been read, before the families are made: the
    * walk's garbage is all dead then, and the families are the run's largest
-   * allocation (dump collects it there, see cli/collect-garbage.ts).
+   * allocation (dump and serve collect it there, see ops/collect-garbage.ts).
    */
   afterRead?: () => void
 }

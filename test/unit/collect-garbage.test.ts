@@ -2,7 +2,7 @@ import {setTimeout as tick} from 'node:timers/promises'
 
 import {expect, it} from 'vitest'
 
-import {collectGarbage} from '../../src/cli/collect-garbage.js'
+import {collectGarbage} from '../../src/ops/collect-garbage.js'
 
 it('collectGarbage runs a full collection in a run without --expose-gc: an object only a WeakRef holds is gone', async () => {
   expect((globalThis as {gc?: unknown}).gc).toBeUndefined()

@@ -15,6 +15,7 @@ import {exposition} from '../../metrics/exposition.js'
 import {endpointOf} from '../../redis/connect.js'
 import {mapRedisError} from '../../redis/errors.js'
 import {errorType, timeOperation} from '../../storage/redis-metrics.js'
+import {collectGarbage} from '../collect-garbage.js'
 import {dump} from '../dump.js'
 import {RedisLink} from './link.js'
 import type {OperationEvent, WalkerInit, WalkOutcome} from './outcome.js'
@@ -63,6 +64,8 @@ async function walk(): Promise<WalkOutcome> {
           if (!laneOpened) events.connected()
           laneOpened = true
         },
+        // As dump does: each walk's garbage goes before its families are made, walk after walk.
+        afterRead: collectGarbage,
       }),
     )
     const text = [...exposition(result.families)].join('')
