@@ -18,13 +18,15 @@ export const dumpSelectionFlags = {
   'live-within': durationFlag({description: 'pids with no write newer than this (90s, 10m) are dead for live* gauges'}),
 }
 
-/** The part of ops/dump's DumpOptions these flags choose (cli/ sits below ops/, so the shape is spelled here; test/unit/flag-shapes.test.ts checks it still fits). */
+/** What these flags choose of a dump: the part of ops/dump's DumpOptions they fill (cli/ sits below ops/, which builds on this). */
 export interface DumpSelection {
   modeOverride?: GaugeMode
+  /** Metric name or glob (`*`, `?`, `[abc]`). */
   metric?: string
   type?: MetricType
   pid?: number
   raw?: boolean
+  /** Totals over labels after aggregation (PromQL's `sum by(…)` / `sum without(…)`), see metrics/regroup.ts. */
   by?: string[]
   without?: string[]
   liveWithinMs?: number

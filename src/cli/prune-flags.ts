@@ -28,18 +28,26 @@ export interface PruneChoiceFlagValues {
   'fix-ttl'?: boolean
 }
 
-/** The part of ops/prune's PruneOptions these flags choose (cli/ sits below ops/, so the shape is spelled here; test/unit/flag-shapes.test.ts checks it still fits). */
-export interface PruneChoices {
-  prefix: string
-  pids: number[]
+/** What prune should remove: the choices of ops/prune's PruneOptions (cli/ sits below ops/, which builds on this). */
+export interface PruneKinds {
+  /** Workers whose pid does not run on this host are dead. */
   local?: boolean
+  /** Workers with no write for this long are dead (ms). */
   staleMs?: number
   orphans?: boolean
-  /** Undefined: prune's default (60s). */
+  /** Orphans younger than this are left alone: the exporter writes metric and meta in two steps (ms). Undefined: 60s. */
   orphanGraceMs?: number
   artifacts?: boolean
+  /** Every series not written for this long goes, counters included (ms). */
   olderThanMs?: number
+  /** TTL to give keys that have none; undefined: leave TTLs alone. */
   fixTtlSeconds?: number
+}
+
+/** The part of ops/prune's PruneOptions these flags fill: the kinds, the prefix and the pids named dead. */
+export interface PruneChoices extends PruneKinds {
+  prefix: string
+  pids: number[]
 }
 
 export function pruneChoices(flags: PruneChoiceFlagValues, config: Pick<RedisConfig, 'prefix' | 'ttlSeconds'>, pids: number[] = []): PruneChoices {

@@ -4,25 +4,15 @@
  */
 import {CheckFailedError, ConfigError} from '../errors.js'
 import type {MetricFamily} from '../metrics/aggregate.js'
-import type {GaugeMode, MetricType} from '../metrics/keys.js'
 import {regroup} from '../metrics/regroup.js'
 import type {Connection} from '../redis/cluster.js'
 import {RedisMultiProcessCollector} from '../storage/collector.js'
 import {describeSkipped, type ReadStats, totalSkipped} from '../engine/reader.js'
 import type {ReadOptions} from '../engine/read-options.js'
+import type {DumpSelection} from '../cli/dump-flags.js'
 import {plural} from '../words.js'
 
-export interface DumpOptions extends ReadOptions {
-  modeOverride?: GaugeMode
-  /** Metric name or glob (`*`, `?`, `[abc]`). */
-  metric?: string
-  type?: MetricType
-  pid?: number
-  raw?: boolean
-  /** Totals over labels after aggregation (PromQL's `sum by(…)` / `sum without(…)`), see metrics/regroup.ts. */
-  by?: string[]
-  without?: string[]
-  liveWithinMs?: number
+export interface DumpOptions extends ReadOptions, DumpSelection {
   /**
    * Skipped foreign data is an error instead of a warning, and every key under
    * the prefix (metas too) has its name judged, as `health --strict` does.

@@ -1,6 +1,6 @@
 /**
- * The option shapes cli/ spells out for the flags dump, serve and prune share
- * (cli/ sits below ops/ and cannot import them): each must still fit the ops
+ * The option shapes cli/ gives the flags dump, serve and prune share
+ * (cli/ sits below ops/, whose options build on them): each must still fit the ops
  * options it fills. The type checks fail `npm run typecheck` when a field is
  * renamed or retyped on one side only; the tests pin the flag -> field mapping.
  */

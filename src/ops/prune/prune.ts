@@ -19,6 +19,7 @@
  */
 import {readKeyFacts} from '../../engine/fact-walk.js'
 import type {ReadOptions} from '../../engine/read-options.js'
+import type {PruneKinds} from '../../cli/prune-flags.js'
 import type {Connection} from '../../redis/cluster.js'
 import {redisTime} from '../../redis/time.js'
 import {plural} from '../../words.js'
@@ -29,21 +30,9 @@ import {keysPerReason, type PlannedKey, PrunePlan, type PruneReason} from './pla
 
 export type {PlannedKey, PruneReason} from './plan.js'
 
-export interface PruneOptions extends ReadOptions {
+export interface PruneOptions extends ReadOptions, PruneKinds {
   /** Workers named dead. */
   pids?: number[]
-  /** Workers whose pid does not run on this host are dead. */
-  local?: boolean
-  /** Workers with no write for this long are dead (ms). */
-  staleMs?: number
-  orphans?: boolean
-  /** Orphans younger than this are left alone: the exporter writes metric and meta in two steps (ms). */
-  orphanGraceMs?: number
-  artifacts?: boolean
-  /** Every series not written for this long goes, counters included (ms). */
-  olderThanMs?: number
-  /** TTL to give keys that have none; undefined: leave TTLs alone. */
-  fixTtlSeconds?: number
   dryRun?: boolean
   sampleSize?: number
   /** With dryRun: list every planned key in `plan` (memory grows with the plan: for --dry-run --json only). */
