@@ -59,9 +59,14 @@ export interface KeysResult {
   total?: number
 }
 
+/** Whether a filter on the parts of a key (type, mode, pid, kind) is asked. */
+function partsFiltered(o: KeysOptions): boolean {
+  return Boolean(o.type || o.mode || o.pid !== undefined || o.kind)
+}
+
 /** Whether keys outside the schema (foreign) are listed: only when no filter on the parts is asked. */
 function foreignWanted(o: KeysOptions): boolean {
-  return o.includeForeign !== false && !o.type && !o.mode && o.pid === undefined && !o.kind
+  return o.includeForeign !== false && !partsFiltered(o)
 }
 
 /** Whether a key of the schema passes the filters. */
@@ -204,8 +209,7 @@ export async function streamKeyNames(
   let otherPrefixSkipped = 0
   const limit = o.limit ?? Infinity
   const foreign = foreignWanted(o)
-  const filtered = Boolean(o.type || o.mode || o.pid !== undefined || o.kind)
-  const want = filtered ? (typeIndex: number, pid: number, kind: KeyKind) => partsWanted({...TYPE_INFOS[typeIndex], pid, kind}, o) : undefined
+  const want = partsFiltered(o) ? (typeIndex: number, pid: number, kind: KeyKind) => partsWanted({...TYPE_INFOS[typeIndex], pid, kind}, o) : undefined
   const batches = keyNameBatches(redis, {prefix: o.prefix, rest: scanRest(o), scanCount: o.scanCount ?? DEFAULT_SCAN_COUNT, want})
   let scanned = 0
   for await (const batch of batches) {
